@@ -1,0 +1,223 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratadb/strata/config"
+	"github.com/stratadb/strata/locations"
+)
+
+type jsonLocation struct {
+	Path     string `json:"path"`
+	Override bool   `json:"override"`
+	Shared   bool   `json:"shared"`
+}
+
+type jsonResolvedFile struct {
+	Kind        string   `json:"kind"`
+	Version     string   `json:"version"`
+	Description string   `json:"description"`
+	Path        string   `json:"path"`
+	Checksum    int32    `json:"checksum"`
+	Replaced    []string `json:"replaced"`
+}
+
+type jsonConfig struct {
+	Env            string             `json:"env"`
+	URL            string             `json:"url"`
+	Locations      []jsonLocation     `json:"locations"`
+	Files          []jsonResolvedFile `json:"files"`
+	Warnings       []string           `json:"warnings"`
+	Placeholders   map[string]string  `json:"placeholders"`
+	Prefix         string             `json:"placeholderPrefix"`
+	Suffix         string             `json:"placeholderSuffix"`
+	Replacement    bool               `json:"placeholderReplacement"`
+	HistorySchema  string             `json:"historySchema"`
+	HistoryTable   string             `json:"historyTable"`
+	Schemas        []string           `json:"schemas"`
+	OutOfOrder     bool               `json:"outOfOrder"`
+	Hotfixes       []string           `json:"hotfixes"`
+	Target         string             `json:"target"`
+	IgnorePatterns []string           `json:"ignoreMigrationPatterns"`
+	Tenants        *jsonTenants       `json:"tenants"`
+	CleanDisabled  bool               `json:"cleanDisabled"`
+	LockTimeout    string             `json:"lockTimeout"`
+}
+
+type jsonTenants struct {
+	Schemas  []string `json:"schemas,omitempty"`
+	Query    string   `json:"query,omitempty"`
+	Pattern  string   `json:"pattern,omitempty"`
+	Parallel int      `json:"parallel"`
+	OnError  string   `json:"onError"`
+}
+
+func (a *app) configCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "config",
+		Short: "Print the resolved environment: locations, winning files, placeholders, history",
+		Long: `Print the env as Strata resolves it: every location in merge order, which
+file won each version (and which file an override replaced), placeholder
+values with secrets masked, tenants and the history table. Does not connect
+to the database.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.begin(); err != nil {
+				return err
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			env := cfg.Env
+			set, err := a.collect(cfg)
+			if err != nil {
+				return err
+			}
+			out := jsonConfig{Env: env.Name, URL: display(env.URL), Placeholders: map[string]string{},
+				Prefix: env.Placeholders.Prefix, Suffix: env.Placeholders.Suffix, Replacement: env.Placeholders.Enabled,
+				HistorySchema: env.History.Schema, HistoryTable: env.History.Table, Schemas: nonNil(env.Schemas),
+				OutOfOrder: env.OutOfOrder, Hotfixes: nonNil(env.Hotfixes), Target: env.Target,
+				IgnorePatterns: nonNil(env.IgnoreMigrationPatterns), CleanDisabled: env.CleanDisabled,
+				LockTimeout: env.Lock.Timeout.String(), Locations: []jsonLocation{}, Files: []jsonResolvedFile{}, Warnings: []string{}}
+			for _, l := range env.Locations {
+				out.Locations = append(out.Locations, jsonLocation{Path: l.Display, Override: l.Override, Shared: l.Shared})
+			}
+			for _, f := range allFiles(set) {
+				jf := jsonResolvedFile{Kind: f.Kind.String(), Description: f.Description, Path: f.Path(), Checksum: f.Checksum, Replaced: []string{}}
+				if !f.Version.IsZero() {
+					jf.Version = f.Version.String()
+				}
+				if f.Kind == locations.Callback {
+					jf.Description = f.Event + descSuffix(f.Description)
+				}
+				for _, r := range f.Replaced {
+					jf.Replaced = append(jf.Replaced, r.Path())
+				}
+				out.Files = append(out.Files, jf)
+			}
+			for _, w := range set.Warnings {
+				out.Warnings = append(out.Warnings, w.Path+": "+w.Message)
+			}
+			for k, v := range env.Placeholders.Values {
+				out.Placeholders[k] = v.Text
+				if v.Sensitive {
+					out.Placeholders[k] = "(sensitive)"
+				}
+			}
+			if t := env.Tenants; t != nil {
+				out.Tenants = &jsonTenants{Schemas: t.Schemas, Query: t.Query, Pattern: t.Pattern, Parallel: t.Parallel, OnError: t.OnError}
+			}
+			if a.format == "json" {
+				return a.writeJSON(out)
+			}
+			w := a.stdout
+			fmt.Fprintf(w, "env:           %s\n", out.Env)
+			fmt.Fprintf(w, "url:           %s\n", out.URL)
+			hs := out.HistorySchema
+			if hs == "" {
+				hs = "(the default schema)"
+			}
+			fmt.Fprintf(w, "history table: %s in %s\n", out.HistoryTable, hs)
+			if len(out.Schemas) > 0 {
+				fmt.Fprintf(w, "schemas:       %s\n", strings.Join(out.Schemas, ", "))
+			}
+			fmt.Fprintf(w, "out of order:  %v", out.OutOfOrder)
+			if len(out.Hotfixes) > 0 {
+				fmt.Fprintf(w, " (hotfixes: %s)", strings.Join(out.Hotfixes, ", "))
+			}
+			fmt.Fprintf(w, "\ntarget:        %s\n", out.Target)
+			if t := out.Tenants; t != nil {
+				src := "schemas " + strings.Join(t.Schemas, ", ")
+				if t.Query != "" {
+					src = "query " + t.Query
+				} else if t.Pattern != "" {
+					src = "pattern " + t.Pattern
+				}
+				fmt.Fprintf(w, "tenants:       %s (parallel %d, on_error %s)\n", src, t.Parallel, t.OnError)
+			}
+			fmt.Fprintln(w, "locations, in merge order:")
+			for i, l := range out.Locations {
+				tag := ""
+				switch {
+				case l.Override:
+					tag = " (overrides)"
+				case l.Shared:
+					tag = " (shared)"
+				}
+				fmt.Fprintf(w, "  %d. %s%s\n", i+1, l.Path, tag)
+			}
+			fmt.Fprintf(w, "placeholders (%s...%s", out.Prefix, out.Suffix)
+			if !out.Replacement {
+				fmt.Fprint(w, ", replacement off")
+			}
+			fmt.Fprintln(w, "):")
+			keys := make([]string, 0, len(out.Placeholders))
+			for k := range out.Placeholders {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(w, "  %s = %s\n", k, out.Placeholders[k])
+			}
+			fmt.Fprintln(w, "migrations (the file that won each version):")
+			for _, f := range out.Files {
+				id := f.Version
+				switch f.Kind {
+				case "Versioned":
+					id = "V" + id
+				case "Undo":
+					id = "U" + id
+				case "Baseline":
+					id = "B" + id
+				case "Repeatable":
+					id = "R"
+				case "Callback":
+					id = "callback"
+				}
+				fmt.Fprintf(w, "  %-16s %s", id, f.Path)
+				if len(f.Replaced) > 0 {
+					fmt.Fprintf(w, "  (overrides %s)", strings.Join(f.Replaced, ", "))
+				}
+				fmt.Fprintln(w)
+			}
+			return nil
+		},
+	}
+}
+
+func descSuffix(d string) string {
+	if d == "" {
+		return ""
+	}
+	return "__" + strings.ReplaceAll(d, " ", "_")
+}
+
+func allFiles(s *locations.Set) []*locations.File {
+	var out []*locations.File
+	out = append(out, s.Baseline...)
+	out = append(out, s.Versioned...)
+	out = append(out, s.Undo...)
+	out = append(out, s.Repeatable...)
+	out = append(out, s.Callbacks...)
+	return out
+}
+
+// display shows a value, masking secrets and passwords in URLs.
+func display(v config.Value) string {
+	if v.Sensitive {
+		return "(sensitive)"
+	}
+	return config.RedactURL(v.Text)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

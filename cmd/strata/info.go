@@ -1,0 +1,204 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/spf13/cobra"
+
+	"github.com/stratadb/strata/engine"
+)
+
+// jsonMigration is one row of info's JSON output.
+type jsonMigration struct {
+	Category      string `json:"category"`
+	Version       string `json:"version"`
+	Description   string `json:"description"`
+	Type          string `json:"type"`
+	Script        string `json:"script"`
+	Filepath      string `json:"filepath"`
+	Checksum      *int32 `json:"checksum"`
+	State         string `json:"state"`
+	OutOfOrder    bool   `json:"outOfOrder"`
+	InstalledRank *int64 `json:"installedRank"`
+	InstalledOn   string `json:"installedOnUTC"`
+	InstalledBy   string `json:"installedBy"`
+	ExecutionTime *int   `json:"executionTime"`
+}
+
+// jsonInfoTarget is one target of info's JSON output.
+type jsonInfoTarget struct {
+	Target        string          `json:"target"`
+	SchemaVersion string          `json:"schemaVersion"`
+	Pending       int             `json:"pending"`
+	Failed        int             `json:"failed"`
+	Migrations    []jsonMigration `json:"migrations"`
+}
+
+// jsonInfo is info's JSON output.
+type jsonInfo struct {
+	Operation    string           `json:"operation"`
+	Env          string           `json:"env"`
+	HistoryTable string           `json:"historyTable"`
+	TablesExist  bool             `json:"tablesExist"`
+	Targets      []jsonInfoTarget `json:"targets"`
+}
+
+func toJSONMigration(e *engine.Entry) jsonMigration {
+	j := jsonMigration{Category: e.Category, Version: e.Version, Description: e.Description, Type: e.Type,
+		Script: e.Script, Checksum: e.Checksum, State: string(e.State), OutOfOrder: e.OutOfOrder}
+	if e.File != nil {
+		j.Filepath = e.File.Path()
+	}
+	if r := e.Row; r != nil {
+		rank, exe := r.InstalledRank, r.ExecutionTime
+		j.InstalledRank, j.ExecutionTime = &rank, &exe
+		j.InstalledBy = r.InstalledBy
+		if !r.InstalledOn.IsZero() {
+			j.InstalledOn = r.InstalledOn.UTC().Format(time.RFC3339Nano)
+		}
+		if e.File == nil {
+			j.Checksum = r.Checksum
+		}
+	}
+	return j
+}
+
+func (a *app) infoCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "info",
+		Short: "Show every migration's state on every target",
+		Long: `Show one row per migration and target with Flyway's states: Pending, Success,
+Failed, Out of Order, Ignored, Missing, Future, Baseline, Below Baseline,
+Above Target, Undone, Deleted, Outdated, Superseded. Reads only: no lock,
+nothing created.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.begin(); err != nil {
+				return err
+			}
+			cfg, m, done, err := a.setup(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer done()
+			info, err := m.Info(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if a.format == "json" {
+				out := jsonInfo{Operation: "info", Env: cfg.Env.Name, HistoryTable: cfg.Env.History.Table, TablesExist: info.TablesExist, Targets: []jsonInfoTarget{}}
+				for _, t := range info.Targets {
+					jt := jsonInfoTarget{Target: t.Target, SchemaVersion: t.Current, Pending: t.Pending, Failed: t.Failed, Migrations: []jsonMigration{}}
+					for _, e := range t.Entries {
+						jt.Migrations = append(jt.Migrations, toJSONMigration(e))
+					}
+					out.Targets = append(out.Targets, jt)
+				}
+				return a.writeJSON(out)
+			}
+			for _, t := range info.Targets {
+				fmt.Fprintf(a.stdout, "Target: %s\nSchema version: %s\n", t.Target, orEmpty(t.Current))
+				if len(t.Entries) == 0 {
+					fmt.Fprintln(a.stdout, "No migrations found. Are your locations set up correctly?")
+					continue
+				}
+				table := tablewriter.NewTable(a.stdout, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAutoWrap(tw.WrapNone),
+					tablewriter.WithHeaderAlignment(tw.AlignLeft),
+					tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})))
+				table.Header("Category", "Version", "Description", "Type", "Installed On", "State")
+				for _, e := range t.Entries {
+					on := ""
+					if e.Row != nil && !e.Row.InstalledOn.IsZero() {
+						on = e.Row.InstalledOn.Format("2006-01-02 15:04:05")
+					}
+					if err := table.Append(e.Category, e.Version, e.Description, e.Type, on, string(e.State)); err != nil {
+						return err
+					}
+				}
+				if err := table.Render(); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%d pending, %d failed\n", t.Pending, t.Failed)
+			}
+			return nil
+		},
+	}
+}
+
+// jsonValidate is validate's JSON output.
+type jsonValidate struct {
+	Operation  string        `json:"operation"`
+	Env        string        `json:"env"`
+	Success    bool          `json:"success"`
+	Validated  int           `json:"validatedMigrations"`
+	Findings   []jsonFinding `json:"findings"`
+	ErrorCount int           `json:"errorCount"`
+}
+
+type jsonFinding struct {
+	Target      string `json:"target"`
+	Code        string `json:"code"`
+	Version     string `json:"version"`
+	Description string `json:"description"`
+	Script      string `json:"script"`
+	Message     string `json:"message"`
+}
+
+func (a *app) validateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate",
+		Short: "Check the files against the history without changing anything",
+		Long: `Report checksum drift, applied migrations whose file is missing, failed
+migrations and pending migrations (unless ignore_migration_patterns says
+otherwise). Exits 3 when anything is found.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.begin(); err != nil {
+				return err
+			}
+			cfg, m, done, err := a.setup(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer done()
+			res, err := m.Validate(cmd.Context())
+			var ve *engine.ValidationError
+			if err != nil && !asValidation(err, &ve) {
+				return err
+			}
+			if a.format == "json" {
+				out := jsonValidate{Operation: "validate", Env: cfg.Env.Name, Success: ve == nil, Validated: res.Validated, Findings: []jsonFinding{}}
+				if ve != nil {
+					for _, f := range ve.Findings {
+						out.Findings = append(out.Findings, jsonFinding(f))
+					}
+					out.ErrorCount = len(ve.Findings)
+				}
+				if werr := a.writeJSON(out); werr != nil {
+					return werr
+				}
+				if ve != nil {
+					return &exitError{code: exitValidation}
+				}
+				return nil
+			}
+			if ve != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "successfully validated %d migration%s\n", res.Validated, plural(res.Validated))
+			return nil
+		},
+	}
+}
+
+func asValidation(err error, ve **engine.ValidationError) bool {
+	v, ok := err.(*engine.ValidationError)
+	if ok {
+		*ve = v
+	}
+	return ok
+}

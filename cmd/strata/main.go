@@ -1,0 +1,29 @@
+// Command strata is Strata's command-line interface: a thin shell over the
+// engine that loads strata.hcl, wires the dialect, renders results and maps
+// failures to exit codes.
+//
+// Exit codes:
+//
+//	0  success, including nothing to migrate
+//	1  a migration or another database operation failed
+//	2  usage error or invalid configuration (strata.hcl, flags, migration files)
+//	3  validation failed: checksum drift, missing or failed migrations, pending
+//	   migrations (validate), out-of-order versions, undefined placeholders
+//	4  a lock could not be acquired within the timeout
+//	5  the database could not be reached
+//	130 interrupted by SIGINT or SIGTERM
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratadb/strata/engine"
+)
+
+// jsonApplied is one applied migration in JSON output.
+type jsonApplied struct {
+	Version       string `json:"version"`
+	Description   string `json:"description"`
+	Type          string `json:"type"`
+	Script        string `json:"script"`
+	ExecutionTime int64  `json:"executionTime"`
+}
+
+// jsonMigrateTarget is one target in migrate's JSON output.
+type jsonMigrateTarget struct {
+	Target        string        `json:"target"`
+	TargetVersion string        `json:"targetVersion"`
+	Applied       []jsonApplied `json:"applied"`
+	Error         *jsonError    `json:"error"`
+}
+
+type jsonError struct {
+	Message  string `json:"message"`
+	ExitCode int    `json:"exitCode"`
+}
+
+// jsonMigrate is migrate's JSON output.
+type jsonMigrate struct {
+	Operation         string              `json:"operation"`
+	Env               string              `json:"env"`
+	Success           bool                `json:"success"`
+	MigrationsApplied int                 `json:"migrationsApplied"`
+	Targets           []jsonMigrateTarget `json:"targets"`
+	Error             *jsonError          `json:"error"`
+}
+
+func (a *app) migrateCommand() *cobra.Command {
+	var target string
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending migrations",
+		Long: `Validate the files against the history, then apply every pending migration,
+each in its own transaction together with its history row. Nothing pending is
+success. Versions below the highest applied one are refused unless listed in
+hotfixes or out_of_order = true.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.begin(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			var extra []engine.Option
+			if target != "" {
+				extra = append(extra, engine.WithTarget(target))
+			}
+			if a.format == "text" {
+				extra = append(extra, engine.WithObserver(a.textProgress))
+			}
+			cfg, m, done, err := a.setup(ctx, extra...)
+			if err != nil {
+				return err
+			}
+			defer done()
+			began := time.Now()
+			res, err := m.Migrate(ctx)
+			if a.format == "json" {
+				out := jsonMigrate{Operation: "migrate", Env: cfg.Env.Name, Success: err == nil, Targets: []jsonMigrateTarget{}}
+				if res != nil {
+					out.MigrationsApplied = res.Applied()
+					for _, t := range res.Targets {
+						jt := jsonMigrateTarget{Target: t.Target, TargetVersion: t.Version, Applied: []jsonApplied{}}
+						for _, ap := range t.Applied {
+							jt.Applied = append(jt.Applied, jsonApplied{Version: ap.Version, Description: ap.Description, Type: ap.Type, Script: ap.Script, ExecutionTime: ap.Duration.Milliseconds()})
+						}
+						if t.Err != nil {
+							jt.Error = &jsonError{Message: redactAll(t.Err.Error()), ExitCode: codeOf(t.Err)}
+						}
+						out.Targets = append(out.Targets, jt)
+					}
+				}
+				if err != nil {
+					out.Error = &jsonError{Message: redactAll(err.Error()), ExitCode: codeOf(err)}
+				}
+				if werr := a.writeJSON(out); werr != nil {
+					return werr
+				}
+				return err
+			}
+			if res != nil {
+				for _, t := range res.Targets {
+					switch {
+					case t.Err != nil:
+					case len(t.Applied) == 0 && t.Version == "":
+						fmt.Fprintf(a.stdout, "%s is empty and no migration is pending: nothing to migrate\n", t.Target)
+					case len(t.Applied) == 0:
+						fmt.Fprintf(a.stdout, "%s is up to date at version %s: nothing to migrate\n", t.Target, t.Version)
+					default:
+						fmt.Fprintf(a.stdout, "applied %d migration%s to %s, now at version %s (%s)\n", len(t.Applied), plural(len(t.Applied)), t.Target, orEmpty(t.Version), roundDuration(time.Since(began)))
+					}
+				}
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&target, "target", "", "stop at this version (latest, current, next or a version); default: the env's target")
+	return cmd
+}
+
+// textProgress prints one line per migration as it is applied.
+func (a *app) textProgress(e engine.Event) {
+	switch e := e.(type) {
+	case engine.TargetStarted:
+		fmt.Fprintf(a.stdout, "migrating %s: %d pending\n", e.Target, e.Pending)
+	case engine.MigrationApplied:
+		fmt.Fprintf(a.stdout, "  %-10s %-40s %s\n", label(e.Migration), e.Migration.Description, roundDuration(e.Duration))
+	case engine.MigrationFailed:
+		fmt.Fprintf(a.stdout, "  %-10s %-40s FAILED\n", label(e.Migration), e.Migration.Description)
+	}
+}
+
+func label(e *engine.Entry) string {
+	if e.Version != "" {
+		return "V" + e.Version
+	}
+	return "R"
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func orEmpty(v string) string {
+	if v == "" {
+		return "<< Empty Schema >>"
+	}
+	return v
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(10 * time.Millisecond)
+}

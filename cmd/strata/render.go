@@ -1,0 +1,174 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"golang.org/x/term"
+
+	"github.com/stratadb/strata/config"
+	"github.com/stratadb/strata/engine"
+)
+
+// writeDiagnostics renders diagnostics with source snippets.
+func (a *app) writeDiagnostics(diags hcl.Diagnostics) {
+	color := false
+	if f, ok := a.stderr.(*os.File); ok && os.Getenv("NO_COLOR") == "" {
+		color = term.IsTerminal(int(f.Fd()))
+	}
+	width := 0
+	if f, ok := a.stderr.(*os.File); ok {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			width = w
+		}
+	}
+	if width <= 0 {
+		width = 100
+	}
+	w := hcl.NewDiagnosticTextWriter(a.stderr, a.hclFiles, uint(width), color)
+	for _, d := range diags {
+		// A file:line:col header first: editors and terminals jump to it,
+		// and the snippet below shows the line.
+		if d.Subject != nil {
+			sev := "error"
+			if d.Severity == hcl.DiagWarning {
+				sev = "warning"
+			}
+			fmt.Fprintf(a.stderr, "%s:%d:%d: %s: %s\n", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, sev, d.Summary)
+		}
+		_ = w.WriteDiagnostic(d)
+	}
+}
+
+// sqlFile adds a migration file to the diagnostics' file map so errors in it
+// show a snippet; it returns the name to use in ranges.
+func (a *app) sqlFile(path string) (string, []byte) {
+	if a.cfg == nil {
+		return "", nil
+	}
+	full := filepath.Join(a.cfg.Dir, filepath.FromSlash(path))
+	b, err := os.ReadFile(full)
+	if err != nil {
+		return "", nil
+	}
+	if a.hclFiles == nil {
+		a.hclFiles = map[string]*hcl.File{}
+	}
+	a.hclFiles[path] = &hcl.File{Bytes: b}
+	return path, b
+}
+
+// rangeAt returns the range of one character at line and column of src.
+func rangeAt(name string, src []byte, line, col int) *hcl.Range {
+	off, l := 0, 1
+	for l < line && off < len(src) {
+		i := strings.IndexByte(string(src[off:]), '\n')
+		if i < 0 {
+			off = len(src)
+			break
+		}
+		off += i + 1
+		l++
+	}
+	// col counts characters.
+	s := string(src[off:])
+	c := 1
+	for i := range s {
+		if c == col {
+			off += i
+			break
+		}
+		c++
+	}
+	start := hcl.Pos{Line: line, Column: col, Byte: off}
+	end := hcl.Pos{Line: line, Column: col + 1, Byte: off + 1}
+	if end.Byte > len(src) {
+		end = start
+	}
+	return &hcl.Range{Filename: name, Start: start, End: end}
+}
+
+// renderError prints an error in the most helpful form: diagnostics with
+// snippets for errors located in a file, plain lines otherwise.
+func (a *app) renderError(err error) {
+	var ee *exitError
+	if errors.As(err, &ee) && ee.err == nil {
+		return // already rendered
+	}
+	var me *engine.MigrationError
+	var pe *engine.PlaceholderError
+	switch {
+	case errors.As(err, &me) && me.Line > 0:
+		name, src := a.sqlFile(me.Path)
+		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Migration failed", Detail: migrationDetail(me)}
+		if name != "" {
+			d.Subject = rangeAt(name, src, me.Line, me.Column)
+		}
+		a.writeDiagnostics(hcl.Diagnostics{d})
+		fmt.Fprintf(a.stderr, "error: %s\n", redactAll(err.Error()))
+	case errors.As(err, &pe):
+		var diags hcl.Diagnostics
+		for _, it := range pe.Items {
+			name, src := a.sqlFile(it.Path)
+			d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Undefined placeholder",
+				Detail: fmt.Sprintf("%s uses the placeholder %s (target %s), which has no value. Define it in placeholders { values = { ... } } in strata.hcl, pass --placeholder name=value, or switch replacement off for this file with -- strata:placeholders=false.", it.Path, it.Name, it.Target)}
+			if name != "" {
+				d.Subject = rangeAt(name, src, it.Line, it.Column)
+			}
+			diags = append(diags, d)
+		}
+		a.writeDiagnostics(diags)
+		fmt.Fprintf(a.stderr, "error: %d undefined placeholder(s); nothing was applied\n", len(pe.Items))
+	default:
+		fmt.Fprintf(a.stderr, "error: %s\n", redactAll(err.Error()))
+	}
+}
+
+func migrationDetail(me *engine.MigrationError) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (target %s) failed", me.Path, me.Target)
+	if me.RolledBack {
+		b.WriteString("; its changes were rolled back and no history row was written")
+	}
+	b.WriteString(".")
+	if me.Code != "" {
+		fmt.Fprintf(&b, " Database error %s.", me.Code)
+	}
+	if me.Detail != "" {
+		fmt.Fprintf(&b, " Detail: %s.", me.Detail)
+	}
+	if me.Hint != "" {
+		fmt.Fprintf(&b, " Hint: %s.", me.Hint)
+	}
+	if me.Statement != "" {
+		st := me.Statement
+		if len(st) > 300 {
+			st = st[:300] + "..."
+		}
+		fmt.Fprintf(&b, "\n\nStatement:\n%s", st)
+	}
+	return b.String()
+}
+
+// redactAll masks passwords of URLs that may appear in a message.
+func redactAll(s string) string {
+	fields := strings.Fields(s)
+	for _, f := range fields {
+		if strings.Contains(f, "://") && strings.Contains(f, "@") {
+			s = strings.ReplaceAll(s, f, config.RedactURL(f))
+		}
+	}
+	return s
+}
+
+// writeJSON prints v as indented JSON.
+func (a *app) writeJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/stratadb/strata/config"
+	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/sqlite"
+	"github.com/stratadb/strata/locations"
+	"github.com/stratadb/strata/placeholders"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// app holds the global flags and what one invocation loaded.
+type app struct {
+	stdout, stderr io.Writer
+	configPath     string
+	envName        string
+	vars           []string
+	url            string
+	placeholders   []string
+	format         string
+	started        bool
+
+	hclFiles map[string]*hcl.File // for rendering diagnostics
+	cfg      *config.Config
+}
+
+// dialects maps URL schemes to dialects. Each entry opens the database of
+// an env and returns the dialect to use with it.
+var dialects = map[string]func(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.DB, error){
+	"sqlite": openSQLite,
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	if !a.started {
+		fmt.Fprintf(stderr, "error: %v\nrun 'strata --help' for usage\n", err)
+		return exitUsage
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		a.renderError(err)
+		fmt.Fprintln(stderr, "interrupted: migrations already applied are kept; run the same command again to finish")
+		return exitInterrupted
+	}
+	a.renderError(err)
+	return codeOf(err)
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "strata",
+		Short: "SQL migrations for environments, schemas and tenants, compatible with Flyway's files",
+		Long: `Strata applies versioned (V), repeatable (R), baseline (B) and undo (U) SQL
+migrations, named as Flyway names them, to the environments declared in strata.hcl.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       version,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.configPath, "config", "c", "strata.hcl", "path of the configuration file")
+	pf.StringVarP(&a.envName, "env", "e", "", "environment to use (required when strata.hcl declares several)")
+	pf.StringArrayVar(&a.vars, "var", nil, "set a variable declared in strata.hcl: --var name=value (repeatable)")
+	pf.StringVar(&a.url, "url", "", "database URL, replacing the env's url (visible in the process list: prefer env() in strata.hcl)")
+	pf.StringArrayVar(&a.placeholders, "placeholder", nil, "set a placeholder value: --placeholder name=value (repeatable)")
+	pf.StringVar(&a.format, "format", "text", "output format: text or json")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand())
+	return root
+}
+
+// begin is called first by every command: flags are parsed and valid.
+func (a *app) begin() error {
+	switch a.format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--format %q: want text or json", a.format)
+	}
+	a.started = true
+	return nil
+}
+
+func parsePairs(flag string, pairs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("--%s %q: want name=value", flag, p)}
+		}
+		out[strings.TrimSpace(k)] = v
+	}
+	return out, nil
+}
+
+// loadConfig loads strata.hcl and selects the env; diagnostics are rendered
+// here.
+func (a *app) loadConfig() (*config.Config, error) {
+	vars, err := parsePairs("var", a.vars)
+	if err != nil {
+		return nil, err
+	}
+	phs, err := parsePairs("placeholder", a.placeholders)
+	if err != nil {
+		return nil, err
+	}
+	cfg, diags := config.Load(a.configPath, config.Options{Env: a.envName, Vars: vars, Placeholders: phs, URLOverride: a.url})
+	if cfg != nil {
+		a.hclFiles = cfg.Files
+	}
+	if len(diags) > 0 {
+		a.writeDiagnostics(diags)
+	}
+	if diags.HasErrors() || cfg == nil || cfg.Env == nil {
+		return nil, &exitError{code: exitUsage}
+	}
+	a.cfg = cfg
+	return cfg, nil
+}
+
+// collect finds the env's migration files.
+func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
+	env := cfg.Env
+	roots := make([]locations.Root, 0, len(env.Locations))
+	for _, l := range env.Locations {
+		roots = append(roots, locations.Root{Name: l.Display, FS: os.DirFS(l.Path), Override: l.Override})
+	}
+	set, err := locations.Collect(roots, locations.Options{ValidateNaming: env.ValidateNaming})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range set.Warnings {
+		fmt.Fprintf(a.stderr, "warning: %s: %s\n", w.Path, w.Message)
+	}
+	return set, nil
+}
+
+// open connects to the env's database.
+func (a *app) open(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.DB, error) {
+	u := cfg.Env.URL.Text
+	scheme, _, ok := strings.Cut(u, ":")
+	open := dialects[strings.ToLower(scheme)]
+	if !ok || open == nil {
+		var names []string
+		for k := range dialects {
+			names = append(names, k+"://")
+		}
+		sort.Strings(names)
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: url %s: unsupported database; supported: %s",
+			cfg.Env.Name, config.RedactURL(u), strings.Join(names, ", "))}
+	}
+	return open(ctx, cfg)
+}
+
+func openSQLite(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.DB, error) {
+	env := cfg.Env
+	path, err := sqlite.PathFromURL(env.URL.Text, cfg.Dir)
+	if err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: %w", env.Name, err)}
+	}
+	if len(env.Schemas) > 1 || (len(env.Schemas) == 1 && env.Schemas[0] != "main") {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: sqlite has one schema, main: remove schemas = %q", env.Name, env.Schemas)}
+	}
+	if env.Tenants != nil {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: sqlite has one schema, so it cannot have tenants: remove the tenants block or use postgres", env.Name)}
+	}
+	db, err := sqlite.Open(path, env.Lock.Timeout)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errUnreachable, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("%w: open sqlite database %s: %w", errUnreachable, path, err)
+	}
+	return sqlite.New(), db, nil
+}
+
+// migrator builds an engine.Migrator from the env.
+func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *locations.Set, extra ...engine.Option) (*engine.Migrator, error) {
+	env := cfg.Env
+	opts := []engine.Option{
+		engine.WithHistoryTable(env.History.Schema, env.History.Table),
+		engine.WithSchemas(env.Schemas...),
+		engine.WithEnvName(env.Name),
+		engine.WithInstalledBy(env.InstalledBy),
+		engine.WithIgnorePatterns(env.IgnoreMigrationPatterns...),
+		engine.WithLockTimeout(env.Lock.Timeout),
+		engine.WithTimeouts(env.LockTimeout, env.StatementTimeout),
+		engine.WithTarget(env.Target),
+	}
+	policy := engine.InOrder
+	if env.OutOfOrder {
+		policy = engine.AllowOutOfOrder
+	}
+	opts = append(opts, engine.WithOutOfOrder(policy, env.Hotfixes...))
+	if env.Placeholders.Enabled {
+		raw := make(map[string]string, len(env.Placeholders.Values))
+		for k, v := range env.Placeholders.Values {
+			raw[k] = v.Text
+		}
+		vals, err := placeholders.NewValues(raw)
+		if err != nil {
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: placeholders: %w", env.Name, err)}
+		}
+		opts = append(opts, engine.WithPlaceholders(placeholders.Syntax{Prefix: env.Placeholders.Prefix, Suffix: env.Placeholders.Suffix}, vals))
+	} else {
+		opts = append(opts, engine.WithoutPlaceholders())
+	}
+	m, err := engine.New(d, db, set, append(opts, extra...)...)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return m, nil
+}
+
+// setup loads everything a database command needs.
+func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config, *engine.Migrator, func(), error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	set, err := a.collect(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d, db, err := a.open(ctx, cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := a.migrator(cfg, d, db, set, extra...)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return cfg, m, func() { db.Close() }, nil
+}

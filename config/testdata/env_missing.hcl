@@ -1,0 +1,8 @@
+# test: env=prod
+env "dev" {
+  url = "sqlite://dev.db"
+}
+
+env "prod" {
+  url = env("DATABASE_URL")
+}

@@ -1,0 +1,5 @@
+locations = ["migrations/common"]
+
+env "dev" {
+  locations = ["migrations/dev"]
+}

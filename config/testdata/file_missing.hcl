@@ -1,0 +1,3 @@
+env "dev" {
+  url = trimspace(file("secrets/db-url.txt"))
+}

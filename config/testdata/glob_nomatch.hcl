@@ -1,0 +1,4 @@
+env "dev" {
+  url       = "sqlite://dev.db"
+  locations = ["migrations/*", "migrations/x*", "migrations/[a"]
+}

@@ -1,0 +1,3 @@
+env "dev" {
+  url = "sqlite://dev.db
+}

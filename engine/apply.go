@@ -1,0 +1,538 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stratadb/strata/locations"
+	"github.com/stratadb/strata/placeholders"
+	"github.com/stratadb/strata/schemas"
+)
+
+// Result is what Apply did.
+type Result struct {
+	Targets []TargetResult
+}
+
+// TargetResult is what Apply did on one target.
+type TargetResult struct {
+	Target  string
+	Applied []AppliedMigration
+	Version string // the target's schema version afterwards
+	Err     error
+}
+
+// AppliedMigration is one migration Apply ran.
+type AppliedMigration struct {
+	Version     string
+	Description string
+	Type        string
+	Script      string
+	Duration    time.Duration
+}
+
+// Applied is the number of migrations applied over all targets.
+func (r *Result) Applied() int {
+	n := 0
+	for _, t := range r.Targets {
+		n += len(t.Applied)
+	}
+	return n
+}
+
+// Err joins the errors of the targets that failed.
+func (r *Result) Err() error {
+	var errs []error
+	for _, t := range r.Targets {
+		if t.Err != nil {
+			errs = append(errs, t.Err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Migrate plans and applies. Nothing pending is success.
+func (m *Migrator) Migrate(ctx context.Context) (*Result, error) {
+	p, err := m.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.Apply(ctx, p)
+}
+
+// Apply runs the plan: for every target with pending migrations it takes the
+// target's lock, re-reads the history, re-plans and applies each migration
+// in its own transaction together with its history and state rows.
+// Targets with nothing pending are not touched.
+func (m *Migrator) Apply(ctx context.Context, p *Plan) (*Result, error) {
+	res := &Result{}
+	for _, tp := range p.Targets {
+		if len(tp.Pending) == 0 {
+			res.Targets = append(res.Targets, TargetResult{Target: tp.Target.Name, Version: tp.Current})
+			continue
+		}
+		res.Targets = append(res.Targets, m.applyTarget(ctx, p, tp))
+	}
+	return res, res.Err()
+}
+
+// lockKey is the 64-bit key of a target's lock: a hash of the qualified
+// history table and the tenant.
+func (m *Migrator) lockKey(tenant string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(m.historyTable()))
+	h.Write([]byte{0})
+	h.Write([]byte(tenant))
+	return int64(h.Sum64())
+}
+
+// bootstrapKey guards creating schemas and Strata's tables.
+func (m *Migrator) bootstrapKey() int64 { return m.lockKey("\x00bootstrap") }
+
+func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan) (tr TargetResult) {
+	t := tp.Target
+	tr = TargetResult{Target: t.Name, Version: tp.Current}
+	began := time.Now()
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		tr.Err = fmt.Errorf("target %s: connect: %w", t.Name, err)
+		return tr
+	}
+	defer func() {
+		if tr.Err != nil {
+			discard(conn) // a connection is never reused after an error
+		}
+		conn.Close()
+		m.emit(TargetFinished{Target: t.Name, Applied: len(tr.Applied), Version: tr.Version, Duration: time.Since(began), Err: tr.Err})
+	}()
+	if err := m.bootstrap(ctx, conn, t); err != nil {
+		tr.Err = fmt.Errorf("target %s: %w", t.Name, err)
+		return tr
+	}
+	release, err := m.dialect.Lock(ctx, conn, m.lockKey(t.Name), m.lockTimeout)
+	if err != nil {
+		var le *LockError
+		if errors.As(err, &le) && le.Target == "" {
+			le.Target = t.Name
+		}
+		tr.Err = err
+		return tr
+	}
+	defer func() {
+		if err := release(context.WithoutCancel(ctx)); err != nil && tr.Err == nil {
+			tr.Err = fmt.Errorf("target %s: release lock: %w", t.Name, err)
+		}
+	}()
+
+	// Re-read under the lock: another process may have done the work.
+	rows, err := m.readHistory(ctx, conn, t.Name)
+	if err != nil {
+		tr.Err = err
+		return tr
+	}
+	tp, err = m.planTarget(p.session, t, rows, p.start)
+	if err == nil {
+		err = m.checkTarget(tp)
+	}
+	if err == nil {
+		err = m.joinChecks([]*TargetPlan{tp})
+	}
+	if err != nil {
+		tr.Err = err
+		return tr
+	}
+	tr.Version = tp.Current
+	if len(tp.Pending) == 0 {
+		return tr
+	}
+	m.emit(TargetStarted{Target: t.Name, Pending: len(tp.Pending)})
+	run := &targetRun{m: m, conn: conn, session: p.session, target: t, start: p.start, fp: fingerprint(tp.state)}
+	run.session.Schema = t.Schema
+	for _, e := range tp.Pending {
+		if err := ctx.Err(); err != nil {
+			tr.Err = fmt.Errorf("target %s: stopped before %s: %w", t.Name, e.Script, err)
+			return tr
+		}
+		m.emit(MigrationStarted{Target: t.Name, Migration: e})
+		t0 := time.Now()
+		if err := run.apply(ctx, e); err != nil {
+			m.emit(MigrationFailed{Target: t.Name, Migration: e, Err: err})
+			run.recordFailure(ctx, err)
+			tr.Err = err
+			return tr
+		}
+		d := time.Since(t0)
+		tr.Applied = append(tr.Applied, AppliedMigration{Version: e.Version, Description: e.Description, Type: e.Type, Script: e.Script, Duration: d})
+		if e.Version != "" {
+			tr.Version = e.Version
+		}
+		m.emit(MigrationApplied{Target: t.Name, Migration: e, Duration: d})
+	}
+	return tr
+}
+
+// bootstrap creates the managed schemas, Strata's tables and the target's
+// state row when missing, under the bootstrap lock.
+func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
+	ready, err := m.tablesReady(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if !ready || (t.Schema != "" && t.Tenant) {
+		release, err := m.dialect.Lock(ctx, conn, m.bootstrapKey(), m.lockTimeout)
+		if err != nil {
+			return fmt.Errorf("create strata tables: %w", err)
+		}
+		defer release(context.WithoutCancel(ctx))
+		for _, s := range m.schemasToCreate(t) {
+			if q := m.dialect.CreateSchema(s); q != "" {
+				if _, err := conn.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("create schema %s: %w", s, err)
+				}
+			}
+		}
+		for _, q := range m.dialect.CreateTables(m.tables) {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("create strata tables: %w", err)
+			}
+		}
+		d := m.dialect
+		if _, err := conn.ExecContext(ctx, "INSERT INTO "+m.metaTable()+" ("+m.quoteList([]string{"name", "value"})+") SELECT "+
+			d.Literal("layout")+", "+d.Literal(strconv.Itoa(Layout))+" WHERE NOT EXISTS (SELECT 1 FROM "+m.metaTable()+
+			" WHERE "+d.Quote("name")+" = "+d.Literal("layout")+")"); err != nil {
+			return fmt.Errorf("record layout: %w", err)
+		}
+	}
+	d := m.dialect
+	_, err = conn.ExecContext(ctx, "INSERT INTO "+m.stateTable()+" ("+m.quoteList([]string{"tenant", "generation", "applied", "failed"})+") SELECT "+
+		d.Literal(t.Name)+", 0, 0, "+d.Bool(false)+" WHERE NOT EXISTS (SELECT 1 FROM "+m.stateTable()+" WHERE "+d.Quote("tenant")+" = "+d.Literal(t.Name)+")")
+	if err != nil {
+		return fmt.Errorf("create state row: %w", err)
+	}
+	return nil
+}
+
+func (m *Migrator) tablesReady(ctx context.Context, conn *sql.Conn) (bool, error) {
+	for _, name := range []string{m.tables.History, m.tables.State(), m.tables.Meta()} {
+		ok, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, name)
+		if err != nil {
+			return false, fmt.Errorf("look for %s: %w", name, err)
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (m *Migrator) schemasToCreate(t schemas.Target) []string {
+	var out []string
+	seen := map[string]bool{"": true}
+	for _, s := range append(append([]string{m.tables.Schema}, m.schemas...), t.Schema) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// targetRun applies the pending migrations of one target on its pinned
+// connection, which holds the target's lock.
+type targetRun struct {
+	m       *Migrator
+	conn    *sql.Conn
+	session Session
+	target  schemas.Target
+	start   time.Time
+	fp      uint64
+	failed  *MigrationError
+}
+
+func (r *targetRun) apply(ctx context.Context, e *Entry) error {
+	m, d := r.m, r.m.dialect
+	f := e.File
+	text, x, err := m.expand(r.session, r.target, f, r.start)
+	if err != nil {
+		return fmt.Errorf("apply %s (target %s): %w", f.Path(), r.target.Name, err)
+	}
+	stmts, err := SplitAll(d, strings.NewReader(text))
+	if err != nil {
+		return r.migrationError(e, x, text, -1, 0, &ExecError{Offset: -1, Err: err})
+	}
+	checksum := f.Checksum
+	if f.Kind == locations.Repeatable {
+		if checksum, err = locations.Checksum(strings.NewReader(text)); err != nil {
+			return fmt.Errorf("checksum %s: %w", f.Path(), err)
+		}
+	}
+	row := HistoryRow{
+		Version: e.Version, Description: f.Description, Type: typeOfKind(f.Kind), Script: f.Script,
+		Checksum: &checksum, InstalledBy: m.installedBy, Success: true, Tenant: r.target.Name,
+		FailedStatement: -1, Progress: len(stmts),
+	}
+	if !f.Version.IsZero() {
+		row.VersionKey = f.Version.Key()
+	}
+	if transactional(f, stmts) && e.Row == nil {
+		return r.applyInTransaction(ctx, e, row, text, x, stmts)
+	}
+	return r.applyStatementByStatement(ctx, e, row, text, x, stmts)
+}
+
+// transactional reports whether a file runs in one transaction: unless it
+// says otherwise, when no statement controls transactions or refuses to run
+// inside one.
+func transactional(f *locations.File, stmts []Statement) bool {
+	if f.Directives.Transaction != nil {
+		return *f.Directives.Transaction
+	}
+	for _, s := range stmts {
+		if s.NoTx || s.TxControl {
+			return false
+		}
+	}
+	return true
+}
+
+// applyInTransaction runs the file, its history row and the state update in
+// one transaction, handed to the dialect as one batch.
+func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row HistoryRow, text string, x *placeholders.Expansion, stmts []Statement) error {
+	m, d := r.m, r.m.dialect
+	parts := []Part{{SQL: d.Begin()}}
+	for _, s := range d.SessionSetup(r.session) {
+		parts = append(parts, Part{SQL: s})
+	}
+	script := len(parts)
+	parts = append(parts, Part{SQL: text, Script: true, Stmts: stmts})
+	fp := r.nextFingerprint(e, row)
+	parts = append(parts,
+		Part{SQL: m.insertHistorySQL(row, d.Elapsed(time.Now()))},
+		Part{SQL: r.stateUpdateSQL(row, fp)},
+		Part{SQL: "COMMIT"})
+	err := d.Exec(ctx, r.conn, parts)
+	if err == nil {
+		r.fp = fp
+		return nil
+	}
+	r.rollback(ctx)
+	var ee *ExecError
+	if errors.As(err, &ee) && ee.Part == script {
+		me := r.migrationError(e, x, text, -1, 0, ee)
+		me.RolledBack = true
+		return me
+	}
+	return fmt.Errorf("apply %s (target %s): %w", e.File.Path(), r.target.Name, err)
+}
+
+// applyStatementByStatement runs a file that cannot run in one transaction.
+// A history row with success = false records progress; each statement that
+// can run in a transaction runs in one together with its progress update,
+// the others run bare. A re-run resumes after the last recorded statement.
+func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row HistoryRow, text string, x *placeholders.Expansion, stmts []Statement) error {
+	m, d := r.m, r.m.dialect
+	began := time.Now()
+	from := 0
+	var rank int64
+	if e.Row != nil {
+		rank, from = e.Row.InstalledRank, e.Row.Progress
+		if _, err := r.conn.ExecContext(ctx, r.progressSQL(rank, from, "", -1)); err != nil {
+			return fmt.Errorf("apply %s (target %s): %w", e.File.Path(), r.target.Name, err)
+		}
+	} else {
+		start := row
+		start.Success, start.Progress = false, 0
+		if _, err := r.conn.ExecContext(ctx, m.insertHistorySQL(start, "0")); err != nil {
+			return fmt.Errorf("apply %s (target %s): record start: %w", e.File.Path(), r.target.Name, err)
+		}
+		q := "SELECT MAX(" + d.Quote("installed_rank") + ") FROM " + m.historyTable() + " WHERE " + d.Quote("tenant") + " = " + d.Literal(r.target.Name)
+		if err := r.conn.QueryRowContext(ctx, q).Scan(&rank); err != nil {
+			return fmt.Errorf("apply %s (target %s): record start: %w", e.File.Path(), r.target.Name, err)
+		}
+	}
+	inUserTx := false
+	for i := from; i < len(stmts); i++ {
+		st := stmts[i]
+		opens, closes := txEffect(st)
+		var err error
+		part := Part{SQL: st.Text, Script: true, Stmt: st}
+		if st.NoTx || st.TxControl || inUserTx {
+			err = d.Exec(ctx, r.conn, []Part{part})
+			if err == nil && opens {
+				inUserTx = true
+			}
+			if err == nil && closes {
+				inUserTx = false
+			}
+			if err == nil && !inUserTx {
+				_, err = r.conn.ExecContext(ctx, r.progressSQL(rank, i+1, "", -1))
+			}
+		} else {
+			err = d.Exec(ctx, r.conn, []Part{{SQL: d.Begin()}, part, {SQL: r.progressSQL(rank, i+1, "", -1)}, {SQL: "COMMIT"}})
+			if err != nil {
+				r.rollback(ctx)
+			}
+		}
+		if err != nil {
+			if inUserTx {
+				r.rollback(ctx)
+			}
+			var ee *ExecError
+			if !errors.As(err, &ee) {
+				ee = &ExecError{Offset: -1, Err: err}
+			}
+			if ee.Statement == "" {
+				ee.Statement = st.Text
+			}
+			me := r.migrationError(e, x, text, i, st.Offset, ee)
+			msg := me.Err.Error()
+			if _, uerr := r.conn.ExecContext(context.WithoutCancel(ctx), r.progressSQL(rank, -1, msg, i)); uerr != nil {
+				return errors.Join(me, fmt.Errorf("record failure of %s: %w", e.File.Path(), uerr))
+			}
+			return me
+		}
+	}
+	fp := r.nextFingerprint(e, row)
+	done := "UPDATE " + m.historyTable() + " SET " + d.Quote("success") + " = " + d.Bool(true) + ", " +
+		d.Quote("progress") + " = " + strconv.Itoa(len(stmts)) + ", " + d.Quote("error") + " = NULL, " +
+		d.Quote("failed_statement") + " = NULL, " + d.Quote("execution_time") + " = " + strconv.FormatInt(time.Since(began).Milliseconds(), 10) +
+		" WHERE " + d.Quote("installed_rank") + " = " + strconv.FormatInt(rank, 10)
+	if err := d.Exec(ctx, r.conn, []Part{{SQL: d.Begin()}, {SQL: done}, {SQL: r.stateUpdateSQL(row, fp)}, {SQL: "COMMIT"}}); err != nil {
+		r.rollback(ctx)
+		return fmt.Errorf("apply %s (target %s): record success: %w", e.File.Path(), r.target.Name, err)
+	}
+	r.fp = fp
+	return nil
+}
+
+// txEffect says whether a transaction-control statement opens or closes a
+// transaction.
+func txEffect(st Statement) (opens, closes bool) {
+	if !st.TxControl {
+		return false, false
+	}
+	w := strings.ToUpper(firstWord(st.Text))
+	switch w {
+	case "BEGIN", "START":
+		return true, false
+	case "COMMIT", "END", "ROLLBACK", "ABORT", "PREPARE":
+		return false, true
+	}
+	return false, false
+}
+
+func firstWord(s string) string {
+	s = strings.TrimSpace(s)
+	for i, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// progressSQL updates a non-transactional file's history row: progress (when
+// >= 0), and the error with the failing statement's index.
+func (r *targetRun) progressSQL(rank int64, progress int, errText string, failed int) string {
+	d := r.m.dialect
+	var sets []string
+	if progress >= 0 {
+		sets = append(sets, d.Quote("progress")+" = "+strconv.Itoa(progress))
+	}
+	sets = append(sets, d.Quote("error")+" = "+r.m.nullable(errText), d.Quote("failed_statement")+" = "+failedLiteral(failed))
+	return "UPDATE " + r.m.historyTable() + " SET " + strings.Join(sets, ", ") + " WHERE " + d.Quote("installed_rank") + " = " + strconv.FormatInt(rank, 10)
+}
+
+// nextFingerprint is the fingerprint after applying e.
+func (r *targetRun) nextFingerprint(e *Entry, row HistoryRow) uint64 {
+	fp := r.fp ^ entryHash(row.Type, row.Version, row.Description, row.Checksum)
+	if e.Category == "Repeatable" {
+		for _, old := range r.previousRepeatable(e) {
+			fp ^= old
+		}
+	}
+	return fp
+}
+
+// previousRepeatable returns the hash of the run a repeatable replaces.
+func (r *targetRun) previousRepeatable(e *Entry) []uint64 {
+	if e.replaces == nil || !e.replaces.Success {
+		return nil
+	}
+	return []uint64{entryHash(e.replaces.Type, e.replaces.Version, e.replaces.Description, e.replaces.Checksum)}
+}
+
+// stateUpdateSQL writes the target's state row after a migration.
+func (r *targetRun) stateUpdateSQL(row HistoryRow, fp uint64) string {
+	d := r.m.dialect
+	sets := []string{
+		d.Quote("fingerprint") + " = " + d.Literal(fmt.Sprintf("%016x", fp)),
+		d.Quote("applied") + " = " + d.Quote("applied") + " + 1",
+		d.Quote("failed") + " = " + d.Bool(false),
+		d.Quote("error") + " = NULL",
+		d.Quote("generation") + " = " + d.Quote("generation") + " + 1",
+		d.Quote("updated_on") + " = CURRENT_TIMESTAMP",
+	}
+	if row.Version != "" {
+		sets = append(sets, d.Quote("version")+" = "+d.Literal(row.Version), d.Quote("version_key")+" = "+d.Literal(row.VersionKey))
+	}
+	return "UPDATE " + r.m.stateTable() + " SET " + strings.Join(sets, ", ") + " WHERE " + d.Quote("tenant") + " = " + d.Literal(r.target.Name)
+}
+
+// recordFailure marks the target failed in its state row.
+func (r *targetRun) recordFailure(ctx context.Context, cause error) {
+	d := r.m.dialect
+	msg := cause.Error()
+	if len(msg) > 4000 {
+		msg = msg[:4000]
+	}
+	q := "UPDATE " + r.m.stateTable() + " SET " + d.Quote("failed") + " = " + d.Bool(true) + ", " + d.Quote("error") + " = " + d.Literal(msg) +
+		", " + d.Quote("updated_on") + " = CURRENT_TIMESTAMP WHERE " + d.Quote("tenant") + " = " + d.Literal(r.target.Name)
+	_, _ = r.conn.ExecContext(context.WithoutCancel(ctx), q)
+}
+
+func (r *targetRun) rollback(ctx context.Context) {
+	_, _ = r.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+}
+
+// migrationError locates an execution error in the file on disk. base is
+// the offset in text of the SQL that ee's offset is relative to.
+func (r *targetRun) migrationError(e *Entry, x *placeholders.Expansion, text string, index int, base int64, ee *ExecError) *MigrationError {
+	me := &MigrationError{Target: r.target.Name, Path: e.File.Path(), Version: e.Version, Description: e.Description,
+		Statement: ee.Statement, StatementIndex: index, Code: ee.Code, Detail: ee.Detail, Hint: ee.Hint, Err: ee}
+	off := ee.Offset
+	if off >= 0 {
+		off += base
+	}
+	if off < 0 || off > int64(len(text)) {
+		return me
+	}
+	src := int(off)
+	raw := text
+	if x != nil {
+		src = x.SourceOffset(int(off))
+		if t, err := e.File.ReadText(); err == nil {
+			raw = t
+		}
+	}
+	me.Line, me.Column = placeholders.LineCol(raw, src)
+	return me
+}
+
+// discard marks a connection bad so the pool closes it instead of reusing it.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+}
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+// LockKey returns the key of the lock Strata takes for a target, so that
+// tools and tests can find or take the same lock.
+func (m *Migrator) LockKey(target string) int64 { return m.lockKey(target) }

@@ -1,0 +1,136 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Dialect is what one database contributes to the engine. Most methods return
+// SQL text, so dialects can be tested with golden files; the rest run on the
+// pinned connection of one target.
+type Dialect interface {
+	// Name is the dialect's short name: "sqlite", "postgres", "sqlserver".
+	Name() string
+	// Quote returns name quoted as an identifier.
+	Quote(name string) string
+	// Literal returns s as a string literal.
+	Literal(s string) string
+	// Bool returns the literal for a boolean value.
+	Bool(b bool) string
+	// Table returns the qualified, quoted name of table in schema; an empty
+	// schema leaves the name unqualified.
+	Table(schema, table string) string
+	// CreateTables returns statements that create Strata's tables when they
+	// are missing. Running them twice is harmless.
+	CreateTables(t Tables) []string
+	// CreateSchema returns a statement that creates schema when missing, or
+	// "" when the database has no schemas to create.
+	CreateSchema(schema string) string
+	// Begin returns the statement that opens a migration transaction.
+	Begin() string
+	// SessionSetup returns statements run right after Begin that scope the
+	// transaction to one target (search_path, timeouts). They must affect
+	// only the current transaction.
+	SessionSetup(s Session) []string
+	// Elapsed returns an SQL expression for the milliseconds elapsed since
+	// start, evaluated when the history row is written in the migration's
+	// transaction.
+	Elapsed(start time.Time) string
+	// Split returns the statements of a script, in order.
+	Split(r io.Reader) StatementReader
+	// Exec runs parts in order on conn. On failure it returns an *ExecError
+	// that says which part and where in it.
+	Exec(ctx context.Context, conn *sql.Conn, parts []Part) error
+	// Lock takes the exclusive lock with the given key for conn's session,
+	// waiting at most timeout; it must not hold a transaction open while it
+	// waits or holds. A timeout is an error that wraps ErrLocked and says
+	// who holds the lock. The release function is called with a context
+	// that is never cancelled.
+	Lock(ctx context.Context, conn *sql.Conn, key int64, timeout time.Duration) (release func(context.Context) error, err error)
+	// Describe reads facts about the connection's session.
+	Describe(ctx context.Context, conn *sql.Conn) (Session, error)
+	// TableExists reports whether the table exists.
+	TableExists(ctx context.Context, conn *sql.Conn, schema, table string) (bool, error)
+}
+
+// Tables names Strata's tables in one database instance.
+type Tables struct {
+	// Schema holds the tables; "" is the connection's default schema.
+	Schema string
+	// History is the history table, Flyway's ten columns first.
+	History string
+}
+
+// State is the name of the per-target state table.
+func (t Tables) State() string { return t.History + "_state" }
+
+// Meta is the name of the table recording the layout version.
+func (t Tables) Meta() string { return t.History + "_meta" }
+
+// Session describes the session a target's migrations run in.
+type Session struct {
+	User             string // the database user (installed_by default)
+	Database         string // the database name
+	Schema           string // the target schema ("" when the database has none)
+	DefaultSchema    string // the session's default schema
+	LockTimeout      string // database lock_timeout for statements, "" for the server default
+	StatementTimeout string // database statement_timeout, "" for the server default
+}
+
+// Statement is one statement of a script.
+type Statement struct {
+	Text      string // without the terminating delimiter
+	Offset    int64  // byte offset of Text in the script
+	Line      int    // 1-based line of Text in the script
+	NoTx      bool   // cannot run inside a transaction
+	TxControl bool   // the script's own BEGIN, COMMIT, ROLLBACK, ...
+	CopyData  []byte // data of COPY ... FROM STDIN
+}
+
+// StatementReader yields statements in order and io.EOF at the end.
+type StatementReader interface {
+	Next() (Statement, error)
+}
+
+// Part is one piece of SQL handed to Dialect.Exec. Parts that come from a
+// migration file have Script set, so errors can be traced back to it.
+type Part struct {
+	SQL    string
+	Script bool        // SQL is (a piece of) the migration's text
+	Stmt   Statement   // for a single statement of a split script: where it stands in the script
+	Stmts  []Statement // for a whole script: its statements, already split (offsets relative to SQL)
+}
+
+// ExecError is the failure of one part of an Exec call.
+type ExecError struct {
+	Part      int    // index of the failing part
+	Offset    int64  // byte offset in the part's SQL where the error is, -1 when unknown
+	Statement string // the failing statement, when known
+	Code      string // the database's error code (SQLSTATE, error number), when known
+	Detail    string
+	Hint      string
+	Err       error // the driver's error
+}
+
+func (e *ExecError) Error() string { return e.Err.Error() }
+func (e *ExecError) Unwrap() error { return e.Err }
+
+// SplitAll reads every statement of r with d's splitter.
+func SplitAll(d Dialect, r io.Reader) ([]Statement, error) {
+	sr := d.Split(r)
+	var out []Statement
+	for {
+		st, err := sr.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("split statements: %w", err)
+		}
+		out = append(out, st)
+	}
+}

@@ -1,0 +1,328 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/stratadb/strata/locations"
+	"github.com/stratadb/strata/placeholders"
+	"github.com/stratadb/strata/schemas"
+)
+
+// Migrator plans and applies one set of migration files to the targets of
+// one database.
+type Migrator struct {
+	dialect     Dialect
+	db          *sql.DB
+	files       *locations.Set
+	tables      Tables
+	schemas     []string
+	tenants     []string
+	targets     []schemas.Target // resolved from schemas/tenants once the session is known
+	syntax      placeholders.Syntax
+	values      placeholders.Values
+	replace     bool
+	envName     string
+	installedBy string
+	outOfOrder  bool
+	hotfixes    []locations.Version
+	target      string
+	ignore      []ignorePattern
+	lockTimeout time.Duration
+	stmtTimeout string
+	sqlLockTime string
+	observer    func(Event)
+	logger      *slog.Logger
+	now         func() time.Time
+}
+
+// Option configures a Migrator; options are validated by New.
+type Option func(*Migrator) error
+
+// WithHistoryTable sets the history table's schema and name (default: the
+// first managed schema, else the connection's default; strata_schema_history).
+func WithHistoryTable(schema, table string) Option {
+	return func(m *Migrator) error {
+		if table == "" {
+			return errors.New("history table name is empty")
+		}
+		m.tables = Tables{Schema: schema, History: table}
+		return nil
+	}
+}
+
+// WithSchemas sets the managed schemas; the first is the default schema.
+func WithSchemas(names ...string) Option {
+	return func(m *Migrator) error { m.schemas = append([]string(nil), names...); return nil }
+}
+
+// WithTenants sets the tenant schemas that each receive the migrations.
+func WithTenants(names ...string) Option {
+	return func(m *Migrator) error { m.tenants = append([]string(nil), names...); return nil }
+}
+
+// WithPlaceholders sets the placeholder syntax and values.
+func WithPlaceholders(syntax placeholders.Syntax, values placeholders.Values) Option {
+	return func(m *Migrator) error { m.syntax, m.values, m.replace = syntax, values, true; return nil }
+}
+
+// WithoutPlaceholders switches placeholder replacement off.
+func WithoutPlaceholders() Option {
+	return func(m *Migrator) error { m.replace = false; return nil }
+}
+
+// WithEnvName names the environment (${strata:env}).
+func WithEnvName(name string) Option {
+	return func(m *Migrator) error { m.envName = name; return nil }
+}
+
+// WithInstalledBy sets the installed_by value (default: the database user).
+func WithInstalledBy(name string) Option {
+	return func(m *Migrator) error { m.installedBy = name; return nil }
+}
+
+// OutOfOrder is the policy for pending versions below the highest applied one.
+type OutOfOrder int
+
+const (
+	// InOrder refuses them, except listed hotfixes.
+	InOrder OutOfOrder = iota
+	// AllowOutOfOrder applies them.
+	AllowOutOfOrder
+)
+
+// WithOutOfOrder sets the out-of-order policy and the hotfix versions that
+// may be applied out of order under InOrder.
+func WithOutOfOrder(policy OutOfOrder, hotfixes ...string) Option {
+	return func(m *Migrator) error {
+		m.outOfOrder = policy == AllowOutOfOrder
+		for _, h := range hotfixes {
+			v, err := locations.ParseVersion(h)
+			if err != nil {
+				return fmt.Errorf("hotfix %q: %w", h, err)
+			}
+			m.hotfixes = append(m.hotfixes, v)
+		}
+		return nil
+	}
+}
+
+// WithTarget sets the target: "latest" (default), "current", "next" or a
+// version.
+func WithTarget(target string) Option {
+	return func(m *Migrator) error {
+		if _, err := parseTarget(target); err != nil {
+			return err
+		}
+		m.target = target
+		return nil
+	}
+}
+
+// WithIgnorePatterns sets Flyway's ignoreMigrationPatterns (default
+// "*:future").
+func WithIgnorePatterns(patterns ...string) Option {
+	return func(m *Migrator) error {
+		ps, err := parseIgnorePatterns(patterns)
+		if err != nil {
+			return err
+		}
+		m.ignore = ps
+		return nil
+	}
+}
+
+// WithLockTimeout sets how long to wait for a target's lock (default 30s).
+func WithLockTimeout(d time.Duration) Option {
+	return func(m *Migrator) error {
+		if d <= 0 {
+			return errors.New("lock timeout must be positive")
+		}
+		m.lockTimeout = d
+		return nil
+	}
+}
+
+// WithTimeouts sets the database's lock_timeout and statement_timeout for
+// migration statements ("" leaves the server default).
+func WithTimeouts(lockTimeout, statementTimeout string) Option {
+	return func(m *Migrator) error { m.sqlLockTime, m.stmtTimeout = lockTimeout, statementTimeout; return nil }
+}
+
+// WithObserver receives every Event. It is called from the goroutine doing
+// the work and must not block for long.
+func WithObserver(f func(Event)) Option {
+	return func(m *Migrator) error { m.observer = f; return nil }
+}
+
+// WithLogger sets a logger for debug output (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(m *Migrator) error { m.logger = l; return nil }
+}
+
+// New returns a Migrator for the files in set on db.
+func New(d Dialect, db *sql.DB, set *locations.Set, opts ...Option) (*Migrator, error) {
+	if d == nil || db == nil || set == nil {
+		return nil, errors.New("new migrator: dialect, database and file set are required")
+	}
+	m := &Migrator{
+		dialect: d, db: db, files: set,
+		tables:      Tables{History: "strata_schema_history"},
+		replace:     true,
+		target:      "latest",
+		lockTimeout: 30 * time.Second,
+		logger:      slog.New(slog.DiscardHandler),
+		now:         time.Now,
+	}
+	m.ignore, _ = parseIgnorePatterns([]string{"*:future"})
+	for _, o := range opts {
+		if err := o(m); err != nil {
+			return nil, fmt.Errorf("new migrator: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *Migrator) emit(e Event) {
+	if m.observer != nil {
+		m.observer(e)
+	}
+}
+
+// Close releases nothing today; it exists so callers can defer it.
+func (m *Migrator) Close() error { return nil }
+
+// session describes the database once per run and resolves the targets.
+func (m *Migrator) session(ctx context.Context, conn *sql.Conn) (Session, error) {
+	s, err := m.dialect.Describe(ctx, conn)
+	if err != nil {
+		return s, fmt.Errorf("describe session: %w", err)
+	}
+	if m.targets == nil {
+		m.targets, err = schemas.Expand(m.schemas, m.tenants, s.DefaultSchema)
+		if err != nil {
+			return s, err
+		}
+		if m.tables.Schema == "" {
+			if len(m.schemas) > 0 {
+				m.tables.Schema = m.schemas[0]
+			} else {
+				m.tables.Schema = s.DefaultSchema
+			}
+		}
+	}
+	if m.installedBy == "" {
+		m.installedBy = s.User
+		if m.installedBy == "" {
+			if u, err := user.Current(); err == nil {
+				m.installedBy = u.Username
+			}
+		}
+	}
+	s.LockTimeout, s.StatementTimeout = m.sqlLockTime, m.stmtTimeout
+	return s, nil
+}
+
+// Targets returns the names of the targets, known after the first Plan, Info
+// or Validate.
+func (m *Migrator) Targets() []string {
+	out := make([]string, len(m.targets))
+	for i, t := range m.targets {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// allowOutOfOrder reports whether v may be applied below the highest
+// applied version.
+func (m *Migrator) allowOutOfOrder(v locations.Version) bool {
+	if m.outOfOrder {
+		return true
+	}
+	for _, h := range m.hotfixes {
+		if h.Equal(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func parseTarget(s string) (targetRef, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "latest":
+		return targetRef{kind: "latest"}, nil
+	case "current":
+		return targetRef{kind: "current"}, nil
+	case "next":
+		return targetRef{kind: "next"}, nil
+	}
+	v, err := locations.ParseVersion(strings.TrimSpace(s))
+	if err != nil {
+		return targetRef{}, fmt.Errorf("target %q: want latest, current, next or a version: %w", s, err)
+	}
+	return targetRef{kind: "version", version: v}, nil
+}
+
+// builtins returns the built-in placeholder values for a file on a target.
+func (m *Migrator) builtins(s Session, t schemas.Target, f *locations.File, start time.Time) placeholders.Builtins {
+	schema := t.Schema
+	if schema == "" {
+		schema = t.Name
+	}
+	wd, _ := os.Getwd()
+	base := f.Script
+	if i := strings.LastIndexByte(base, '/'); i >= 0 {
+		base = base[i+1:]
+	}
+	return placeholders.Builtins{
+		Schema:           m.dialect.Quote(schema),
+		DefaultSchema:    schema,
+		Tenant:           t.Name,
+		Env:              m.envName,
+		User:             s.User,
+		Database:         s.Database,
+		Timestamp:        start.Format("2006-01-02 15:04:05"),
+		Filename:         base,
+		Table:            m.tables.History,
+		WorkingDirectory: wd,
+	}
+}
+
+// replaces reports whether placeholders are replaced in f.
+func (m *Migrator) replaces(f *locations.File) bool {
+	if f.Directives.Placeholders != nil {
+		return *f.Directives.Placeholders
+	}
+	return m.replace
+}
+
+// expand returns f's text for target t with placeholders replaced.
+func (m *Migrator) expand(s Session, t schemas.Target, f *locations.File, start time.Time) (string, *placeholders.Expansion, error) {
+	text, err := f.ReadText()
+	if err != nil {
+		return "", nil, fmt.Errorf("read %s: %w", f.Path(), err)
+	}
+	if !m.replaces(f) {
+		return text, nil, nil
+	}
+	b := m.builtins(s, t, f, start)
+	x, err := placeholders.Expand(text, m.syntax, placeholders.Chain(b.Lookup, m.values.Lookup))
+	if err != nil {
+		return text, nil, err
+	}
+	if t.Tenant && !schemas.Plain(t.Name) {
+		for _, name := range x.Used {
+			if name == "strata:tenant" || name == "flyway:defaultschema" {
+				return text, nil, fmt.Errorf("%s uses ${%s}, which inserts the tenant name %q unquoted: use ${strata:schema}, which quotes it", f.Path(), name, t.Name)
+			}
+		}
+	}
+	return x.Text, x, nil
+}

@@ -1,0 +1,519 @@
+// Package enginetest is the conformance suite every dialect runs against a
+// real database: apply, re-plan empty, checksum drift, a failing migration
+// rolled back, resuming a non-transactional file, lock timeout, files with
+// their own COMMIT, without a final semicolon or with comments only,
+// out-of-order refusal and hotfixes, undefined placeholders, and several
+// migrators racing on one database.
+package enginetest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/locations"
+	"github.com/stratadb/strata/placeholders"
+)
+
+// Opener returns a fresh, empty database for one test; it registers its
+// own cleanup. Each call must return a new *sql.DB on the same database
+// when called with the same name, so tests can race several migrators.
+type Opener func(t *testing.T) (open func() *sql.DB)
+
+// Run runs the conformance suite.
+func Run(t *testing.T, d engine.Dialect, newDB Opener) {
+	s := &suite{d: d, newDB: newDB}
+	t.Run("ApplyAndReplan", s.applyAndReplan)
+	t.Run("ChecksumDrift", s.checksumDrift)
+	t.Run("FailingMigrationRollsBack", s.failingRollsBack)
+	t.Run("NonTransactionalResume", s.nonTxResume)
+	t.Run("LockTimeout", s.lockTimeout)
+	t.Run("OwnCommit", s.ownCommit)
+	t.Run("NoFinalSemicolonAndCommentOnly", s.noSemicolonCommentOnly)
+	t.Run("OutOfOrderAndHotfix", s.outOfOrder)
+	t.Run("UndefinedPlaceholders", s.undefinedPlaceholders)
+	t.Run("MissingFile", s.missingFile)
+	t.Run("Repeatables", s.repeatables)
+	t.Run("ConcurrentMigrators", s.concurrent)
+}
+
+type suite struct {
+	d     engine.Dialect
+	newDB Opener
+}
+
+func collect(t *testing.T, files map[string]string) *locations.Set {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for name, text := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(text)}
+	}
+	set, err := locations.Collect([]locations.Root{{Name: "db", FS: fsys}}, locations.Options{})
+	if err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	return set
+}
+
+func (s *suite) migrator(t *testing.T, db *sql.DB, files map[string]string, opts ...engine.Option) *engine.Migrator {
+	t.Helper()
+	vals, err := placeholders.NewValues(map[string]string{"who": "strata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts = append([]engine.Option{engine.WithPlaceholders(placeholders.Syntax{}, vals), engine.WithLockTimeout(5 * time.Second)}, opts...)
+	m, err := engine.New(s.d, db, collect(t, files), opts...)
+	if err != nil {
+		t.Fatalf("new migrator: %v", err)
+	}
+	return m
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+func mustMigrate(t *testing.T, m *engine.Migrator) *engine.Result {
+	t.Helper()
+	res, err := m.Migrate(ctx(t))
+	if err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return res
+}
+
+func count(t *testing.T, db *sql.DB, query string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(ctx(t), query).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func states(t *testing.T, m *engine.Migrator) string {
+	t.Helper()
+	info, err := m.Info(ctx(t))
+	if err != nil {
+		t.Fatalf("info: %v", err)
+	}
+	var b strings.Builder
+	for _, ti := range info.Targets {
+		for _, e := range ti.Entries {
+			id := e.Version
+			if id == "" {
+				id = "R:" + e.Description
+			}
+			fmt.Fprintf(&b, "%s=%s;", id, e.State)
+		}
+	}
+	return b.String()
+}
+
+var base = map[string]string{
+	"V1__create_items.sql": "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL);\n",
+	"V2__add_items.sql":    "INSERT INTO items (id, name) VALUES (1, '${who}');\nINSERT INTO items (id, name) VALUES (2, 'two');\n",
+	"R__items_view.sql":    "DROP VIEW IF EXISTS item_names;\nCREATE VIEW item_names AS SELECT name FROM items;\n",
+}
+
+func (s *suite) applyAndReplan(t *testing.T) {
+	db := s.newDB(t)()
+	m := s.migrator(t, db, base)
+	res := mustMigrate(t, m)
+	if got := res.Applied(); got != 3 {
+		t.Fatalf("applied %d migrations, want 3", got)
+	}
+	if got := count(t, db, "SELECT count(*) FROM items WHERE name = 'strata'"); got != 1 {
+		t.Fatalf("placeholder row count = %d, want 1", got)
+	}
+	// Flyway's ten columns come first, with their values.
+	var rank int64
+	var version, desc, typ, script, by string
+	var checksum sql.NullInt64
+	var exe int
+	var success bool
+	var tenant string
+	err := db.QueryRowContext(ctx(t), `SELECT installed_rank, version, description, type, script, checksum, installed_by, execution_time, success, tenant
+		FROM strata_schema_history WHERE version = '1'`).Scan(&rank, &version, &desc, &typ, &script, &checksum, &by, &exe, &success, &tenant)
+	if err != nil {
+		t.Fatalf("read history row: %v", err)
+	}
+	want, _ := locations.Checksum(strings.NewReader(base["V1__create_items.sql"]))
+	if desc != "create items" || typ != "SQL" || script != "V1__create_items.sql" || !checksum.Valid || int32(checksum.Int64) != want || !success || exe < 0 {
+		t.Fatalf("history row = %d %q %q %q %q %v %q %d %v, want Flyway's values", rank, version, desc, typ, script, checksum, by, exe, success)
+	}
+	// Re-plan: nothing pending, and migrate is a no-op.
+	m2 := s.migrator(t, db, base)
+	p, err := m2.Plan(ctx(t))
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	if p.Pending() != 0 {
+		t.Fatalf("pending after migrate = %d, want 0", p.Pending())
+	}
+	if res := mustMigrate(t, m2); res.Applied() != 0 {
+		t.Fatalf("second migrate applied %d", res.Applied())
+	}
+	if got := count(t, db, "SELECT count(*) FROM strata_schema_history"); got != 3 {
+		t.Fatalf("history rows = %d, want 3", got)
+	}
+	if got := states(t, m2); got != "1=Success;2=Success;R:items view=Success;" {
+		t.Fatalf("states = %s", got)
+	}
+	if _, err := m2.Validate(ctx(t)); err != nil {
+		t.Fatalf("validate after migrate: %v", err)
+	}
+}
+
+func (s *suite) checksumDrift(t *testing.T) {
+	db := s.newDB(t)()
+	mustMigrate(t, s.migrator(t, db, base))
+	changed := clone(base)
+	changed["V1__create_items.sql"] = "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(80) NOT NULL);\n"
+	m := s.migrator(t, db, changed)
+	_, err := m.Validate(ctx(t))
+	if !errors.Is(err, engine.ErrChecksumMismatch) {
+		t.Fatalf("validate = %v, want checksum mismatch", err)
+	}
+	if !strings.Contains(err.Error(), "version 1") || !strings.Contains(err.Error(), "db/V1__create_items.sql") {
+		t.Fatalf("validate error does not name the version and file: %v", err)
+	}
+	if _, err := m.Migrate(ctx(t)); !errors.Is(err, engine.ErrChecksumMismatch) {
+		t.Fatalf("migrate = %v, want checksum mismatch", err)
+	}
+	// Line endings and a BOM do not count.
+	crlf := clone(base)
+	crlf["V1__create_items.sql"] = "\ufeff" + strings.ReplaceAll(base["V1__create_items.sql"], "\n", "\r\n")
+	if _, err := s.migrator(t, db, crlf).Validate(ctx(t)); err != nil {
+		t.Fatalf("validate with CRLF and BOM: %v", err)
+	}
+}
+
+func (s *suite) failingRollsBack(t *testing.T) {
+	db := s.newDB(t)()
+	files := clone(base)
+	files["V3__broken.sql"] = "CREATE TABLE half (id INTEGER);\n-- the next statement fails\nINSERT INTO no_such_table VALUES (1);\n"
+	m := s.migrator(t, db, files)
+	_, err := m.Migrate(ctx(t))
+	var me *engine.MigrationError
+	if !errors.As(err, &me) {
+		t.Fatalf("migrate = %v, want *engine.MigrationError", err)
+	}
+	if me.Path != "db/V3__broken.sql" || me.Line != 3 || me.Column < 1 || !me.RolledBack {
+		t.Fatalf("error at %s:%d:%d rolled back %v, want db/V3__broken.sql line 3", me.Path, me.Line, me.Column, me.RolledBack)
+	}
+	if !strings.Contains(err.Error(), "V3__broken.sql") || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("message does not name file and line: %v", err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history WHERE version = '3'"); n != 0 {
+		t.Fatalf("history has %d rows for the failed migration, want 0", n)
+	}
+	// V1 and V2 ran; the repeatable comes after all versioned migrations.
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history"); n != 2 {
+		t.Fatalf("history rows = %d, want the 2 before the failure", n)
+	}
+	if _, err := db.ExecContext(ctx(t), "SELECT * FROM half"); err == nil {
+		t.Fatalf("table created by the failed migration still exists")
+	}
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history_state WHERE failed = "+s.d.Bool(true)); n != 1 {
+		t.Fatalf("state rows marked failed = %d, want 1", n)
+	}
+	files["V3__broken.sql"] = "CREATE TABLE half (id INTEGER);\n"
+	if res := mustMigrate(t, s.migrator(t, db, files)); res.Applied() != 2 {
+		t.Fatalf("after the fix applied %d, want 2 (V3 and the repeatable)", res.Applied())
+	}
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history_state WHERE failed = "+s.d.Bool(true)); n != 0 {
+		t.Fatalf("state still failed after the fix")
+	}
+}
+
+func (s *suite) nonTxResume(t *testing.T) {
+	db := s.newDB(t)()
+	files := clone(base)
+	mustMigrate(t, s.migrator(t, db, files))
+	if _, err := db.ExecContext(ctx(t), "INSERT INTO items (id, name) VALUES (10, 'blocker')"); err != nil {
+		t.Fatal(err)
+	}
+	files["V3__backfill.sql"] = "-- strata:transaction=false\nCREATE TABLE backfill_log (n INTEGER);\nINSERT INTO backfill_log (n) VALUES (1);\nINSERT INTO items (id, name) VALUES (10, 'ten');\nINSERT INTO backfill_log (n) VALUES (2);\n"
+	_, err := s.migrator(t, db, files).Migrate(ctx(t))
+	var me *engine.MigrationError
+	if !errors.As(err, &me) || me.StatementIndex != 2 || me.Line != 4 {
+		t.Fatalf("migrate = %v (statement %d line %d), want a failure at statement 2, line 4", err, idx(me), line(me))
+	}
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history WHERE version = '3' AND success = "+s.d.Bool(false)+" AND progress = 2 AND failed_statement = 2"); n != 1 {
+		t.Fatalf("failed row with progress 2 missing")
+	}
+	// A changed file may not resume.
+	changed := clone(files)
+	changed["V3__backfill.sql"] += "-- edited\n"
+	if _, err := s.migrator(t, db, changed).Migrate(ctx(t)); err == nil || !strings.Contains(err.Error(), "changed") {
+		t.Fatalf("migrate with a changed file = %v, want a refusal saying it changed", err)
+	}
+	// Fix the data, not the file: the re-run resumes at the failed statement.
+	if _, err := db.ExecContext(ctx(t), "DELETE FROM items WHERE id = 10"); err != nil {
+		t.Fatal(err)
+	}
+	if res := mustMigrate(t, s.migrator(t, db, files)); res.Applied() != 1 {
+		t.Fatalf("resume applied %d, want 1", res.Applied())
+	}
+	if n := count(t, db, "SELECT count(*) FROM backfill_log"); n != 2 {
+		t.Fatalf("backfill_log rows = %d, want 2: a statement ran twice or not at all", n)
+	}
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history WHERE version = '3' AND success = "+s.d.Bool(true)); n != 1 {
+		t.Fatalf("V3 not recorded as a success")
+	}
+	if got := states(t, s.migrator(t, db, files)); !strings.Contains(got, "3=Success;") {
+		t.Fatalf("states = %s", got)
+	}
+}
+
+func idx(me *engine.MigrationError) int {
+	if me == nil {
+		return -1
+	}
+	return me.StatementIndex
+}
+
+func line(me *engine.MigrationError) int {
+	if me == nil {
+		return -1
+	}
+	return me.Line
+}
+
+func (s *suite) lockTimeout(t *testing.T) {
+	open := s.newDB(t)
+	db := open()
+	mustMigrate(t, s.migrator(t, db, map[string]string{"V1__a.sql": "CREATE TABLE a (id INTEGER);\n"}))
+	files := map[string]string{"V1__a.sql": "CREATE TABLE a (id INTEGER);\n", "V2__b.sql": "CREATE TABLE b (id INTEGER);\n"}
+	holderDB := open()
+	conn, err := holderDB.Conn(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	m := s.migrator(t, db, files, engine.WithLockTimeout(300*time.Millisecond))
+	p, err := m.Plan(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := engineLockKey(t, m, p)
+	release, err := s.d.Lock(ctx(t), conn, key, time.Second)
+	if err != nil {
+		t.Fatalf("take lock: %v", err)
+	}
+	_, err = m.Apply(ctx(t), p)
+	if !errors.Is(err, engine.ErrLocked) {
+		t.Fatalf("apply while locked = %v, want ErrLocked", err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history WHERE version = '2'"); n != 0 {
+		t.Fatalf("V2 applied despite the lock")
+	}
+	if err := release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res := mustMigrate(t, s.migrator(t, db, files)); res.Applied() != 1 {
+		t.Fatalf("after release applied %d, want 1", res.Applied())
+	}
+}
+
+// engineLockKey finds the key the migrator uses for its only target.
+func engineLockKey(t *testing.T, m *engine.Migrator, p *engine.Plan) int64 {
+	t.Helper()
+	if len(p.Targets) != 1 {
+		t.Fatalf("targets = %d, want 1", len(p.Targets))
+	}
+	return m.LockKey(p.Targets[0].Target.Name)
+}
+
+func (s *suite) ownCommit(t *testing.T) {
+	db := s.newDB(t)()
+	files := map[string]string{
+		"V1__own_tx.sql": "BEGIN;\nCREATE TABLE own (id INTEGER);\nINSERT INTO own (id) VALUES (1);\nCOMMIT;\nINSERT INTO own (id) VALUES (2);\n",
+	}
+	if res := mustMigrate(t, s.migrator(t, db, files)); res.Applied() != 1 {
+		t.Fatalf("applied %d", res.Applied())
+	}
+	if n := count(t, db, "SELECT count(*) FROM own"); n != 2 {
+		t.Fatalf("own rows = %d, want 2", n)
+	}
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history WHERE success = "+s.d.Bool(true)); n != 1 {
+		t.Fatalf("history success rows = %d, want 1", n)
+	}
+}
+
+func (s *suite) noSemicolonCommentOnly(t *testing.T) {
+	db := s.newDB(t)()
+	files := map[string]string{
+		"V1__no_semicolon.sql": "CREATE TABLE nosemi (id INTEGER)",
+		"V2__comments.sql":     "-- nothing to do here\n/* really\n nothing */\n",
+		"V3__after.sql":        "INSERT INTO nosemi (id) VALUES (3)\n",
+	}
+	if res := mustMigrate(t, s.migrator(t, db, files)); res.Applied() != 3 {
+		t.Fatalf("applied %d, want 3", res.Applied())
+	}
+	if got := states(t, s.migrator(t, db, files)); got != "1=Success;2=Success;3=Success;" {
+		t.Fatalf("states = %s", got)
+	}
+}
+
+func (s *suite) outOfOrder(t *testing.T) {
+	db := s.newDB(t)()
+	files := map[string]string{"V7__seven.sql": "CREATE TABLE seven (id INTEGER);\n", "V8__eight.sql": "CREATE TABLE eight (id INTEGER);\n"}
+	mustMigrate(t, s.migrator(t, db, files))
+	files["V7_1__hotfix.sql"] = "CREATE TABLE hotfix (id INTEGER);\n"
+	_, err := s.migrator(t, db, files).Migrate(ctx(t))
+	var oe *engine.OrderError
+	if !errors.As(err, &oe) || !strings.Contains(err.Error(), "db/V7_1__hotfix.sql") || !strings.Contains(err.Error(), "hotfixes") || !strings.Contains(err.Error(), "out_of_order") {
+		t.Fatalf("migrate = %v, want an order error naming the file and both ways out", err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history"); n != 2 {
+		t.Fatalf("history rows = %d after refusal", n)
+	}
+	mustMigrate(t, s.migrator(t, db, files, engine.WithOutOfOrder(engine.InOrder, "7.1")))
+	if got := states(t, s.migrator(t, db, files)); got != "7=Success;8=Success;7.1=Out of Order;" {
+		t.Fatalf("states = %s", got)
+	}
+}
+
+func (s *suite) undefinedPlaceholders(t *testing.T) {
+	db := s.newDB(t)()
+	files := map[string]string{
+		"V1__a.sql": "CREATE TABLE ph (v VARCHAR(20));\nINSERT INTO ph VALUES ('${nope}');\n",
+		"V2__b.sql": "-- ${also_missing} in a comment counts too\nINSERT INTO ph VALUES ('${who}');\n",
+	}
+	_, err := s.migrator(t, db, files).Migrate(ctx(t))
+	var pe *engine.PlaceholderError
+	if !errors.As(err, &pe) || len(pe.Items) != 2 {
+		t.Fatalf("migrate = %v, want both undefined placeholders", err)
+	}
+	if pe.Items[0].Path != "db/V1__a.sql" || pe.Items[0].Line != 2 || pe.Items[0].Column != 25 {
+		t.Fatalf("first problem at %s:%d:%d, want db/V1__a.sql:2:25", pe.Items[0].Path, pe.Items[0].Line, pe.Items[0].Column)
+	}
+	ok, err := s.d.TableExists(ctx(t), mustConn(t, db), "", "ph")
+	if err != nil || ok {
+		t.Fatalf("something ran before the placeholder check: table exists %v, %v", ok, err)
+	}
+}
+
+func mustConn(t *testing.T, db *sql.DB) *sql.Conn {
+	c, err := db.Conn(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (s *suite) missingFile(t *testing.T) {
+	db := s.newDB(t)()
+	mustMigrate(t, s.migrator(t, db, base))
+	gone := clone(base)
+	delete(gone, "V1__create_items.sql")
+	_, err := s.migrator(t, db, gone).Validate(ctx(t))
+	var ve *engine.ValidationError
+	if !errors.As(err, &ve) || ve.Findings[0].Code != "APPLIED_VERSIONED_MIGRATION_NOT_RESOLVED" {
+		t.Fatalf("validate = %v, want a missing-file finding", err)
+	}
+	if _, err := s.migrator(t, db, gone, engine.WithIgnorePatterns("*:missing")).Validate(ctx(t)); err != nil {
+		t.Fatalf("validate with *:missing = %v", err)
+	}
+	// A newer applied version without a file is Future, ignored by default.
+	gone2 := clone(base)
+	delete(gone2, "V2__add_items.sql")
+	if _, err := s.migrator(t, db, gone2).Validate(ctx(t)); err != nil {
+		t.Fatalf("validate with a future row = %v", err)
+	}
+	if got := states(t, s.migrator(t, db, gone2)); !strings.Contains(got, "2=Future;") {
+		t.Fatalf("states = %s", got)
+	}
+}
+
+func (s *suite) repeatables(t *testing.T) {
+	db := s.newDB(t)()
+	mustMigrate(t, s.migrator(t, db, base))
+	// Unchanged: not re-applied.
+	if res := mustMigrate(t, s.migrator(t, db, base)); res.Applied() != 0 {
+		t.Fatalf("unchanged repeatable re-applied")
+	}
+	changed := clone(base)
+	changed["R__items_view.sql"] = "DROP VIEW IF EXISTS item_names;\nCREATE VIEW item_names AS SELECT name, id FROM items;\n"
+	if res := mustMigrate(t, s.migrator(t, db, changed)); res.Applied() != 1 {
+		t.Fatalf("edited repeatable applied %d, want 1", res.Applied())
+	}
+	if got := states(t, s.migrator(t, db, changed)); got != "1=Success;2=Success;R:items view=Superseded;R:items view=Success;" {
+		t.Fatalf("states = %s", got)
+	}
+	// A placeholder value change re-applies a repeatable that uses it.
+	withPh := clone(changed)
+	withPh["R__items_view.sql"] = "DROP VIEW IF EXISTS item_names;\nCREATE VIEW item_names AS SELECT name, '${who}' AS who FROM items;\n"
+	mustMigrate(t, s.migrator(t, db, withPh))
+	vals, _ := placeholders.NewValues(map[string]string{"who": "somebody else"})
+	m := s.migrator(t, db, withPh, engine.WithPlaceholders(placeholders.Syntax{}, vals))
+	if res := mustMigrate(t, m); res.Applied() != 1 {
+		t.Fatalf("repeatable not re-applied after a placeholder change")
+	}
+}
+
+func (s *suite) concurrent(t *testing.T) {
+	open := s.newDB(t)
+	files := map[string]string{}
+	for i := 1; i <= 12; i++ {
+		files[fmt.Sprintf("V%d__step_%d.sql", i, i)] = fmt.Sprintf("CREATE TABLE step_%d (id INTEGER);\nINSERT INTO step_%d (id) VALUES (%d);\n", i, i, i)
+	}
+	files["R__steps.sql"] = "DROP VIEW IF EXISTS steps;\nCREATE VIEW steps AS SELECT id FROM step_1;\n"
+	const runners = 4
+	var wg sync.WaitGroup
+	errs := make([]error, runners)
+	applied := make([]int, runners)
+	for i := 0; i < runners; i++ {
+		db := open()
+		m := s.migrator(t, db, files, engine.WithLockTimeout(time.Minute))
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			res, err := m.Migrate(context.Background())
+			errs[i] = err
+			if res != nil {
+				applied[i] = res.Applied()
+			}
+		}(i)
+	}
+	wg.Wait()
+	total := 0
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("runner %d: %v", i, err)
+		}
+		total += applied[i]
+	}
+	if total != 13 {
+		t.Fatalf("runners applied %d migrations in all, want 13 (each exactly once)", total)
+	}
+	db := open()
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history"); n != 13 {
+		t.Fatalf("history rows = %d, want 13", n)
+	}
+	for i := 1; i <= 12; i++ {
+		if n := count(t, db, fmt.Sprintf("SELECT count(*) FROM step_%d", i)); n != 1 {
+			t.Fatalf("step_%d has %d rows, want 1", i, n)
+		}
+	}
+}
+
+func clone(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,152 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sentinels for conditions callers branch on.
+var (
+	// ErrLocked: another process holds the lock of a target.
+	ErrLocked = errors.New("lock held by another process")
+	// ErrChecksumMismatch: an applied migration's file changed since.
+	ErrChecksumMismatch = errors.New("checksum mismatch")
+	// ErrLayoutTooNew: the database was written by a newer Strata.
+	ErrLayoutTooNew = errors.New("history layout is newer than this strata")
+)
+
+// LockError is a lock that could not be taken in time.
+type LockError struct {
+	Target  string
+	Timeout time.Duration
+	Holder  string // who holds it, as far as the database tells
+}
+
+func (e *LockError) Error() string {
+	msg := fmt.Sprintf("lock target %s: not acquired within %s", e.Target, e.Timeout)
+	if e.Holder != "" {
+		msg += ": held by " + e.Holder
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrLocked) true.
+func (e *LockError) Is(target error) bool { return target == ErrLocked }
+
+// MigrationError is the failure of one migration on one target.
+type MigrationError struct {
+	Target         string
+	Path           string // location/script of the file
+	Version        string
+	Description    string
+	Line, Column   int    // in the file on disk, 0 when unknown
+	Statement      string // the failing statement, when known
+	StatementIndex int    // 0-based index in the file, -1 when unknown
+	Code           string // database error code
+	Detail, Hint   string
+	RolledBack     bool // the migration's changes were rolled back
+	Err            error
+}
+
+func (e *MigrationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apply %s (target %s)", e.Path, e.Target)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ": line %d, column %d", e.Line, e.Column)
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	return b.String()
+}
+
+func (e *MigrationError) Unwrap() error { return e.Err }
+
+// Finding is one problem validate found.
+type Finding struct {
+	Target      string
+	Code        string // Flyway's error code: CHECKSUM_MISMATCH, FAILED_VERSIONED_MIGRATION, ...
+	Version     string
+	Description string
+	Script      string
+	Message     string
+}
+
+// ValidationError lists what validation found.
+type ValidationError struct {
+	Findings []Finding
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "validate: %d problem", len(e.Findings))
+	if len(e.Findings) != 1 {
+		b.WriteString("s")
+	}
+	for _, f := range e.Findings {
+		fmt.Fprintf(&b, "\n  - target %s: %s", f.Target, strings.ReplaceAll(f.Message, "\n", "\n    "))
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrChecksumMismatch) true when a checksum differs.
+func (e *ValidationError) Is(target error) bool {
+	if target != ErrChecksumMismatch {
+		return false
+	}
+	for _, f := range e.Findings {
+		if f.Code == "CHECKSUM_MISMATCH" {
+			return true
+		}
+	}
+	return false
+}
+
+// OrderError refuses pending versions below the highest applied one.
+type OrderError struct {
+	Items []OrderItem
+}
+
+// OrderItem is one version that would be applied out of order.
+type OrderItem struct {
+	Target  string
+	Path    string
+	Version string
+	Highest string // the highest applied version on the target
+}
+
+func (e *OrderError) Error() string {
+	var b strings.Builder
+	b.WriteString("refusing to apply out of order:")
+	for _, it := range e.Items {
+		fmt.Fprintf(&b, "\n  - %s (version %s) on target %s, which is already at version %s", it.Path, it.Version, it.Target, it.Highest)
+	}
+	b.WriteString("\nto apply it anyway, add the version to hotfixes = [...] in the env, or set out_of_order = true")
+	return b.String()
+}
+
+// PlaceholderError lists undefined placeholders of the pending files.
+type PlaceholderError struct {
+	Items []PlaceholderProblem
+}
+
+// PlaceholderProblem is one undefined placeholder in one file.
+type PlaceholderProblem struct {
+	Target       string
+	Path         string
+	Name         string
+	Line, Column int
+}
+
+func (e *PlaceholderError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d undefined placeholder", len(e.Items))
+	if len(e.Items) != 1 {
+		b.WriteString("s")
+	}
+	for _, it := range e.Items {
+		fmt.Fprintf(&b, "\n  %s:%d:%d: undefined placeholder %s (target %s)", it.Path, it.Line, it.Column, it.Name, it.Target)
+	}
+	b.WriteString("\ndefine them in placeholders { values = { ... } } or pass --placeholder name=value")
+	return b.String()
+}

@@ -1,0 +1,243 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Layout is the version of the layout of Strata's tables that this build
+// writes. A database whose recorded layout is newer is refused.
+const Layout = 1
+
+// Flyway's values of the history table's type column (FLYWAY.md 1.6).
+const (
+	TypeSQL         = "SQL"
+	TypeSQLBaseline = "SQL_BASELINE"
+	TypeUndoSQL     = "UNDO_SQL"
+	TypeBaseline    = "BASELINE"
+	TypeSchema      = "SCHEMA"
+	TypeDelete      = "DELETE"
+)
+
+// HistoryRow is one row of the history table.
+type HistoryRow struct {
+	InstalledRank   int64
+	Version         string // "" when the column is NULL
+	Description     string
+	Type            string
+	Script          string
+	Checksum        *int32
+	InstalledBy     string
+	InstalledOn     time.Time
+	ExecutionTime   int // milliseconds
+	Success         bool
+	Tenant          string
+	VersionKey      string
+	Error           string
+	FailedStatement int // -1 when none
+	Progress        int // statements of a non-transactional file completed
+}
+
+// synthetic reports whether the row is a marker rather than a migration.
+func (r *HistoryRow) synthetic() bool {
+	switch r.Type {
+	case TypeSchema, TypeBaseline, TypeDelete:
+		return true
+	}
+	return false
+}
+
+func (r *HistoryRow) undo() bool { return strings.HasPrefix(r.Type, "UNDO_") }
+
+// baseline reports whether the row marks a baseline (BASELINE or a baseline
+// migration such as SQL_BASELINE).
+func (r *HistoryRow) baseline() bool {
+	return r.Type == TypeBaseline || strings.HasSuffix(r.Type, "_BASELINE")
+}
+
+// historyColumns is the column list Strata reads, Flyway's ten first.
+var historyColumns = []string{
+	"installed_rank", "version", "description", "type", "script", "checksum",
+	"installed_by", "installed_on", "execution_time", "success",
+	"tenant", "version_key", "error", "failed_statement", "progress",
+}
+
+func (m *Migrator) historyTable() string { return m.dialect.Table(m.tables.Schema, m.tables.History) }
+func (m *Migrator) stateTable() string   { return m.dialect.Table(m.tables.Schema, m.tables.State()) }
+func (m *Migrator) metaTable() string    { return m.dialect.Table(m.tables.Schema, m.tables.Meta()) }
+
+func (m *Migrator) quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = m.dialect.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// readHistory reads the rows of the given tenants ("" for all) in rank order.
+func (m *Migrator) readHistory(ctx context.Context, q querier, tenant string) ([]HistoryRow, error) {
+	query := "SELECT " + m.quoteList(historyColumns) + " FROM " + m.historyTable()
+	if tenant != "" {
+		query += " WHERE " + m.dialect.Quote("tenant") + " = " + m.dialect.Literal(tenant)
+	}
+	query += " ORDER BY " + m.dialect.Quote("installed_rank")
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
+	}
+	defer rows.Close()
+	var out []HistoryRow
+	for rows.Next() {
+		var (
+			r                                             HistoryRow
+			version, checksum, on, success, key, errText  any
+			failedStmt, progress, installedBy, descr, exe any
+		)
+		if err := rows.Scan(&r.InstalledRank, &version, &descr, &r.Type, &r.Script, &checksum,
+			&installedBy, &on, &exe, &success, &r.Tenant, &key, &errText, &failedStmt, &progress); err != nil {
+			return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
+		}
+		r.Version = asString(version)
+		r.Description = asString(descr)
+		r.InstalledBy = asString(installedBy)
+		if checksum != nil {
+			c := int32(asInt(checksum))
+			r.Checksum = &c
+		}
+		r.InstalledOn = asTime(on)
+		r.ExecutionTime = int(asInt(exe))
+		r.Success = asBool(success)
+		r.VersionKey = asString(key)
+		r.Error = asString(errText)
+		r.FailedStatement = -1
+		if failedStmt != nil {
+			r.FailedStatement = int(asInt(failedStmt))
+		}
+		r.Progress = int(asInt(progress))
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
+	}
+	return out, nil
+}
+
+// insertHistorySQL returns the INSERT of row; installed_rank and installed_on
+// come from the table's defaults, execution_time from the SQL expression
+// elapsed.
+func (m *Migrator) insertHistorySQL(r HistoryRow, elapsed string) string {
+	d := m.dialect
+	cols := []string{"version", "description", "type", "script", "checksum", "installed_by",
+		"execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress"}
+	vals := []string{
+		m.nullable(r.Version), d.Literal(r.Description), d.Literal(r.Type), d.Literal(r.Script),
+		checksumLiteral(r.Checksum), d.Literal(r.InstalledBy), elapsed,
+		d.Bool(r.Success), d.Literal(r.Tenant), m.nullable(r.VersionKey), m.nullable(r.Error),
+		failedLiteral(r.FailedStatement), strconv.Itoa(r.Progress),
+	}
+	return "INSERT INTO " + m.historyTable() + " (" + m.quoteList(cols) + ") VALUES (" + strings.Join(vals, ", ") + ")"
+}
+
+func (m *Migrator) nullable(s string) string {
+	if s == "" {
+		return "NULL"
+	}
+	return m.dialect.Literal(s)
+}
+
+func checksumLiteral(c *int32) string {
+	if c == nil {
+		return "NULL"
+	}
+	return strconv.FormatInt(int64(*c), 10)
+}
+
+func failedLiteral(i int) string {
+	if i < 0 {
+		return "NULL"
+	}
+	return strconv.Itoa(i)
+}
+
+// querier is what reading needs: a *sql.DB, *sql.Conn or *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func asString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+func asInt(v any) int64 {
+	switch x := v.(type) {
+	case nil:
+		return 0
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case float64:
+		return int64(x)
+	case bool:
+		if x {
+			return 1
+		}
+		return 0
+	default:
+		n, _ := strconv.ParseInt(strings.TrimSpace(asString(v)), 10, 64)
+		return n
+	}
+}
+
+func asBool(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case nil:
+		return false
+	default:
+		s := strings.ToLower(strings.TrimSpace(asString(v)))
+		return s == "1" || s == "true" || s == "t"
+	}
+}
+
+var timeLayouts = []string{
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05",
+}
+
+func asTime(v any) time.Time {
+	switch x := v.(type) {
+	case time.Time:
+		return x
+	case nil:
+		return time.Time{}
+	default:
+		s := strings.TrimSpace(asString(v))
+		for _, l := range timeLayouts {
+			if t, err := time.Parse(l, s); err == nil {
+				return t
+			}
+		}
+		return time.Time{}
+	}
+}

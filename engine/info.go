@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+)
+
+// Info is the state of every migration on every target.
+type Info struct {
+	// TablesExist reports whether Strata's history table exists yet.
+	TablesExist bool
+	Targets     []TargetInfo
+}
+
+// TargetInfo is the state of one target.
+type TargetInfo struct {
+	Target  string
+	Current string   // schema version, "" when empty
+	Entries []*Entry // in Flyway's order: applied by rank, then the rest
+	Pending int      // migrations migrate would apply
+	Failed  int
+}
+
+// Info reads the history without taking any lock and without creating
+// anything.
+func (m *Migrator) Info(ctx context.Context) (*Info, error) {
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("info: connect: %w", err)
+	}
+	defer conn.Close()
+	p, err := m.inspect(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	out := &Info{TablesExist: p.tablesExist}
+	for _, tp := range p.Targets {
+		ti := TargetInfo{Target: tp.Target.Name, Current: tp.Current, Entries: tp.Entries, Pending: len(tp.Pending)}
+		for _, e := range tp.Entries {
+			if e.State.Failed() {
+				ti.Failed++
+			}
+		}
+		out.Targets = append(out.Targets, ti)
+	}
+	return out, nil
+}
+
+// ValidateResult is what Validate checked.
+type ValidateResult struct {
+	Validated int // migrations checked over all targets
+}
+
+// Validate compares the files with the history of every target: checksum
+// drift, missing files, failed entries, pending migrations (unless ignored
+// by a pattern). It changes nothing. Findings are returned as a
+// *ValidationError.
+func (m *Migrator) Validate(ctx context.Context) (*ValidateResult, error) {
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("validate: connect: %w", err)
+	}
+	defer conn.Close()
+	p, err := m.inspect(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	res := &ValidateResult{}
+	var all []Finding
+	for _, tp := range p.Targets {
+		res.Validated += len(tp.Entries)
+		all = append(all, m.findings(tp, false)...)
+	}
+	if len(all) > 0 {
+		return res, &ValidationError{Findings: all}
+	}
+	return res, nil
+}

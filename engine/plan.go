@@ -1,0 +1,366 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"github.com/stratadb/strata/locations"
+	"github.com/stratadb/strata/placeholders"
+	"github.com/stratadb/strata/schemas"
+)
+
+// Plan is what Apply will do: the pending migrations of every target,
+// computed without taking any lock.
+type Plan struct {
+	Targets     []*TargetPlan
+	session     Session
+	start       time.Time
+	tablesExist bool
+}
+
+// Pending is the number of migrations pending over all targets.
+func (p *Plan) Pending() int {
+	n := 0
+	for _, t := range p.Targets {
+		n += len(t.Pending)
+	}
+	return n
+}
+
+// TargetPlan is the view of one target.
+type TargetPlan struct {
+	Target   schemas.Target
+	Current  string   // the target's schema version, "" when empty
+	Entries  []*Entry // info rows, in Flyway's order
+	Pending  []*Entry // what Apply runs, in order
+	state    *targetState
+	problems []PlaceholderProblem
+}
+
+// Plan reads the history of every target and computes what is pending. It
+// fails before anything runs on validation problems, out-of-order versions
+// and undefined placeholders.
+func (m *Migrator) Plan(ctx context.Context) (*Plan, error) {
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("plan: connect: %w", err)
+	}
+	defer conn.Close()
+	p, err := m.inspect(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	for _, tp := range p.Targets {
+		if err := m.checkTarget(tp); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.joinChecks(p.Targets); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// inspect reads the session and the history and computes every target's
+// state.
+func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn) (*Plan, error) {
+	s, err := m.session(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{session: s, start: m.now()}
+	p.tablesExist, err = m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.History)
+	if err != nil {
+		return nil, fmt.Errorf("plan: look for history table: %w", err)
+	}
+	byTenant := map[string][]HistoryRow{}
+	if p.tablesExist {
+		if err := m.checkLayout(ctx, conn); err != nil {
+			return nil, err
+		}
+		rows, err := m.readHistory(ctx, conn, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			byTenant[r.Tenant] = append(byTenant[r.Tenant], r)
+		}
+	}
+	for _, t := range m.targets {
+		tp, err := m.planTarget(s, t, byTenant[t.Name], p.start)
+		if err != nil {
+			return nil, err
+		}
+		p.Targets = append(p.Targets, tp)
+	}
+	return p, nil
+}
+
+// planTarget computes the state of one target from its history rows.
+func (m *Migrator) planTarget(s Session, t schemas.Target, rows []HistoryRow, start time.Time) (*TargetPlan, error) {
+	target, err := parseTarget(m.target)
+	if err != nil {
+		return nil, err
+	}
+	in := stateInput{rows: rows, target: target, allowOOO: m.allowOutOfOrder}
+	tp := &TargetPlan{Target: t}
+	for _, f := range m.files.Versioned {
+		in.versioned = append(in.versioned, resolved{file: f, checksum: f.Checksum})
+	}
+	for _, f := range m.files.Baseline {
+		in.baselines = append(in.baselines, resolved{file: f, checksum: f.Checksum})
+	}
+	for _, f := range m.files.Undo {
+		in.undos = append(in.undos, resolved{file: f, checksum: f.Checksum})
+	}
+	for _, f := range m.files.Repeatable {
+		c := f.Checksum
+		if m.replaces(f) {
+			_, x, err := m.expand(s, t, f, start)
+			var ue *placeholders.UndefinedError
+			switch {
+			case errors.As(err, &ue):
+				tp.problems = append(tp.problems, problemsOf(t, f, ue)...)
+			case err != nil:
+				return nil, err
+			default:
+				if c, err = locations.Checksum(stringsReader(x.Text)); err != nil {
+					return nil, fmt.Errorf("checksum %s: %w", f.Path(), err)
+				}
+			}
+		}
+		in.repeatables = append(in.repeatables, resolved{file: f, checksum: c})
+	}
+	ts := computeStates(in)
+	if ts.corrupt != nil {
+		return nil, fmt.Errorf("target %s: %w", t.Name, ts.corrupt)
+	}
+	tp.state, tp.Entries, tp.Current = ts, ts.entries, ts.current
+	tp.Pending = ts.pending
+	// A failed non-transactional file of Strata's resumes where it stopped.
+	for _, e := range ts.entries {
+		if e.Row != nil && e.State == StateFailed && m.resumable(e) {
+			tp.Pending = insertByVersion(tp.Pending, e)
+		}
+	}
+	for _, e := range tp.Pending {
+		if e.File == nil || !m.replaces(e.File) || e.Category == "Repeatable" {
+			continue
+		}
+		if _, _, err := m.expand(s, t, e.File, start); err != nil {
+			var ue *placeholders.UndefinedError
+			if !errors.As(err, &ue) {
+				return nil, err
+			}
+			tp.problems = append(tp.problems, problemsOf(t, e.File, ue)...)
+		}
+	}
+	return tp, nil
+}
+
+// resumable reports whether a failed row is one of Strata's
+// non-transactional runs whose file is unchanged.
+func (m *Migrator) resumable(e *Entry) bool {
+	r := e.Row
+	return r.VersionKey != "" && r.Type == TypeSQL && r.Version != "" && e.File != nil &&
+		r.Checksum != nil && *r.Checksum == e.File.Checksum
+}
+
+func insertByVersion(list []*Entry, e *Entry) []*Entry {
+	i := 0
+	for i < len(list) && list[i].Category != "Repeatable" && list[i].version.Compare(e.version) < 0 {
+		i++
+	}
+	list = append(list, nil)
+	copy(list[i+1:], list[i:])
+	list[i] = e
+	return list
+}
+
+func problemsOf(t schemas.Target, f *locations.File, ue *placeholders.UndefinedError) []PlaceholderProblem {
+	out := make([]PlaceholderProblem, 0, len(ue.Items))
+	for _, it := range ue.Items {
+		out = append(out, PlaceholderProblem{Target: t.Name, Path: f.Path(), Name: it.Name, Line: it.Line, Column: it.Column})
+	}
+	return out
+}
+
+// checkTarget returns the first kind of problem that must stop a migrate
+// before anything runs on this target: corrupt or failed history, missing
+// files, changed files.
+func (m *Migrator) checkTarget(tp *TargetPlan) error {
+	findings := m.findings(tp, true)
+	if len(findings) > 0 {
+		return &ValidationError{Findings: findings}
+	}
+	return nil
+}
+
+// joinChecks collects problems across targets that are reported together:
+// out-of-order versions and undefined placeholders.
+func (m *Migrator) joinChecks(tps []*TargetPlan) error {
+	var order OrderError
+	var ph PlaceholderError
+	for _, tp := range tps {
+		for _, e := range tp.Entries {
+			if e.State == StateIgnored && e.File != nil && e.Category == "Versioned" &&
+				(e.File.Directives.ShouldExecute == nil || *e.File.Directives.ShouldExecute) &&
+				!ignored(m.ignore, e, StateIgnored) {
+				order.Items = append(order.Items, OrderItem{Target: tp.Target.Name, Path: e.File.Path(),
+					Version: e.Version, Highest: tp.state.lastApplied.String()})
+			}
+		}
+		ph.Items = append(ph.Items, tp.problems...)
+	}
+	if len(order.Items) > 0 {
+		return &order
+	}
+	if len(ph.Items) > 0 {
+		return &ph
+	}
+	return nil
+}
+
+// findings validates one target as Flyway's validate does (FLYWAY.md 9.3).
+// With migrating set, pending migrations are not findings and failed
+// non-transactional files that can resume are not either.
+func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
+	var out []Finding
+	add := func(e *Entry, code, msg string) {
+		out = append(out, Finding{Target: tp.Target.Name, Code: code, Version: e.Version, Description: e.Description, Script: e.Script, Message: msg})
+	}
+	ignorePending := migrating
+	for _, e := range tp.Entries {
+		st := e.State
+		if st == StateUndone || st == StateAboveTarget || st == StateDeleted || ignored(m.ignore, e, st) {
+			continue
+		}
+		if e.Row != nil && e.Row.synthetic() {
+			continue
+		}
+		name := "version " + e.Version
+		if e.Version == "" {
+			name = "repeatable " + e.Description
+		}
+		switch {
+		case st.Failed():
+			if migrating && st == StateFailed && m.resumable(e) {
+				continue
+			}
+			msg := fmt.Sprintf("detected failed migration to %s (%s)", name, e.Description)
+			if e.Row != nil && e.Row.VersionKey != "" && e.File != nil && !m.resumable(e) && e.Row.Progress > 0 {
+				msg += fmt.Sprintf(": it stopped after statement %d and the file changed since, so it cannot resume", e.Row.Progress)
+			}
+			if e.Row != nil && e.Row.Error != "" {
+				msg += "\nerror: " + e.Row.Error
+			}
+			msg += "\nremove any half-completed changes, then run strata repair"
+			code := "FAILED_VERSIONED_MIGRATION"
+			if e.Version == "" {
+				code = "FAILED_REPEATABLE_MIGRATION"
+			}
+			add(e, code, msg)
+		case (st == StateMissing || st == StateFuture) && e.Row != nil && resolvableType(e.Row.Type):
+			code := "APPLIED_VERSIONED_MIGRATION_NOT_RESOLVED"
+			if e.Version == "" {
+				code = "APPLIED_REPEATABLE_MIGRATION_NOT_RESOLVED"
+			}
+			add(e, code, fmt.Sprintf("detected applied migration not resolved locally: %s (%s)\nif you removed it on purpose, run strata repair to mark it deleted, or ignore it with ignore_migration_patterns = [\"*:missing\"]", name, e.Script))
+		case st == StateIgnored && e.File != nil && !migrating:
+			add(e, "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED", fmt.Sprintf("detected resolved migration not applied to database: %s (%s)\nit is below the highest applied version: add it to hotfixes, set out_of_order = true, or ignore it with ignore_migration_patterns = [\"*:ignored\"]", name, e.File.Path()))
+		case st == StatePending && !ignorePending:
+			code := "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
+			if e.Version == "" {
+				code = "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED"
+			}
+			add(e, code, fmt.Sprintf("detected resolved migration not applied to database: %s (%s)\nrun strata migrate, or ignore it with ignore_migration_patterns = [\"*:pending\"]", name, e.File.Path()))
+		case st == StateOutdated && !ignorePending:
+			add(e, "OUTDATED_REPEATABLE_MIGRATION", fmt.Sprintf("detected outdated repeatable migration that should be re-applied: %s\nrun strata migrate", e.Description))
+		}
+		// Applied and resolved: type, checksum, description.
+		if e.Row != nil && e.File != nil && e.Version != "" && e.Row.Success && st != StateBaseline {
+			r, f := e.Row, e.File
+			switch {
+			case r.Type != typeOfKind(f.Kind):
+				add(e, "TYPE_MISMATCH", fmt.Sprintf("migration type mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %s", name, r.Type, typeOfKind(f.Kind)))
+			case r.Checksum == nil || *r.Checksum != f.Checksum:
+				add(e, "CHECKSUM_MISMATCH", fmt.Sprintf("migration checksum mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %d (%s)\neither revert the changes to the file, or run strata repair to update the history", name, checksumText(r.Checksum), f.Checksum, f.Path()))
+			case abbreviate(r.Description) != abbreviate(f.Description) && !(r.Description == "<< no description >>" && f.Description == ""):
+				add(e, "DESCRIPTION_MISMATCH", fmt.Sprintf("migration description mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %s\neither revert the rename, or run strata repair to update the history", name, r.Description, f.Description))
+			}
+		}
+	}
+	return out
+}
+
+func checksumText(c *int32) string {
+	if c == nil {
+		return "(none)"
+	}
+	return strconv.FormatInt(int64(*c), 10)
+}
+
+// abbreviate cuts a description to Flyway's 200 characters.
+func abbreviate(s string) string {
+	r := []rune(s)
+	if len(r) <= 200 {
+		return s
+	}
+	return string(r[:197]) + "..."
+}
+
+// checkLayout refuses a database written by a newer layout.
+func (m *Migrator) checkLayout(ctx context.Context, conn *sql.Conn) error {
+	ok, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.Meta())
+	if err != nil || !ok {
+		return err
+	}
+	var v string
+	err = conn.QueryRowContext(ctx, "SELECT "+m.dialect.Quote("value")+" FROM "+m.metaTable()+" WHERE "+
+		m.dialect.Quote("name")+" = "+m.dialect.Literal("layout")).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read layout of %s: %w", m.tables.Meta(), err)
+	}
+	if n, _ := strconv.Atoi(v); n > Layout {
+		return fmt.Errorf("%w: the tables were written with layout %d and this strata knows layout %d; upgrade strata", ErrLayoutTooNew, n, Layout)
+	}
+	return nil
+}
+
+// fingerprint summarises the applied set of a target: the XOR of a hash of
+// every live versioned row and of the latest run of every repeatable. It
+// is stored in the state table so that status over many targets compares
+// one value per target.
+func fingerprint(ts *targetState) uint64 {
+	var fp uint64
+	for _, e := range ts.entries {
+		if e.Row == nil || !e.Row.Success || e.Row.synthetic() || e.Row.undo() {
+			continue
+		}
+		switch e.State {
+		case StateSuccess, StateOutOfOrder, StateBaseline, StateOutdated:
+			fp ^= entryHash(e.Row.Type, e.Row.Version, e.Row.Description, e.Row.Checksum)
+		}
+	}
+	return fp
+}
+
+func entryHash(typ, version, description string, checksum *int32) uint64 {
+	h := fnv.New64a()
+	key := description
+	if version != "" {
+		if v, err := locations.ParseVersion(version); err == nil {
+			key = v.Key()
+		}
+	}
+	fmt.Fprintf(h, "%s\x00%s\x00%s", typ, key, checksumText(checksum))
+	return h.Sum64()
+}

@@ -1,0 +1,1140 @@
+package postgres
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Statement is one statement of a PostgreSQL script, as found by a Splitter.
+type Statement struct {
+	// Text runs from the statement's first token to its last token. Comments
+	// before the first token and after the last one, surrounding whitespace
+	// and the terminating ';' are not part of it; comments inside it are.
+	Text string
+	// Offset is the byte offset of Text[0] in the input.
+	Offset int64
+	// Line is the 1-based line of Text[0]; lines end at '\n'.
+	Line int
+
+	// NoTx reports a statement PostgreSQL refuses inside a transaction block:
+	// CREATE/DROP [UNIQUE] INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY,
+	// REINDEX SCHEMA/DATABASE/SYSTEM, VACUUM, CLUSTER without a table,
+	// CREATE/DROP DATABASE/TABLESPACE/SUBSCRIPTION, ALTER SUBSCRIPTION ...
+	// REFRESH/SET/ADD/DROP PUBLICATION, ALTER SYSTEM, DISCARD ALL,
+	// ALTER DATABASE ... SET TABLESPACE and ALTER TABLE ... DETACH PARTITION
+	// ... CONCURRENTLY.
+	NoTx bool
+	// TxControl reports the script's own transaction control at the top
+	// level: BEGIN (not BEGIN ATOMIC), START TRANSACTION, COMMIT (also
+	// COMMIT PREPARED), END, ROLLBACK (also ROLLBACK PREPARED, not
+	// ROLLBACK TO SAVEPOINT), ABORT and PREPARE TRANSACTION. SAVEPOINT and
+	// RELEASE work inside a transaction and are not flagged.
+	TxControl bool
+	// MayCommit reports a CALL: the procedure may COMMIT, which fails inside
+	// a transaction block. Whether that matters is only known when declared.
+	MayCommit bool
+	// AddsEnumValue reports ALTER TYPE ... ADD VALUE. It runs in a
+	// transaction on PostgreSQL 12 and later, but the new value cannot be
+	// used before that transaction commits.
+	AddsEnumValue bool
+
+	// CopyFromStdin reports COPY ... FROM STDIN: its data follows the
+	// statement in the input, from the line after the ';' up to a line that
+	// is "\." once trimmed.
+	CopyFromStdin bool
+	// CopyData holds that data (every line with its line ending, without the
+	// "\." line). It is nil when the Splitter streams COPY data (see
+	// Splitter.StreamCopy).
+	CopyData []byte
+}
+
+// SplitError reports input that cannot be split: an unterminated string,
+// quoted identifier, dollar quote or comment, an unclosed parenthesis or
+// BEGIN ATOMIC block, COPY data without its "\." line, or a psql
+// meta-command. The splitter stops there: no partial statement is returned.
+type SplitError struct {
+	Offset int64  // byte offset in the input where the faulty construct starts
+	Line   int    // 1-based line of Offset
+	Msg    string // what is wrong, e.g. "unterminated dollar-quoted string $fn$"
+}
+
+func (e *SplitError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+// Splitter reads a PostgreSQL script from an io.Reader and returns its
+// statements one at a time. It holds the statement being read (and, unless
+// COPY data is streamed, the data of a COPY) plus one read buffer, so memory
+// is bounded by the largest statement, not by the input.
+//
+// The lexical rules are PostgreSQL's with standard_conforming_strings on:
+// '...' strings (a doubled quote stands for itself), E'...' strings with
+// backslash escapes, B'...', X'...', N'...' and U&'...' strings, "..." and
+// U&"..." identifiers, $$ and $tag$ dollar quotes ($1 is a parameter),
+// -- comments and nested /* */ comments. A ';' ends a statement only outside parentheses and outside the
+// BEGIN ATOMIC ... END body of CREATE FUNCTION and CREATE PROCEDURE (CASE
+// ... END is tracked inside it). Empty statements are skipped. A leading
+// UTF-8 byte order mark is skipped. The \restrict and \unrestrict lines of
+// recent pg_dump versions are skipped; any other psql meta-command is an
+// error.
+type Splitter struct {
+	r    io.Reader
+	buf  []byte
+	pos  int   // scan position in buf
+	base int64 // input offset of buf[0]
+	eof  bool  // r reported io.EOF
+	rerr error // read error other than io.EOF
+	err  error // sticky result of Next (io.EOF at the end)
+
+	lpos  int64 // input offset where lline is the line number
+	lline int
+
+	// current statement
+	inStmt  bool  // bytes from start on must be kept
+	start   int64 // input offset of the first token
+	lastEnd int64 // input offset just past the last token
+	depth   int   // parenthesis depth
+	parenAt int64 // input offset of the outermost open parenthesis
+	block   int   // BEGIN ATOMIC / CASE nesting in a routine body
+	blockAt int64 // input offset of BEGIN of BEGIN ATOMIC
+	prevKw  uint8 // keyword of the previous token (kwNone when not a word)
+	prevAt  int64 // input offset of the previous token
+	routine bool  // CREATE [OR REPLACE] FUNCTION|PROCEDURE
+	copyStm bool  // first word is COPY
+	copyIn  bool  // COPY ... FROM STDIN seen
+	ntok    int
+	toks    [maxTok]token
+	tag     []byte // current dollar-quote delimiter
+
+	// COPY data
+	stream   bool  // StreamCopy was called
+	copyOn   bool  // data of the last COPY statement is pending
+	copySkip bool  // the rest of the COPY statement's line is still to skip
+	copyMid  bool  // s.pos is inside a data line
+	copyOK   int   // bytes at s.pos known to be data
+	copyAt   int64 // offset of the COPY statement, for errors
+	copyLine int
+	copyGen  int
+}
+
+const (
+	initialBuffer = 64 << 10
+	minRead       = 16 << 10
+	maxTok        = 32 // tokens kept for classification
+	maxKeyword    = 16 // longest keyword looked up
+)
+
+// NewSplitter returns a Splitter reading from r.
+func NewSplitter(r io.Reader) *Splitter {
+	return &Splitter{r: r, lline: 1}
+}
+
+// StreamCopy makes Next leave Statement.CopyData nil: the data of a COPY ...
+// FROM STDIN statement is read through CopyReader instead, so a large COPY
+// block is never held in memory. Call it before Next.
+func (s *Splitter) StreamCopy() { s.stream = true }
+
+// CopyReader returns the data of the COPY ... FROM STDIN statement last
+// returned by Next when StreamCopy is in effect: the same bytes CopyData
+// would hold. It reads until the "\." line, which it consumes; COPY data
+// without that line gives a *SplitError. The reader is valid until the next
+// call of Next, which skips whatever was not read.
+func (s *Splitter) CopyReader() io.Reader { return &copyReader{s: s, gen: s.copyGen} }
+
+type copyReader struct {
+	s   *Splitter
+	gen int
+}
+
+func (c *copyReader) Read(p []byte) (int, error) {
+	s := c.s
+	if c.gen != s.copyGen || !s.copyOn {
+		if c.gen == s.copyGen && s.err != nil && s.err != io.EOF {
+			return 0, s.err
+		}
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := s.copyAvail()
+	if err != nil {
+		if err != io.EOF {
+			s.err = err
+		}
+		return 0, err
+	}
+	n = copy(p, s.buf[s.pos:s.pos+n])
+	s.copyConsume(n)
+	return n, nil
+}
+
+// Split returns the statements of src. On error it returns the statements
+// before the faulty one and the error.
+func Split(src string) ([]Statement, error) {
+	s := NewSplitter(strings.NewReader(src))
+	var out []Statement
+	for {
+		st, err := s.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, st)
+	}
+}
+
+// Next returns the next statement, or io.EOF when the input holds no more
+// (a remainder of comments and whitespace is not a statement). Errors are a
+// *SplitError or a read error; Next then keeps returning the same error.
+func (s *Splitter) Next() (Statement, error) {
+	if s.err != nil {
+		return Statement{}, s.err
+	}
+	if s.copyOn {
+		if err := s.skipCopy(); err != nil {
+			s.err = err
+			return Statement{}, err
+		}
+	}
+	st, err := s.next()
+	if err != nil {
+		s.err = err
+		return Statement{}, err
+	}
+	if st.CopyFromStdin && !s.stream {
+		data := []byte{}
+		for {
+			n, err := s.copyAvail()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				s.err = err
+				return Statement{}, err
+			}
+			data = append(data, s.buf[s.pos:s.pos+n]...)
+			s.copyConsume(n)
+		}
+		st.CopyData = data
+	}
+	return st, nil
+}
+
+func (s *Splitter) next() (Statement, error) {
+	ok, err := s.skipGap()
+	if !ok {
+		return Statement{}, err
+	}
+	s.inStmt = true
+	s.start = s.off(s.pos)
+	line := s.lineAt(s.start)
+	s.depth, s.block, s.ntok = 0, 0, 0
+	s.prevKw, s.routine, s.copyStm, s.copyIn = kwNone, false, false, false
+	terminated, err := s.scanStatement()
+	if err != nil {
+		s.inStmt = false
+		return Statement{}, err
+	}
+	st := Statement{
+		Text:   string(s.buf[s.start-s.base : s.lastEnd-s.base]),
+		Offset: s.start,
+		Line:   line,
+	}
+	s.inStmt = false
+	s.classify(&st)
+	if s.copyIn {
+		st.CopyFromStdin = true
+		s.copyOn, s.copySkip, s.copyMid, s.copyOK = true, terminated, false, 0
+		s.copyAt, s.copyLine = st.Offset, st.Line
+		s.copyGen++
+		if !terminated {
+			return Statement{}, s.copyUnterminated()
+		}
+	}
+	return st, nil
+}
+
+// off returns the input offset of buffer index i.
+func (s *Splitter) off(i int) int64 { return s.base + int64(i) }
+
+// lineAt returns the line of input offset off, which must not be before an
+// offset asked for earlier and must still be buffered.
+func (s *Splitter) lineAt(off int64) int {
+	if off > s.lpos {
+		s.lline += bytes.Count(s.buf[s.lpos-s.base:off-s.base], newline)
+		s.lpos = off
+	}
+	return s.lline
+}
+
+var newline = []byte{'\n'}
+
+// fill reads more input. It may first drop bytes that are no longer needed
+// and move the rest to the front of buf, adjusting s.pos. It reports
+// whether new bytes arrived.
+func (s *Splitter) fill() bool {
+	if s.eof || s.rerr != nil {
+		return false
+	}
+	if s.buf == nil {
+		s.buf = make([]byte, 0, initialBuffer)
+	}
+	if cap(s.buf)-len(s.buf) < minRead {
+		keep := s.pos
+		if s.inStmt {
+			keep = int(s.start - s.base)
+		}
+		if keep > 0 {
+			s.lineAt(s.off(keep))
+			n := copy(s.buf, s.buf[keep:])
+			s.buf = s.buf[:n]
+			s.base += int64(keep)
+			s.pos -= keep
+		}
+		if cap(s.buf)-len(s.buf) < minRead {
+			nb := make([]byte, len(s.buf), 2*cap(s.buf))
+			copy(nb, s.buf)
+			s.buf = nb
+		}
+	}
+	for range 100 {
+		n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
+		s.buf = s.buf[:len(s.buf)+n]
+		if err == io.EOF {
+			s.eof = true
+			return n > 0
+		}
+		if err != nil {
+			s.rerr = fmt.Errorf("read sql: %w", err)
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	s.rerr = fmt.Errorf("read sql: %w", io.ErrNoProgress)
+	return false
+}
+
+// need makes n bytes from s.pos available; false when the input ends first.
+func (s *Splitter) need(n int) bool {
+	for len(s.buf)-s.pos < n {
+		if !s.fill() {
+			return false
+		}
+	}
+	return true
+}
+
+// endErr is what running out of input means where a statement may end:
+// io.EOF, or the read error.
+func (s *Splitter) endErr() error {
+	if s.rerr != nil {
+		return s.rerr
+	}
+	return io.EOF
+}
+
+func (s *Splitter) errorAt(off int64, format string, args ...any) error {
+	if s.rerr != nil {
+		return s.rerr
+	}
+	return &SplitError{Offset: off, Line: s.lineAt(off), Msg: fmt.Sprintf(format, args...)}
+}
+
+// skipGap skips what precedes a statement: whitespace, comments, empty
+// statements, a byte order mark and psql's \restrict lines. It reports
+// whether a statement starts at s.pos.
+func (s *Splitter) skipGap() (bool, error) {
+	for {
+		if s.pos >= len(s.buf) && !s.fill() {
+			return false, s.endErr()
+		}
+		switch c := s.buf[s.pos]; c {
+		case ' ', '\t', '\n', '\r', '\f', '\v', ';':
+			s.pos++
+		case 0xEF:
+			if s.off(s.pos) == 0 && s.need(3) && s.buf[s.pos+1] == 0xBB && s.buf[s.pos+2] == 0xBF {
+				s.pos += 3
+				continue
+			}
+			return true, nil
+		case '-':
+			if !s.need(2) || s.buf[s.pos+1] != '-' {
+				return true, nil
+			}
+			s.skipPast('\n')
+		case '/':
+			if !s.need(2) || s.buf[s.pos+1] != '*' {
+				return true, nil
+			}
+			// Its bytes may be dropped before the end is found.
+			at := s.off(s.pos)
+			line := s.lineAt(at)
+			if !s.skipBlockComment() {
+				if s.rerr != nil {
+					return false, s.rerr
+				}
+				return false, &SplitError{Offset: at, Line: line, Msg: "unterminated /* comment"}
+			}
+		case '\\':
+			at := s.off(s.pos)
+			j := 1
+			for s.need(j+1) && j < 40 && isIdent[s.buf[s.pos+j]] {
+				j++
+			}
+			cmd := string(s.buf[s.pos : s.pos+j])
+			if cmd == `\restrict` || cmd == `\unrestrict` {
+				s.skipPast('\n')
+				continue
+			}
+			return false, s.errorAt(at, "psql meta-command %s is not supported", cmd)
+		default:
+			return true, nil
+		}
+	}
+}
+
+// skipPast moves s.pos past the next c, or to the end of the input.
+func (s *Splitter) skipPast(c byte) bool {
+	for {
+		if i := bytes.IndexByte(s.buf[s.pos:], c); i >= 0 {
+			s.pos += i + 1
+			return true
+		}
+		s.pos = len(s.buf)
+		if !s.fill() {
+			return false
+		}
+	}
+}
+
+// skipBlockComment moves s.pos past the (nested) comment starting at s.pos.
+func (s *Splitter) skipBlockComment() bool {
+	s.pos += 2
+	depth := 1
+	for {
+		for s.pos+1 < len(s.buf) {
+			switch c := s.buf[s.pos]; {
+			case c == '*' && s.buf[s.pos+1] == '/':
+				s.pos += 2
+				if depth--; depth == 0 {
+					return true
+				}
+			case c == '/' && s.buf[s.pos+1] == '*':
+				s.pos += 2
+				depth++
+			default:
+				s.pos++
+			}
+		}
+		if !s.fill() {
+			s.pos = len(s.buf)
+			return false
+		}
+	}
+}
+
+// skipQuoted moves s.pos past the quoted token whose opening quote q is at
+// s.pos. A doubled q stands for itself; with backslash, '\' escapes the
+// next byte.
+func (s *Splitter) skipQuoted(q byte, backslash bool) bool {
+	s.pos++
+	for {
+		if s.pos >= len(s.buf) && !s.fill() {
+			return false
+		}
+		b := s.buf[s.pos:]
+		i := bytes.IndexByte(b, q)
+		if backslash {
+			if j := bytes.IndexByte(b, '\\'); j >= 0 && (i < 0 || j < i) {
+				i = j
+			}
+		}
+		if i < 0 {
+			s.pos = len(s.buf)
+			continue
+		}
+		s.pos += i
+		if !s.need(2) {
+			if s.buf[s.pos] == q {
+				s.pos++
+				return true
+			}
+			s.pos = len(s.buf)
+			return false
+		}
+		if s.buf[s.pos] == '\\' || s.buf[s.pos+1] == q {
+			s.pos += 2
+			continue
+		}
+		s.pos++
+		return true
+	}
+}
+
+// dollar handles a '$' at s.pos: it skips a dollar-quoted string, or just
+// the '$' when none starts there. It reports false for an unterminated one.
+func (s *Splitter) dollar() bool {
+	j := 1 // length of the delimiter so far
+	if s.need(2) && isDolqStart[s.buf[s.pos+1]] {
+		j = 2
+		for s.need(j+1) && isDolqCont[s.buf[s.pos+j]] {
+			j++
+		}
+	}
+	if !s.need(j+1) || s.buf[s.pos+j] != '$' {
+		s.pos++ // a parameter ($1) or a lone '$'
+		return true
+	}
+	s.tag = append(s.tag[:0], s.buf[s.pos:s.pos+j+1]...)
+	s.pos += len(s.tag)
+	for {
+		if i := bytes.Index(s.buf[s.pos:], s.tag); i >= 0 {
+			s.pos += i + len(s.tag)
+			return true
+		}
+		if k := len(s.buf) - len(s.tag) + 1; k > s.pos {
+			s.pos = k
+		}
+		if !s.fill() {
+			s.pos = len(s.buf)
+			return false
+		}
+	}
+}
+
+// scanStatement scans from the first token of a statement to its end. It
+// reports whether a ';' ended it (false: the input ended).
+func (s *Splitter) scanStatement() (bool, error) {
+	for {
+		if s.pos >= len(s.buf) && !s.fill() {
+			if s.rerr != nil {
+				return false, s.rerr
+			}
+			if s.depth > 0 {
+				return false, s.errorAt(s.parenAt, "unclosed parenthesis: no ')' before the end of the input")
+			}
+			if s.block > 0 {
+				return false, s.errorAt(s.blockAt, "BEGIN ATOMIC without END")
+			}
+			return false, nil
+		}
+		at := s.pos
+		c := s.buf[at]
+		kw := kwNone
+		switch class[c] {
+		case clSpace:
+			s.pos++
+			continue
+		case clSemi:
+			s.pos++
+			if s.depth == 0 && s.block == 0 {
+				return true, nil
+			}
+			s.token(tkPunct, kwNone, c)
+		case clOpen:
+			s.pos++
+			s.token(tkPunct, kwNone, c)
+			if s.depth == 0 {
+				s.parenAt = s.off(at)
+			}
+			s.depth++
+		case clClose:
+			s.pos++
+			if s.depth > 0 {
+				s.depth--
+			}
+			s.token(tkPunct, kwNone, c)
+		case clDash:
+			if s.need(2) && s.buf[s.pos+1] == '-' {
+				s.skipPast('\n')
+				continue
+			}
+			s.pos++
+			s.token(tkPunct, kwNone, c)
+		case clSlash:
+			if s.need(2) && s.buf[s.pos+1] == '*' {
+				start := s.off(s.pos)
+				if !s.skipBlockComment() {
+					return false, s.errorAt(start, "unterminated /* comment")
+				}
+				continue
+			}
+			s.pos++
+			s.token(tkPunct, kwNone, c)
+		case clQuote:
+			start := s.off(s.pos)
+			if !s.skipQuoted('\'', false) {
+				return false, s.errorAt(start, "unterminated quoted string")
+			}
+			s.token(tkOther, kwNone, 0)
+		case clDQuote:
+			start := s.off(s.pos)
+			if !s.skipQuoted('"', false) {
+				return false, s.errorAt(start, "unterminated quoted identifier")
+			}
+			s.token(tkOther, kwNone, 0)
+		case clDollar:
+			start := s.off(s.pos)
+			if !s.dollar() {
+				return false, s.errorAt(start, "unterminated dollar-quoted string %s", s.tag)
+			}
+			s.token(tkOther, kwNone, 0)
+		case clDigit:
+			s.pos++
+			for {
+				for s.pos < len(s.buf) && isNumber[s.buf[s.pos]] {
+					s.pos++
+				}
+				if s.pos < len(s.buf) || !s.fill() {
+					break
+				}
+			}
+			s.token(tkOther, kwNone, 0)
+		case clWord:
+			start := s.off(s.pos)
+			s.pos++
+			for {
+				for s.pos < len(s.buf) && isIdent[s.buf[s.pos]] {
+					s.pos++
+				}
+				if s.pos < len(s.buf) || !s.fill() {
+					break
+				}
+			}
+			w := s.buf[int(start-s.base):s.pos]
+			if len(w) == 1 {
+				if q, bs := stringPrefix(w[0], s); q != 0 {
+					if !s.skipQuoted(q, bs) {
+						if q == '"' {
+							return false, s.errorAt(start, "unterminated quoted identifier")
+						}
+						return false, s.errorAt(start, "unterminated quoted string")
+					}
+					s.token(tkOther, kwNone, 0)
+					break
+				}
+			}
+			kw = keyword(w)
+			s.word(kw, start)
+		default:
+			s.pos++
+			s.token(tkPunct, kwNone, c)
+		}
+		s.prevKw = kw
+		s.lastEnd = s.off(s.pos)
+	}
+}
+
+// stringPrefix reports whether the one-letter word c just scanned starts a
+// string (E'...', B'...', X'...', N'...', U&'...') or identifier (U&"..."): it returns the
+// quote and whether backslash escapes apply, with s.pos on the quote.
+func stringPrefix(c byte, s *Splitter) (q byte, backslash bool) {
+	switch c {
+	case 'E', 'e', 'B', 'b', 'X', 'x', 'N', 'n':
+		if s.need(1) && s.buf[s.pos] == '\'' {
+			return '\'', c == 'E' || c == 'e'
+		}
+	case 'U', 'u':
+		if s.need(2) && s.buf[s.pos] == '&' && (s.buf[s.pos+1] == '\'' || s.buf[s.pos+1] == '"') {
+			s.pos++
+			return s.buf[s.pos], false
+		}
+	}
+	return 0, false
+}
+
+// word does the bookkeeping for a word token (keyword kw) at input offset at.
+func (s *Splitter) word(kw uint8, at int64) {
+	s.token(tkWord, kw, 0)
+	switch {
+	case s.block > 0:
+		switch kw {
+		case kwCase:
+			s.block++
+		case kwEnd:
+			s.block--
+		}
+	case s.depth > 0:
+	case s.routine && kw == kwAtomic && s.prevKw == kwBegin:
+		s.block, s.blockAt = 1, s.prevAt
+	case s.copyStm && kw == kwStdin && s.prevKw == kwFrom:
+		s.copyIn = true
+	}
+	s.prevAt = at
+}
+
+// token records a token for classification.
+func (s *Splitter) token(kind, kw, ch uint8) {
+	if s.ntok >= maxTok || s.depth > 1 {
+		return
+	}
+	s.toks[s.ntok] = token{kind: kind, kw: kw, ch: ch, depth: uint8(s.depth)}
+	s.ntok++
+	t := &s.toks
+	switch s.ntok {
+	case 1:
+		s.copyStm = kw == kwCopy
+	case 2:
+		s.routine = t[0].kw == kwCreate && isRoutine(t[1].kw)
+	case 4:
+		s.routine = s.routine || t[0].kw == kwCreate && t[1].kw == kwOr && t[2].kw == kwReplace && isRoutine(t[3].kw)
+	}
+}
+
+func isRoutine(kw uint8) bool { return kw == kwFunction || kw == kwProcedure }
+
+// Token kinds.
+const (
+	tkWord uint8 = iota + 1
+	tkPunct
+	tkOther // strings, quoted identifiers, numbers, parameters
+)
+
+type token struct {
+	kind, kw, ch, depth uint8
+}
+
+// words is the list of classification tokens at one depth.
+type words []token
+
+// kw returns the keyword of token i, kwNone when it is not a word.
+func (w words) kw(i int) uint8 {
+	if i < len(w) && w[i].kind == tkWord {
+		return w[i].kw
+	}
+	return kwNone
+}
+
+// has reports whether keywords a and b follow each other from token from on.
+func (w words) has(from int, a, b uint8) bool {
+	for i := from; i+1 < len(w); i++ {
+		if w.kw(i) == a && w.kw(i+1) == b {
+			return true
+		}
+	}
+	return false
+}
+
+// classify sets the flags of st from the statement's first tokens.
+func (s *Splitter) classify(st *Statement) {
+	var top [maxTok]token
+	n := 0
+	for _, t := range s.toks[:s.ntok] {
+		if t.depth == 0 {
+			top[n] = t
+			n++
+		}
+	}
+	w := words(top[:n])
+	switch w.kw(0) {
+	case kwBegin:
+		st.TxControl = w.kw(1) != kwAtomic
+	case kwStart, kwPrepare:
+		st.TxControl = w.kw(1) == kwTransaction
+	case kwCommit, kwEnd, kwAbort:
+		st.TxControl = true
+	case kwRollback:
+		i := 1
+		if k := w.kw(1); k == kwWork || k == kwTransaction {
+			i = 2
+		}
+		st.TxControl = w.kw(i) != kwTo
+	case kwCreate, kwDrop:
+		i := 1
+		if w.kw(1) == kwUnique {
+			i = 2
+		}
+		switch w.kw(i) {
+		case kwIndex:
+			st.NoTx = w.kw(i+1) == kwConcurrently
+		case kwDatabase, kwTablespace, kwSubscription:
+			st.NoTx = i == 1
+		}
+	case kwReindex:
+		for _, t := range s.toks[:s.ntok] {
+			if t.kind == tkWord && t.kw == kwConcurrently {
+				st.NoTx = true
+			}
+		}
+		for i := 1; i < len(w); i++ {
+			if w[i].kind == tkWord && w[i].kw != kwVerbose {
+				k := w[i].kw
+				st.NoTx = st.NoTx || k == kwSchema || k == kwDatabase || k == kwSystem
+				break
+			}
+		}
+	case kwVacuum:
+		st.NoTx = true
+	case kwCluster:
+		st.NoTx = s.ntok < maxTok
+		for i := 1; i < len(w); i++ {
+			if w[i].kind != tkPunct && w[i].kw != kwVerbose {
+				st.NoTx = false
+			}
+		}
+	case kwDiscard:
+		st.NoTx = w.kw(1) == kwAll
+	case kwCall:
+		st.MayCommit = true
+	case kwAlter:
+		switch w.kw(1) {
+		case kwSystem:
+			st.NoTx = true
+		case kwDatabase:
+			st.NoTx = w.has(2, kwSet, kwTablespace)
+		case kwSubscription:
+			switch w.kw(3) {
+			case kwRefresh:
+				st.NoTx = true
+			case kwSet, kwAdd, kwDrop:
+				st.NoTx = w.kw(4) == kwPublication
+			}
+		case kwTable:
+			for i := 2; i+1 < len(w); i++ {
+				if w.kw(i) == kwDetach && w.kw(i+1) == kwPartition {
+					for _, t := range w[i+2:] {
+						st.NoTx = st.NoTx || t.kw == kwConcurrently
+					}
+					break
+				}
+			}
+		case kwType:
+			st.AddsEnumValue = w.has(2, kwAdd, kwValue)
+		}
+	}
+}
+
+// Keywords the splitter looks at; kwIdent is any other word.
+const (
+	kwNone uint8 = iota
+	kwIdent
+	kwAbort
+	kwAdd
+	kwAll
+	kwAlter
+	kwAtomic
+	kwBegin
+	kwCall
+	kwCase
+	kwCluster
+	kwCommit
+	kwConcurrently
+	kwCopy
+	kwCreate
+	kwDatabase
+	kwDetach
+	kwDiscard
+	kwDrop
+	kwEnd
+	kwFrom
+	kwFunction
+	kwIndex
+	kwOr
+	kwPartition
+	kwPrepare
+	kwProcedure
+	kwPublication
+	kwRefresh
+	kwReindex
+	kwReplace
+	kwRollback
+	kwSchema
+	kwSet
+	kwStart
+	kwStdin
+	kwSubscription
+	kwSystem
+	kwTable
+	kwTablespace
+	kwTo
+	kwTransaction
+	kwType
+	kwUnique
+	kwVacuum
+	kwValue
+	kwVerbose
+	kwWork
+)
+
+// keyword returns the keyword id of word w (case-insensitive).
+func keyword(w []byte) uint8 {
+	if len(w) > maxKeyword {
+		return kwIdent
+	}
+	var up [maxKeyword]byte
+	for i, c := range w {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up[i] = c
+	}
+	switch string(up[:len(w)]) {
+	case "ABORT":
+		return kwAbort
+	case "ADD":
+		return kwAdd
+	case "ALL":
+		return kwAll
+	case "ALTER":
+		return kwAlter
+	case "ATOMIC":
+		return kwAtomic
+	case "BEGIN":
+		return kwBegin
+	case "CALL":
+		return kwCall
+	case "CASE":
+		return kwCase
+	case "CLUSTER":
+		return kwCluster
+	case "COMMIT":
+		return kwCommit
+	case "CONCURRENTLY":
+		return kwConcurrently
+	case "COPY":
+		return kwCopy
+	case "CREATE":
+		return kwCreate
+	case "DATABASE":
+		return kwDatabase
+	case "DETACH":
+		return kwDetach
+	case "DISCARD":
+		return kwDiscard
+	case "DROP":
+		return kwDrop
+	case "END":
+		return kwEnd
+	case "FROM":
+		return kwFrom
+	case "FUNCTION":
+		return kwFunction
+	case "INDEX":
+		return kwIndex
+	case "OR":
+		return kwOr
+	case "PARTITION":
+		return kwPartition
+	case "PREPARE":
+		return kwPrepare
+	case "PROCEDURE":
+		return kwProcedure
+	case "PUBLICATION":
+		return kwPublication
+	case "REFRESH":
+		return kwRefresh
+	case "REINDEX":
+		return kwReindex
+	case "REPLACE":
+		return kwReplace
+	case "ROLLBACK":
+		return kwRollback
+	case "SCHEMA":
+		return kwSchema
+	case "SET":
+		return kwSet
+	case "START":
+		return kwStart
+	case "STDIN":
+		return kwStdin
+	case "SUBSCRIPTION":
+		return kwSubscription
+	case "SYSTEM":
+		return kwSystem
+	case "TABLE":
+		return kwTable
+	case "TABLESPACE":
+		return kwTablespace
+	case "TO":
+		return kwTo
+	case "TRANSACTION":
+		return kwTransaction
+	case "TYPE":
+		return kwType
+	case "UNIQUE":
+		return kwUnique
+	case "VACUUM":
+		return kwVacuum
+	case "VALUE":
+		return kwValue
+	case "VERBOSE":
+		return kwVerbose
+	case "WORK":
+		return kwWork
+	}
+	return kwIdent
+}
+
+// COPY data.
+
+// copyAvail returns how many bytes at s.pos are COPY data (at least one),
+// reading input as needed. At the "\." line it consumes that line and
+// returns io.EOF.
+func (s *Splitter) copyAvail() (int, error) {
+	if s.copySkip {
+		if !s.skipPast('\n') {
+			return 0, s.copyUnterminated()
+		}
+		s.copySkip = false
+	}
+	for {
+		if s.copyOK > 0 {
+			return s.copyOK, nil
+		}
+		b := s.buf[s.pos:]
+		if s.copyMid {
+			if i := bytes.IndexByte(b, '\n'); i >= 0 {
+				s.copyOK = i + 1
+			} else {
+				s.copyOK = len(b)
+			}
+		} else {
+			p := 0
+			for {
+				i := bytes.IndexByte(b[p:], '\n')
+				if i < 0 {
+					break
+				}
+				if isEndOfData(b[p : p+i+1]) {
+					if p == 0 {
+						s.pos += i + 1
+						s.copyOn = false
+						return 0, io.EOF
+					}
+					break
+				}
+				p += i + 1
+			}
+			s.copyOK = p
+			if p == 0 && len(b) > 0 && !mayBeEndOfData(b) {
+				s.copyOK = len(b)
+			}
+		}
+		if s.copyOK > 0 {
+			return s.copyOK, nil
+		}
+		if !s.fill() {
+			if s.rerr != nil {
+				return 0, s.rerr
+			}
+			if b := s.buf[s.pos:]; len(b) > 0 && !s.copyMid && isEndOfData(b) {
+				s.pos = len(s.buf)
+				s.copyOn = false
+				return 0, io.EOF
+			}
+			return 0, s.copyUnterminated()
+		}
+	}
+}
+
+// copyConsume moves past n bytes of COPY data.
+func (s *Splitter) copyConsume(n int) {
+	s.pos += n
+	s.copyOK -= n
+	if s.copyOK == 0 {
+		s.copyMid = s.buf[s.pos-1] != '\n'
+	}
+}
+
+// skipCopy skips the unread rest of pending COPY data.
+func (s *Splitter) skipCopy() error {
+	for {
+		n, err := s.copyAvail()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s.copyConsume(n)
+	}
+}
+
+func (s *Splitter) copyUnterminated() error {
+	s.copyOn = false
+	if s.rerr != nil {
+		return s.rerr
+	}
+	return &SplitError{Offset: s.copyAt, Line: s.copyLine, Msg: `COPY ... FROM STDIN data has no terminating \. line`}
+}
+
+// isEndOfData reports whether line is "\." once bytes <= ' ' are trimmed.
+func isEndOfData(line []byte) bool {
+	return string(trim(line)) == `\.`
+}
+
+// mayBeEndOfData reports whether the unfinished line b may still turn out
+// to be the "\." line.
+func mayBeEndOfData(b []byte) bool {
+	for len(b) > 0 && b[0] <= ' ' {
+		b = b[1:]
+	}
+	switch {
+	case len(b) == 0 || string(b) == `\`:
+		return true
+	case len(b) >= 2 && b[0] == '\\' && b[1] == '.':
+		return len(trim(b[2:])) == 0
+	}
+	return false
+}
+
+func trim(b []byte) []byte {
+	for len(b) > 0 && b[0] <= ' ' {
+		b = b[1:]
+	}
+	for len(b) > 0 && b[len(b)-1] <= ' ' {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// Byte classes.
+const (
+	clPunct uint8 = iota
+	clSpace
+	clSemi
+	clOpen
+	clClose
+	clDash
+	clSlash
+	clQuote
+	clDQuote
+	clDollar
+	clDigit
+	clWord
+)
+
+var (
+	class       [256]uint8
+	isIdent     [256]bool // identifier continuation: letters, digits, _, $, non-ASCII
+	isNumber    [256]bool // number continuation
+	isDolqStart [256]bool // dollar-quote tag start: letters, _, non-ASCII
+	isDolqCont  [256]bool
+)
+
+func init() {
+	for c := 0; c < 256; c++ {
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c >= 0x80
+		digit := '0' <= c && c <= '9'
+		isIdent[c] = letter || digit || c == '$'
+		isNumber[c] = letter && c < 0x80 || digit || c == '.'
+		isDolqStart[c] = letter
+		isDolqCont[c] = letter || digit
+		switch {
+		case letter:
+			class[c] = clWord
+		case digit:
+			class[c] = clDigit
+		}
+	}
+	for _, c := range " \t\n\r\f\v" {
+		class[c] = clSpace
+	}
+	class[';'], class['('], class[')'] = clSemi, clOpen, clClose
+	class['-'], class['/'], class['\''], class['"'], class['$'] = clDash, clSlash, clQuote, clDQuote, clDollar
+}

@@ -1,0 +1,677 @@
+package postgres
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+func TestSplit(t *testing.T) {
+	type st = Statement
+	tests := []struct {
+		name string
+		src  string
+		want []Statement
+	}{
+		{"empty", "", nil},
+		{"whitespace only", " \n\t\r\n", nil},
+		{"comment only", "-- nothing here\n/* nor /* here */ */\n", nil},
+		{"lone semicolons", ";;\n ; ", nil},
+		{"one statement", "SELECT 1;", []st{{Text: "SELECT 1", Line: 1}}},
+		{"no final semicolon", "SELECT 1;\nSELECT 2", []st{{Text: "SELECT 1", Line: 1}, {Text: "SELECT 2", Line: 2}}},
+		{"no final semicolon trailing comment", "SELECT 1\n-- done\n", []st{{Text: "SELECT 1", Line: 1}}},
+		{"leading comments are not text", "-- c1\n/* c2 */ SELECT 1;", []st{{Text: "SELECT 1", Line: 2}}},
+		{"inner comments are kept", "SELECT 1 -- one\n + 2 /* two */;", []st{{Text: "SELECT 1 -- one\n + 2", Line: 1}}},
+		{"comment before semicolon dropped", "SELECT 1 -- c\n;", []st{{Text: "SELECT 1", Line: 1}}},
+		{"byte order mark", "\ufeffSELECT 1;", []st{{Text: "SELECT 1", Line: 1}}},
+		{"crlf", "SELECT 1;\r\nSELECT 2;\r\n", []st{{Text: "SELECT 1", Line: 1}, {Text: "SELECT 2", Line: 2}}},
+		{"string with semicolon", "SELECT 'a;b', 'it''s;';SELECT 2", []st{{Text: "SELECT 'a;b', 'it''s;'", Line: 1}, {Text: "SELECT 2", Line: 1}}},
+		{"string backslash is literal", `SELECT 'a\';SELECT 2`, []st{{Text: `SELECT 'a\'`}, {Text: "SELECT 2"}}},
+		{"escape string", `SELECT E'it\'s; \\';SELECT 2`, []st{{Text: `SELECT E'it\'s; \\'`}, {Text: "SELECT 2"}}},
+		{"lower-case escape string", `SELECT e'\';';`, []st{{Text: `SELECT e'\';'`}}},
+		{"escape string doubled quote", `SELECT E'a'';b';`, []st{{Text: `SELECT E'a'';b'`}}},
+		{"word ending in e is not an escape prefix", `SELECT namE'\';SELECT 2`, []st{{Text: `SELECT namE'\'`}, {Text: "SELECT 2"}}},
+		{"bit and hex strings", "SELECT B'1;0', X'1;F', N'n;';", []st{{Text: "SELECT B'1;0', X'1;F', N'n;'"}}},
+		{"unicode string and identifier", `SELECT U&'d\0061;t' AS U&"a;b";`, []st{{Text: `SELECT U&'d\0061;t' AS U&"a;b"`}}},
+		{"quoted identifier", `SELECT 1 AS "a;""b";`, []st{{Text: `SELECT 1 AS "a;""b"`}}},
+		{"dollar quote", "SELECT $$a;'b$$;SELECT 2", []st{{Text: "SELECT $$a;'b$$"}, {Text: "SELECT 2"}}},
+		{"tagged dollar quote", "SELECT $fn$ $$; $x$ $fn$;", []st{{Text: "SELECT $fn$ $$; $x$ $fn$"}}},
+		{"dollar tag is case-sensitive", "SELECT $A$ $a$; $A$;", []st{{Text: "SELECT $A$ $a$; $A$"}}},
+		{"dollar tag with digits and underscore", "SELECT $_1$;$_1$;", []st{{Text: "SELECT $_1$;$_1$"}}},
+		{"parameter is not a quote", "PREPARE p AS SELECT $1;SELECT $2$", []st{{Text: "PREPARE p AS SELECT $1"}, {Text: "SELECT $2$"}}},
+		{"dollar inside identifier", "SELECT a$b$; SELECT 2", []st{{Text: "SELECT a$b$"}, {Text: "SELECT 2"}}},
+		{"dollar after number", "SELECT 1$$;$$;", []st{{Text: "SELECT 1$$;$$"}}},
+		{"lone dollar", "SELECT $ ;", []st{{Text: "SELECT $"}}},
+		{"nested comment", "SELECT /* a /* b; */ c; */ 1;", []st{{Text: "SELECT /* a /* b; */ c; */ 1"}}},
+		{"dashes in operator start a comment", "SELECT 1 +-- c;\n2;", []st{{Text: "SELECT 1 +-- c;\n2"}}},
+		{"semicolon in parentheses", "CREATE RULE r AS ON INSERT TO t DO INSTEAD (INSERT INTO u VALUES (1); INSERT INTO v VALUES (2));SELECT 1",
+			[]st{{Text: "CREATE RULE r AS ON INSERT TO t DO INSTEAD (INSERT INTO u VALUES (1); INSERT INTO v VALUES (2))"}, {Text: "SELECT 1"}}},
+		{"stray closing parenthesis", "SELECT 1);SELECT 2;", []st{{Text: "SELECT 1)"}, {Text: "SELECT 2"}}},
+		{"begin atomic", "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;SELECT 3",
+			[]st{{Text: "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END"}, {Text: "SELECT 3"}}},
+		{"begin atomic with case", "CREATE OR REPLACE PROCEDURE p(a int) LANGUAGE sql begin atomic INSERT INTO t VALUES (CASE WHEN a > 0 THEN 1 ELSE 0 END); SELECT case a when 1 then 2 end; end;SELECT 3",
+			[]st{{Text: "CREATE OR REPLACE PROCEDURE p(a int) LANGUAGE sql begin atomic INSERT INTO t VALUES (CASE WHEN a > 0 THEN 1 ELSE 0 END); SELECT case a when 1 then 2 end; end"}, {Text: "SELECT 3"}}},
+		{"begin atomic split by a comment", "CREATE FUNCTION f() RETURNS int BEGIN /* c */ ATOMIC SELECT 1; END;",
+			[]st{{Text: "CREATE FUNCTION f() RETURNS int BEGIN /* c */ ATOMIC SELECT 1; END"}}},
+		{"begin atomic words outside a routine", "SELECT 1 AS begin, 2 AS atomic; SELECT 3;", []st{{Text: "SELECT 1 AS begin, 2 AS atomic"}, {Text: "SELECT 3"}}},
+		{"do block", "DO $$BEGIN PERFORM 1; COMMIT; END$$;", []st{{Text: "DO $$BEGIN PERFORM 1; COMMIT; END$$"}}},
+		{"lines", "\n\nSELECT 1;\n\n  SELECT\n2;", []st{{Text: "SELECT 1", Line: 3}, {Text: "SELECT\n2", Line: 5}}},
+		{"restrict lines of pg_dump", "\\restrict abc\n\nSET x = 1;\n\n\\unrestrict abc\n", []st{{Text: "SET x = 1", Line: 3}}},
+
+		// transaction control
+		{"begin", "BEGIN;", []st{{Text: "BEGIN", TxControl: true}}},
+		{"begin work", "begin work;", []st{{Text: "begin work", TxControl: true}}},
+		{"begin isolation level", "BEGIN ISOLATION LEVEL SERIALIZABLE;", []st{{Text: "BEGIN ISOLATION LEVEL SERIALIZABLE", TxControl: true}}},
+		{"start transaction", "START TRANSACTION READ ONLY;", []st{{Text: "START TRANSACTION READ ONLY", TxControl: true}}},
+		{"commit", "COMMIT;", []st{{Text: "COMMIT", TxControl: true}}},
+		{"commit and chain", "COMMIT AND CHAIN;", []st{{Text: "COMMIT AND CHAIN", TxControl: true}}},
+		{"commit prepared", "COMMIT PREPARED 'x';", []st{{Text: "COMMIT PREPARED 'x'", TxControl: true}}},
+		{"end", "END;", []st{{Text: "END", TxControl: true}}},
+		{"end transaction", "end transaction;", []st{{Text: "end transaction", TxControl: true}}},
+		{"abort", "ABORT;", []st{{Text: "ABORT", TxControl: true}}},
+		{"rollback", "ROLLBACK;", []st{{Text: "ROLLBACK", TxControl: true}}},
+		{"rollback work", "ROLLBACK WORK;", []st{{Text: "ROLLBACK WORK", TxControl: true}}},
+		{"rollback prepared", "ROLLBACK PREPARED 'x';", []st{{Text: "ROLLBACK PREPARED 'x'", TxControl: true}}},
+		{"rollback to savepoint", "ROLLBACK TO SAVEPOINT s;", []st{{Text: "ROLLBACK TO SAVEPOINT s"}}},
+		{"rollback transaction to", "ROLLBACK TRANSACTION TO s;", []st{{Text: "ROLLBACK TRANSACTION TO s"}}},
+		{"savepoint and release", "SAVEPOINT s; RELEASE SAVEPOINT s;", []st{{Text: "SAVEPOINT s"}, {Text: "RELEASE SAVEPOINT s"}}},
+		{"prepare transaction", "PREPARE TRANSACTION 'x';", []st{{Text: "PREPARE TRANSACTION 'x'", TxControl: true}}},
+		{"prepare statement", "PREPARE q AS SELECT 1;", []st{{Text: "PREPARE q AS SELECT 1"}}},
+		{"comment before begin", "/* c */ -- d\nBEGIN;", []st{{Text: "BEGIN", Line: 2, TxControl: true}}},
+		{"begin atomic is not transaction control", "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END;", []st{{Text: "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END"}}},
+		{"end of case is not transaction control", "SELECT CASE WHEN true THEN 1 END;", []st{{Text: "SELECT CASE WHEN true THEN 1 END"}}},
+		{"set transaction", "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;", []st{{Text: "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"}}},
+
+		// non-transactional
+		{"create index concurrently", "CREATE INDEX CONCURRENTLY i ON t (a);", []st{{Text: "CREATE INDEX CONCURRENTLY i ON t (a)", NoTx: true}}},
+		{"create unique index concurrently if not exists", "create unique index concurrently if not exists i on t(a);", []st{{Text: "create unique index concurrently if not exists i on t(a)", NoTx: true}}},
+		{"create index concurrently with comment", "CREATE /* x */ INDEX -- y\n CONCURRENTLY i ON t (a);", []st{{Text: "CREATE /* x */ INDEX -- y\n CONCURRENTLY i ON t (a)", NoTx: true}}},
+		{"drop index concurrently", "DROP INDEX CONCURRENTLY IF EXISTS i;", []st{{Text: "DROP INDEX CONCURRENTLY IF EXISTS i", NoTx: true}}},
+		{"create index", "CREATE INDEX i ON t (a);", []st{{Text: "CREATE INDEX i ON t (a)"}}},
+		{"create index named concurrently", `CREATE INDEX "concurrently" ON t (a);`, []st{{Text: `CREATE INDEX "concurrently" ON t (a)`}}},
+		{"reindex concurrently", "REINDEX TABLE CONCURRENTLY t;", []st{{Text: "REINDEX TABLE CONCURRENTLY t", NoTx: true}}},
+		{"reindex concurrently option", "REINDEX (VERBOSE, CONCURRENTLY) INDEX i;", []st{{Text: "REINDEX (VERBOSE, CONCURRENTLY) INDEX i", NoTx: true}}},
+		{"reindex schema", "REINDEX (VERBOSE) SCHEMA public;", []st{{Text: "REINDEX (VERBOSE) SCHEMA public", NoTx: true}}},
+		{"reindex verbose database", "REINDEX VERBOSE DATABASE d;", []st{{Text: "REINDEX VERBOSE DATABASE d", NoTx: true}}},
+		{"reindex system", "REINDEX SYSTEM;", []st{{Text: "REINDEX SYSTEM", NoTx: true}}},
+		{"reindex table", "REINDEX TABLE t;", []st{{Text: "REINDEX TABLE t"}}},
+		{"vacuum", "VACUUM (ANALYZE) t;", []st{{Text: "VACUUM (ANALYZE) t", NoTx: true}}},
+		{"cluster", "CLUSTER;", []st{{Text: "CLUSTER", NoTx: true}}},
+		{"cluster verbose", "CLUSTER (VERBOSE);", []st{{Text: "CLUSTER (VERBOSE)", NoTx: true}}},
+		{"cluster table", "CLUSTER t USING i;", []st{{Text: "CLUSTER t USING i"}}},
+		{"create database", "CREATE DATABASE d;", []st{{Text: "CREATE DATABASE d", NoTx: true}}},
+		{"drop database", "DROP DATABASE IF EXISTS d WITH (FORCE);", []st{{Text: "DROP DATABASE IF EXISTS d WITH (FORCE)", NoTx: true}}},
+		{"create tablespace", "CREATE TABLESPACE s LOCATION '/x';", []st{{Text: "CREATE TABLESPACE s LOCATION '/x'", NoTx: true}}},
+		{"drop tablespace", "DROP TABLESPACE s;", []st{{Text: "DROP TABLESPACE s", NoTx: true}}},
+		{"create subscription", "CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p;", []st{{Text: "CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p", NoTx: true}}},
+		{"drop subscription", "DROP SUBSCRIPTION s;", []st{{Text: "DROP SUBSCRIPTION s", NoTx: true}}},
+		{"alter subscription refresh", "ALTER SUBSCRIPTION s REFRESH PUBLICATION;", []st{{Text: "ALTER SUBSCRIPTION s REFRESH PUBLICATION", NoTx: true}}},
+		{"alter subscription add publication", `ALTER SUBSCRIPTION "s" ADD PUBLICATION p;`, []st{{Text: `ALTER SUBSCRIPTION "s" ADD PUBLICATION p`, NoTx: true}}},
+		{"alter subscription enable", "ALTER SUBSCRIPTION s ENABLE;", []st{{Text: "ALTER SUBSCRIPTION s ENABLE"}}},
+		{"alter system", "ALTER SYSTEM SET work_mem = '8MB';", []st{{Text: "ALTER SYSTEM SET work_mem = '8MB'", NoTx: true}}},
+		{"discard all", "DISCARD ALL;", []st{{Text: "DISCARD ALL", NoTx: true}}},
+		{"discard plans", "DISCARD PLANS;", []st{{Text: "DISCARD PLANS"}}},
+		{"alter database set tablespace", "ALTER DATABASE d SET TABLESPACE s;", []st{{Text: "ALTER DATABASE d SET TABLESPACE s", NoTx: true}}},
+		{"alter database set parameter", "ALTER DATABASE d SET default_tablespace = 's';", []st{{Text: "ALTER DATABASE d SET default_tablespace = 's'"}}},
+		{"detach partition concurrently", "ALTER TABLE IF EXISTS ONLY s.p DETACH PARTITION s.p1 CONCURRENTLY;", []st{{Text: "ALTER TABLE IF EXISTS ONLY s.p DETACH PARTITION s.p1 CONCURRENTLY", NoTx: true}}},
+		{"detach partition", "ALTER TABLE p DETACH PARTITION p1;", []st{{Text: "ALTER TABLE p DETACH PARTITION p1"}}},
+		{"call", "CALL p(1);", []st{{Text: "CALL p(1)", MayCommit: true}}},
+		{"alter type add value", `ALTER TYPE "my type" ADD VALUE IF NOT EXISTS 'x' AFTER 'y';`, []st{{Text: `ALTER TYPE "my type" ADD VALUE IF NOT EXISTS 'x' AFTER 'y'`, AddsEnumValue: true}}},
+		{"alter type add attribute", "ALTER TYPE t ADD ATTRIBUTE a int;", []st{{Text: "ALTER TYPE t ADD ATTRIBUTE a int"}}},
+		{"keywords inside parentheses do not count", "SELECT (VACUUM);", []st{{Text: "SELECT (VACUUM)"}}},
+
+		// COPY
+		{"copy from stdin", "COPY t (a, b) FROM stdin;\n1\t2\n3\t4\n\\.\nSELECT 1;",
+			[]st{{Text: "COPY t (a, b) FROM stdin", CopyFromStdin: true, CopyData: []byte("1\t2\n3\t4\n")}, {Text: "SELECT 1", Line: 5}}},
+		{"copy data with sql-like lines", "COPY t FROM STDIN;\n';\n/*\n$$\n\\.\n",
+			[]st{{Text: "COPY t FROM STDIN", CopyFromStdin: true, CopyData: []byte("';\n/*\n$$\n")}}},
+		{"copy rest of line skipped", "COPY t FROM STDIN; -- data follows\nx\n\\.\n",
+			[]st{{Text: "COPY t FROM STDIN", CopyFromStdin: true, CopyData: []byte("x\n")}}},
+		{"copy empty", "COPY t FROM STDIN;\n\\.\nSELECT 1",
+			[]st{{Text: "COPY t FROM STDIN", CopyFromStdin: true, CopyData: []byte{}}, {Text: "SELECT 1", Line: 3}}},
+		{"copy end marker trimmed", "COPY t FROM STDIN;\r\na\r\n  \\.  \r\nSELECT 1",
+			[]st{{Text: "COPY t FROM STDIN", CopyFromStdin: true, CopyData: []byte("a\r\n")}, {Text: "SELECT 1", Line: 4}}},
+		{"copy end marker at end of input", "COPY t FROM STDIN;\na\n\\.",
+			[]st{{Text: "COPY t FROM STDIN", CopyFromStdin: true, CopyData: []byte("a\n")}}},
+		{"copy backslash lines are data", "COPY t FROM STDIN;\n\\.x\n\\\\.\n\\N\n\\.\n",
+			[]st{{Text: "COPY t FROM STDIN", CopyFromStdin: true, CopyData: []byte("\\.x\n\\\\.\n\\N\n")}}},
+		{"copy with options", "COPY t FROM STDIN WITH (FORMAT csv);\na,b\n\\.\n",
+			[]st{{Text: "COPY t FROM STDIN WITH (FORMAT csv)", CopyFromStdin: true, CopyData: []byte("a,b\n")}}},
+		{"copy to stdout", "COPY t TO STDOUT;\nSELECT 1;", []st{{Text: "COPY t TO STDOUT"}, {Text: "SELECT 1", Line: 2}}},
+		{"copy from file", "COPY t FROM '/tmp/stdin';\nSELECT 1;", []st{{Text: "COPY t FROM '/tmp/stdin'"}, {Text: "SELECT 1", Line: 2}}},
+		{"copy query", "COPY (SELECT 1 FROM stdin) TO STDOUT;", []st{{Text: "COPY (SELECT 1 FROM stdin) TO STDOUT"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Split(tt.src)
+			if err != nil {
+				t.Fatalf("Split: %v", err)
+			}
+			checkStatements(t, tt.src, got)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d statements, want %d:\n%s", len(got), len(tt.want), format(got, nil))
+			}
+			for i, w := range tt.want {
+				g := got[i]
+				if w.Line == 0 {
+					w.Line = g.Line // not checked
+				}
+				w.Offset = g.Offset // checked by checkStatements
+				if g.Text != w.Text || g.Line != w.Line || g.NoTx != w.NoTx || g.TxControl != w.TxControl ||
+					g.MayCommit != w.MayCommit || g.AddsEnumValue != w.AddsEnumValue ||
+					g.CopyFromStdin != w.CopyFromStdin || !bytes.Equal(g.CopyData, w.CopyData) ||
+					(g.CopyData == nil) != (w.CopyData == nil) {
+					t.Errorf("statement %d:\n got  %s\n want %s", i+1, format([]Statement{g}, nil), format([]Statement{w}, nil))
+				}
+			}
+			checkChunked(t, tt.src)
+		})
+	}
+}
+
+func TestSplitErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		src    string
+		before int   // statements returned before the error
+		line   int   // SplitError.Line
+		offset int64 // SplitError.Offset
+		msg    string
+	}{
+		{"unterminated string", "SELECT 1;\nSELECT 'abc;\n", 1, 2, 17, "unterminated quoted string"},
+		{"unterminated escape string", `SELECT E'abc\'`, 0, 1, 7, "unterminated quoted string"},
+		{"backslash at end of escape string", `SELECT E'abc\`, 0, 1, 7, "unterminated quoted string"},
+		{"unterminated identifier", `SELECT "abc`, 0, 1, 7, "unterminated quoted identifier"},
+		{"unterminated unicode identifier", `SELECT U&"abc`, 0, 1, 7, "unterminated quoted identifier"},
+		{"unterminated dollar quote", "SELECT 1;\n\nCREATE FUNCTION f() RETURNS int AS $fn$\nBEGIN\n", 1, 3, 46, "unterminated dollar-quoted string $fn$"},
+		{"unterminated empty dollar quote", "DO $$ BEGIN", 0, 1, 3, "unterminated dollar-quoted string $$"},
+		{"unterminated comment in statement", "SELECT 1 /* x /* y */", 0, 1, 9, "unterminated /* comment"},
+		{"unterminated comment between statements", "SELECT 1;\n/* x /* y */\n", 1, 2, 10, "unterminated /* comment"},
+		{"unclosed parenthesis", "SELECT 1;\nSELECT (1, (2);\nSELECT 3;", 1, 2, 17, "unclosed parenthesis: no ')' before the end of the input"},
+		{"begin atomic without end", "CREATE FUNCTION f() RETURNS int\nBEGIN ATOMIC SELECT 1;", 0, 2, 32, "BEGIN ATOMIC without END"},
+		{"copy without end marker", "SELECT 1;\nCOPY t FROM STDIN;\n1\n2\n", 1, 2, 10, `COPY ... FROM STDIN data has no terminating \. line`},
+		{"copy without data", "COPY t FROM STDIN;", 0, 1, 0, `COPY ... FROM STDIN data has no terminating \. line`},
+		{"copy at end of input without semicolon", "COPY t FROM STDIN", 0, 1, 0, `COPY ... FROM STDIN data has no terminating \. line`},
+		{"psql meta-command", "SELECT 1;\n\\connect other\nSELECT 2;", 1, 2, 10, `psql meta-command \connect is not supported`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Split(tt.src)
+			var se *SplitError
+			if !errors.As(err, &se) {
+				t.Fatalf("Split error = %v, want a *SplitError", err)
+			}
+			if len(got) != tt.before {
+				t.Errorf("got %d statements before the error, want %d", len(got), tt.before)
+			}
+			if se.Line != tt.line || se.Offset != tt.offset || se.Msg != tt.msg {
+				t.Errorf("error = %+v, want line %d offset %d msg %q", *se, tt.line, tt.offset, tt.msg)
+			}
+			if want := fmt.Sprintf("line %d: %s", tt.line, tt.msg); err.Error() != want {
+				t.Errorf("Error() = %q, want %q", err.Error(), want)
+			}
+			checkChunked(t, tt.src)
+		})
+	}
+}
+
+func TestSplitterStickyError(t *testing.T) {
+	s := NewSplitter(strings.NewReader("SELECT 'x"))
+	_, err1 := s.Next()
+	_, err2 := s.Next()
+	if err1 == nil || err1 != err2 {
+		t.Fatalf("errors = %v, %v; want the same non-nil error twice", err1, err2)
+	}
+	s = NewSplitter(strings.NewReader("SELECT 1"))
+	s.Next()
+	for range 2 {
+		if _, err := s.Next(); err != io.EOF {
+			t.Fatalf("Next at end = %v, want io.EOF", err)
+		}
+	}
+}
+
+func TestSplitterReadError(t *testing.T) {
+	boom := errors.New("boom")
+	for _, src := range []string{"SELECT 1; SELECT 'abc", "SELECT 1; SELECT 2", "COPY t FROM STDIN;\nabc\n"} {
+		t.Run(src, func(t *testing.T) {
+			r := io.MultiReader(strings.NewReader(src), iotest.ErrReader(boom))
+			_, err := splitAll(NewSplitter(r))
+			if !errors.Is(err, boom) {
+				t.Fatalf("error = %v, want it to wrap %v", err, boom)
+			}
+		})
+	}
+}
+
+func TestStreamCopy(t *testing.T) {
+	src := "COPY a FROM STDIN;\n1\n2\n\\.\nCOPY b FROM STDIN; -- x\n3\n\\.\nSELECT 1;\nCOPY c FROM STDIN;\n4\n\\.\n"
+	t.Run("read all", func(t *testing.T) {
+		s := NewSplitter(strings.NewReader(src))
+		s.StreamCopy()
+		var data []string
+		for {
+			st, err := s.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.CopyData != nil {
+				t.Errorf("CopyData = %q, want nil when streaming", st.CopyData)
+			}
+			if st.CopyFromStdin {
+				b, err := io.ReadAll(iotest.OneByteReader(s.CopyReader()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				data = append(data, string(b))
+			}
+		}
+		if got := strings.Join(data, "|"); got != "1\n2\n|3\n|4\n" {
+			t.Errorf("copy data = %q", got)
+		}
+	})
+	t.Run("unread data is skipped", func(t *testing.T) {
+		s := NewSplitter(strings.NewReader(src))
+		s.StreamCopy()
+		st, _ := s.Next()
+		r := s.CopyReader()
+		b := make([]byte, 1)
+		if n, err := r.Read(b); n != 1 || err != nil || b[0] != '1' {
+			t.Fatalf("Read = %d, %v, %q", n, err, b)
+		}
+		st, err := s.Next()
+		if err != nil || st.Text != "COPY b FROM STDIN" || st.Line != 5 {
+			t.Fatalf("Next = %+v, %v", st, err)
+		}
+		if n, err := r.Read(b); n != 0 || err != io.EOF {
+			t.Errorf("stale reader Read = %d, %v; want io.EOF", n, err)
+		}
+		st, err = s.Next()
+		if err != nil || st.Text != "SELECT 1" || st.Line != 8 {
+			t.Fatalf("Next = %+v, %v", st, err)
+		}
+	})
+	t.Run("unterminated", func(t *testing.T) {
+		s := NewSplitter(strings.NewReader("COPY a FROM STDIN;\n1\n"))
+		s.StreamCopy()
+		if _, err := s.Next(); err != nil {
+			t.Fatal(err)
+		}
+		_, err := io.ReadAll(s.CopyReader())
+		var se *SplitError
+		if !errors.As(err, &se) || se.Line != 1 {
+			t.Fatalf("ReadAll error = %v, want a *SplitError at line 1", err)
+		}
+		if _, err2 := s.Next(); err2 != err {
+			t.Errorf("Next after the error = %v, want %v", err2, err)
+		}
+	})
+}
+
+func TestSplitGolden(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "split", "*.sql"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden inputs: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stmts, err := Split(string(src))
+			checkStatements(t, string(src), stmts)
+			checkChunked(t, string(src))
+			got := format(stmts, err)
+			golden := strings.TrimSuffix(file, ".sql") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (go test -update rewrites it):\n%s", golden, got)
+			}
+		})
+	}
+}
+
+// format renders statements and a final error for golden files and messages.
+func format(stmts []Statement, err error) string {
+	var b strings.Builder
+	for i, st := range stmts {
+		var flags []string
+		for _, f := range []struct {
+			on   bool
+			name string
+		}{{st.NoTx, "notx"}, {st.TxControl, "txcontrol"}, {st.MayCommit, "maycommit"}, {st.AddsEnumValue, "addsenumvalue"}, {st.CopyFromStdin, "copy"}} {
+			if f.on {
+				flags = append(flags, f.name)
+			}
+		}
+		if len(flags) == 0 {
+			flags = []string{"-"}
+		}
+		fmt.Fprintf(&b, "-- [%d] offset=%d line=%d flags=%s\n%s\n", i+1, st.Offset, st.Line, strings.Join(flags, ","), st.Text)
+		if st.CopyFromStdin {
+			fmt.Fprintf(&b, "-- [%d] copy data, %d bytes:\n%s", i+1, len(st.CopyData), st.CopyData)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(&b, "-- error: %v\n", err)
+	}
+	return b.String()
+}
+
+// checkStatements checks what holds for every split: statements in input
+// order without overlap, Text found at Offset, Line matching Offset, and
+// Text trimmed.
+func checkStatements(t testing.TB, src string, stmts []Statement) {
+	t.Helper()
+	end := int64(0)
+	for i, st := range stmts {
+		if st.Offset < end || st.Offset+int64(len(st.Text)) > int64(len(src)) {
+			t.Fatalf("statement %d at offset %d (length %d) overlaps or leaves the input (end of previous %d, input %d)",
+				i+1, st.Offset, len(st.Text), end, len(src))
+		}
+		if src[st.Offset:st.Offset+int64(len(st.Text))] != st.Text {
+			t.Fatalf("statement %d: input at offset %d is not its Text %q", i+1, st.Offset, st.Text)
+		}
+		if want := 1 + strings.Count(src[:st.Offset], "\n"); st.Line != want {
+			t.Fatalf("statement %d: Line = %d, want %d", i+1, st.Line, want)
+		}
+		if st.Text == "" || strings.TrimSpace(st.Text) != st.Text && !strings.HasPrefix(st.Text, "\ufeff") {
+			t.Fatalf("statement %d: Text %q is empty or not trimmed", i+1, st.Text)
+		}
+		end = st.Offset + int64(len(st.Text))
+		if st.CopyFromStdin {
+			i := strings.Index(src[end:], string(st.CopyData))
+			if i < 0 {
+				t.Fatalf("statement %d: CopyData %q is not in the input after the statement", i+1, st.CopyData)
+			}
+			end += int64(i + len(st.CopyData))
+		}
+	}
+}
+
+// checkChunked checks that every way of chunking the input gives what Split
+// gives, with COPY data collected or streamed.
+func checkChunked(t testing.TB, src string) {
+	t.Helper()
+	want, wantErr := Split(src)
+	readers := map[string]func(io.Reader) io.Reader{
+		"one byte": iotest.OneByteReader,
+		"half":     iotest.HalfReader,
+		"data+err": iotest.DataErrReader,
+		"odd":      func(r io.Reader) io.Reader { return &oddReader{r: r} },
+	}
+	for name, wrap := range readers {
+		got, err := splitAll(NewSplitter(wrap(strings.NewReader(src))))
+		if !sameResult(got, err, want, wantErr) {
+			t.Fatalf("%s reader: got\n%s\nwant\n%s", name, format(got, err), format(want, wantErr))
+		}
+	}
+	s := NewSplitter(iotest.HalfReader(strings.NewReader(src)))
+	s.StreamCopy()
+	got, err := splitAll(s)
+	if !sameResult(got, err, want, wantErr) {
+		t.Fatalf("streamed COPY: got\n%s\nwant\n%s", format(got, err), format(want, wantErr))
+	}
+}
+
+// splitAll reads every statement of s; with StreamCopy in effect it reads
+// the COPY data into CopyData.
+func splitAll(s *Splitter) ([]Statement, error) {
+	var out []Statement
+	for {
+		st, err := s.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		if st.CopyFromStdin && s.stream {
+			b, err := io.ReadAll(s.CopyReader())
+			if err != nil {
+				return out, err
+			}
+			st.CopyData = append([]byte{}, b...)
+		}
+		out = append(out, st)
+	}
+}
+
+func sameResult(a []Statement, aErr error, b []Statement, bErr error) bool {
+	return format(a, aErr) == format(b, bErr)
+}
+
+// oddReader returns reads of 1, 2, 3, ... 17 bytes in turn.
+type oddReader struct {
+	r io.Reader
+	n int
+}
+
+func (o *oddReader) Read(p []byte) (int, error) {
+	o.n = o.n%17 + 1
+	if len(p) > o.n {
+		p = p[:o.n]
+	}
+	return o.r.Read(p)
+}
+
+func FuzzSplit(f *testing.F) {
+	seeds := []string{
+		"SELECT 1; SELECT 'a;b'; SELECT $$;$$",
+		"CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT CASE WHEN 1 THEN 2 END; END;",
+		"COPY t FROM STDIN;\n1\n\\.\nSELECT 1",
+		"SELECT E'\\'';/* /* */ */ -- x\n",
+		"SELECT (1;",
+		"\\restrict x\nSELECT 1",
+		"SELECT U&'x' AS U&\"y\", $1, a$b$, $x$ $y$ $x$",
+		"\ufeffBEGIN; COMMIT",
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "split", "*.sql"))
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, string(b))
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		stmts, err := Split(src)
+		var se *SplitError
+		if err != nil && !errors.As(err, &se) {
+			t.Fatalf("error %v is not a *SplitError", err)
+		}
+		if se != nil && (se.Offset < 0 || se.Offset > int64(len(src)) || se.Line != 1+strings.Count(src[:se.Offset], "\n")) {
+			t.Fatalf("error position %+v is wrong", *se)
+		}
+		checkStatements(t, src, stmts)
+		checkChunked(t, src)
+	})
+}
+
+// insertReader generates multi-row INSERT statements, about size bytes.
+type insertReader struct {
+	size, n int64
+	block   []byte
+	off     int
+}
+
+func newInsertReader(size int64) *insertReader {
+	var b bytes.Buffer
+	for i := range 50 {
+		b.WriteString("INSERT INTO public.events (id, kind, payload, created_at) VALUES\n")
+		for j := range 20 {
+			if j > 0 {
+				b.WriteString(",\n")
+			}
+			fmt.Fprintf(&b, "  (%d, 'click', E'{\"x\": %d, \"note\": \"it\\'s; fine\"}', '2024-01-01 00:00:%02d')", i*20+j, j, j)
+		}
+		b.WriteString(";\n-- batch done\n")
+	}
+	size -= size % int64(b.Len()) // whole statements only
+	return &insertReader{size: size, block: b.Bytes()}
+}
+
+func (r *insertReader) Read(p []byte) (int, error) {
+	if r.n >= r.size {
+		return 0, io.EOF
+	}
+	if rest := r.size - r.n; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], r.block[r.off:])
+		n += c
+		r.off = (r.off + c) % len(r.block)
+	}
+	r.n += int64(n)
+	return n, nil
+}
+
+// TestSplitLargeInputMemory splits 20 MB of generated statements, and a
+// 20 MB streamed COPY, and checks that the live heap stays far below that.
+func TestSplitLargeInputMemory(t *testing.T) {
+	const size = 20 << 20
+	measure := func(t *testing.T, run func(sample func())) {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		before, peak := m.HeapAlloc, uint64(0)
+		run(func() {
+			runtime.GC()
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > before && m.HeapAlloc-before > peak {
+				peak = m.HeapAlloc - before
+			}
+		})
+		if peak > size/10 {
+			t.Errorf("live heap grew by %d bytes while splitting %d bytes", peak, size)
+		}
+		t.Logf("peak live heap growth: %d bytes", peak)
+	}
+	t.Run("inserts", func(t *testing.T) {
+		measure(t, func(sample func()) {
+			r := newInsertReader(size)
+			s := NewSplitter(r)
+			n, next := 0, int64(0)
+			for {
+				_, err := s.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				n++
+				if r.n >= next {
+					sample()
+					next += 1 << 20
+				}
+			}
+			if n < 1000 {
+				t.Fatalf("only %d statements", n)
+			}
+		})
+	})
+	t.Run("streamed copy", func(t *testing.T) {
+		measure(t, func(sample func()) {
+			head := strings.NewReader("COPY t (a, b) FROM stdin;\n")
+			line := []byte("12345\tsome text; with 'quotes' and $$\n")
+			rows := &repeatReader{line: line, size: size - size%len(line)}
+			tail := strings.NewReader("\\.\nSELECT 1;\n")
+			s := NewSplitter(io.MultiReader(head, rows, tail))
+			s.StreamCopy()
+			st, err := s.Next()
+			if err != nil || !st.CopyFromStdin {
+				t.Fatalf("Next = %+v, %v", st, err)
+			}
+			buf := make([]byte, 32<<10)
+			total, next := 0, 0
+			r := s.CopyReader()
+			for {
+				n, err := r.Read(buf)
+				total += n
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if total >= next {
+					sample()
+					next += 1 << 20
+				}
+			}
+			if total != rows.size {
+				t.Errorf("copy data is %d bytes, want %d", total, rows.size)
+			}
+			if st, err := s.Next(); err != nil || st.Text != "SELECT 1" {
+				t.Errorf("Next after the COPY = %+v, %v", st, err)
+			}
+		})
+	})
+}
+
+// repeatReader repeats line until size bytes (size is a multiple of it or not).
+type repeatReader struct {
+	line    []byte
+	size, n int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.n >= r.size {
+		return 0, io.EOF
+	}
+	if rest := r.size - r.n; len(p) > rest {
+		p = p[:rest]
+	}
+	for i := range p {
+		p[i] = r.line[(r.n+i)%len(r.line)]
+	}
+	r.n += len(p)
+	return len(p), nil
+}
+
+func BenchmarkSplit(b *testing.B) {
+	size := newInsertReader(50 << 20).size
+	b.ReportAllocs()
+	b.SetBytes(size)
+	for b.Loop() {
+		s := NewSplitter(newInsertReader(size))
+		for {
+			_, err := s.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

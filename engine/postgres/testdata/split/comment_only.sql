@@ -1,0 +1,6 @@
+-- This migration intentionally left blank.
+/* It only holds comments;
+   /* even nested ones; */
+*/
+;
+-- end

@@ -1,0 +1,4 @@
+-- This migration intentionally left blank.
+/* It only holds comments; */
+;
+-- end

@@ -1,0 +1,13 @@
+PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, bio TEXT);
+INSERT INTO users VALUES(1,'alice','likes ; and '' quotes');
+INSERT INTO users VALUES(2,'bob',replace('line1\nline2','\n',char(10)));
+INSERT INTO users VALUES(3,'carol',X'DEADBEEF');
+CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), body TEXT);
+INSERT INTO posts VALUES(1,1,'hello;
+world');
+CREATE INDEX posts_user ON posts(user_id);
+CREATE TRIGGER users_cleanup AFTER DELETE ON users BEGIN DELETE FROM posts WHERE user_id = old.id; END;
+DELETE FROM sqlite_sequence;
+COMMIT;
