@@ -93,6 +93,17 @@ func (m *Migrator) lockKey(tenant string) int64 {
 	return int64(h.Sum64())
 }
 
+// lockKeys are the keys a target's run holds: the target's own, and for a
+// single target without tenants also Flyway's key on the same schema, so a
+// Flyway node migrating at the same moment waits.
+func (m *Migrator) lockKeys(t schemas.Target) []int64 {
+	keys := []int64{m.lockKey(t.Name)}
+	if fl, ok := m.dialect.(FlywayLocker); ok && !t.Tenant && len(m.targets) == 1 {
+		keys = append(keys, fl.FlywayLockKey(m.tables.Schema, m.flywayTable))
+	}
+	return keys
+}
+
 // bootstrapKey guards creating schemas and Strata's tables.
 func (m *Migrator) bootstrapKey() int64 { return m.lockKey("\x00bootstrap") }
 
@@ -116,20 +127,22 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan) (tr
 		tr.Err = fmt.Errorf("target %s: %w", t.Name, err)
 		return tr
 	}
-	release, err := m.dialect.Lock(ctx, conn, m.lockKey(t.Name), m.lockTimeout)
-	if err != nil {
-		var le *LockError
-		if errors.As(err, &le) && le.Target == "" {
-			le.Target = t.Name
+	for _, key := range m.lockKeys(t) {
+		release, err := m.dialect.Lock(ctx, conn, key, m.lockTimeout)
+		if err != nil {
+			var le *LockError
+			if errors.As(err, &le) && le.Target == "" {
+				le.Target = t.Name
+			}
+			tr.Err = err
+			return tr
 		}
-		tr.Err = err
-		return tr
+		defer func() {
+			if err := release(context.WithoutCancel(ctx)); err != nil && tr.Err == nil {
+				tr.Err = fmt.Errorf("target %s: release lock: %w", t.Name, err)
+			}
+		}()
 	}
-	defer func() {
-		if err := release(context.WithoutCancel(ctx)); err != nil && tr.Err == nil {
-			tr.Err = fmt.Errorf("target %s: release lock: %w", t.Name, err)
-		}
-	}()
 
 	// Re-read under the lock: another process may have done the work.
 	rows, err := m.readHistory(ctx, conn, t.Name)
@@ -154,7 +167,8 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan) (tr
 	}
 	m.emit(TargetStarted{Target: t.Name, Pending: len(tp.Pending)})
 	run := &targetRun{m: m, conn: conn, session: p.session, target: t, start: p.start, fp: fingerprint(tp.state)}
-	run.session.Schema = t.Schema
+	run.session.Schema, run.session.Target = t.Schema, t.Name
+	defer run.reset(ctx)
 	for _, e := range tp.Pending {
 		if err := ctx.Err(); err != nil {
 			tr.Err = fmt.Errorf("target %s: stopped before %s: %w", t.Name, e.Script, err)
@@ -307,7 +321,7 @@ func transactional(f *locations.File, stmts []Statement) bool {
 func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row HistoryRow, text string, x *placeholders.Expansion, stmts []Statement) error {
 	m, d := r.m, r.m.dialect
 	parts := []Part{{SQL: d.Begin()}}
-	for _, s := range d.SessionSetup(r.session) {
+	for _, s := range d.SessionSetup(r.session, ScopeTransaction) {
 		parts = append(parts, Part{SQL: s})
 	}
 	script := len(parts)
@@ -357,9 +371,23 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 			return fmt.Errorf("apply %s (target %s): record start: %w", e.File.Path(), r.target.Name, err)
 		}
 	}
+	if setup := d.SessionSetup(r.session, ScopeSession); len(setup) > 0 {
+		parts := make([]Part, len(setup))
+		for i, s := range setup {
+			parts[i] = Part{SQL: s}
+		}
+		if err := d.Exec(ctx, r.conn, parts); err != nil {
+			return fmt.Errorf("apply %s (target %s): set up session: %w", e.File.Path(), r.target.Name, err)
+		}
+	}
 	inUserTx := false
 	for i := from; i < len(stmts); i++ {
 		st := stmts[i]
+		if rp, ok := d.(RetryPreparer); ok && e.Row != nil && i == from && (st.NoTx || st.TxControl) {
+			if err := rp.PrepareRetry(ctx, r.conn, st, r.session); err != nil {
+				return fmt.Errorf("apply %s (target %s): prepare to resume at statement %d: %w", e.File.Path(), r.target.Name, i+1, err)
+			}
+		}
 		opens, closes := txEffect(st)
 		var err error
 		part := Part{SQL: st.Text, Script: true, Stmt: st}
@@ -496,6 +524,13 @@ func (r *targetRun) recordFailure(ctx context.Context, cause error) {
 	q := "UPDATE " + r.m.stateTable() + " SET " + d.Quote("failed") + " = " + d.Bool(true) + ", " + d.Quote("error") + " = " + d.Literal(msg) +
 		", " + d.Quote("updated_on") + " = CURRENT_TIMESTAMP WHERE " + d.Quote("tenant") + " = " + d.Literal(r.target.Name)
 	_, _ = r.conn.ExecContext(context.WithoutCancel(ctx), q)
+}
+
+// reset returns the connection to its initial state after the target.
+func (r *targetRun) reset(ctx context.Context) {
+	for _, q := range r.m.dialect.ResetSession() {
+		_, _ = r.conn.ExecContext(context.WithoutCancel(ctx), q)
+	}
 }
 
 func (r *targetRun) rollback(ctx context.Context) {

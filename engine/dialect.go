@@ -32,10 +32,16 @@ type Dialect interface {
 	CreateSchema(schema string) string
 	// Begin returns the statement that opens a migration transaction.
 	Begin() string
-	// SessionSetup returns statements run right after Begin that scope the
-	// transaction to one target (search_path, timeouts). They must affect
-	// only the current transaction.
-	SessionSetup(s Session) []string
+	// SessionSetup returns statements that scope work to one target
+	// (search_path, timeouts, application name). With ScopeTransaction they
+	// run right after Begin and must affect only that transaction; with
+	// ScopeSession they precede statements that run outside a transaction,
+	// and ResetSession undoes them.
+	SessionSetup(s Session, scope Scope) []string
+	// ResetSession returns statements that return a connection to its
+	// initial state between targets (a file's own SET must not leak into
+	// the next tenant).
+	ResetSession() []string
 	// Elapsed returns an SQL expression for the milliseconds elapsed since
 	// start, evaluated when the history row is written in the migration's
 	// transaction.
@@ -77,8 +83,35 @@ type Session struct {
 	Database         string // the database name
 	Schema           string // the target schema ("" when the database has none)
 	DefaultSchema    string // the session's default schema
+	SearchPath       string // the session's original search path, kept after the target schema
 	LockTimeout      string // database lock_timeout for statements, "" for the server default
 	StatementTimeout string // database statement_timeout, "" for the server default
+	Target           string // the target's name (application_name strata/<target>)
+}
+
+// Scope says what SessionSetup's statements apply to.
+type Scope int
+
+const (
+	// ScopeTransaction: the current transaction only (SET LOCAL).
+	ScopeTransaction Scope = iota
+	// ScopeSession: the session, until ResetSession.
+	ScopeSession
+)
+
+// FlywayLocker is implemented by dialects that can compute the key of
+// Flyway's own lock on a history table, so that a Flyway node and a Strata
+// node exclude each other while both migrate one target.
+type FlywayLocker interface {
+	FlywayLockKey(schema, table string) int64
+}
+
+// RetryPreparer is implemented by dialects that must clean up before a
+// statement that failed or was interrupted outside a transaction is run
+// again (PostgreSQL drops the INVALID index a killed CREATE INDEX
+// CONCURRENTLY leaves behind).
+type RetryPreparer interface {
+	PrepareRetry(ctx context.Context, conn *sql.Conn, st Statement, s Session) error
 }
 
 // Statement is one statement of a script.
@@ -88,6 +121,7 @@ type Statement struct {
 	Line      int    // 1-based line of Text in the script
 	NoTx      bool   // cannot run inside a transaction
 	TxControl bool   // the script's own BEGIN, COMMIT, ROLLBACK, ...
+	Copy      bool   // COPY ... FROM STDIN, whose data is CopyData
 	CopyData  []byte // data of COPY ... FROM STDIN
 }
 

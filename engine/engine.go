@@ -36,6 +36,7 @@ type Migrator struct {
 	target      string
 	ignore      []ignorePattern
 	lockTimeout time.Duration
+	flywayTable string
 	stmtTimeout string
 	sqlLockTime string
 	observer    func(Event)
@@ -178,6 +179,7 @@ func New(d Dialect, db *sql.DB, set *locations.Set, opts ...Option) (*Migrator, 
 		replace:     true,
 		target:      "latest",
 		lockTimeout: 30 * time.Second,
+		flywayTable: "flyway_schema_history",
 		logger:      slog.New(slog.DiscardHandler),
 		now:         time.Now,
 	}

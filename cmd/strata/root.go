@@ -15,6 +15,7 @@ import (
 
 	"github.com/stratadb/strata/config"
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/postgres"
 	"github.com/stratadb/strata/engine/sqlite"
 	"github.com/stratadb/strata/locations"
 	"github.com/stratadb/strata/placeholders"
@@ -41,7 +42,9 @@ type app struct {
 // dialects maps URL schemes to dialects. Each entry opens the database of
 // an env and returns the dialect to use with it.
 var dialects = map[string]func(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.DB, error){
-	"sqlite": openSQLite,
+	"sqlite":     openSQLite,
+	"postgres":   openPostgres,
+	"postgresql": openPostgres,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -192,6 +195,22 @@ func openSQLite(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.D
 		return nil, nil, fmt.Errorf("%w: open sqlite database %s: %w", errUnreachable, path, err)
 	}
 	return sqlite.New(), db, nil
+}
+
+func openPostgres(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.DB, error) {
+	env := cfg.Env
+	if env.Pooler == "transaction" {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: pooler = \"transaction\" is not supported yet: connect strata to PostgreSQL directly (or through a session-mode pool)", env.Name)}
+	}
+	db, err := postgres.Open(ctx, env.URL.Text, postgres.Options{Pooler: env.Pooler})
+	if err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: %s", env.Name, redactAll(err.Error()))}
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("%w: env %s: connect to %s: %s", errUnreachable, env.Name, display(env.URL), redactAll(err.Error()))
+	}
+	return postgres.New(), db, nil
 }
 
 // migrator builds an engine.Migrator from the env.

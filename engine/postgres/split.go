@@ -112,6 +112,8 @@ type Splitter struct {
 	copySkip bool  // the rest of the COPY statement's line is still to skip
 	copyMid  bool  // s.pos is inside a data line
 	copyOK   int   // bytes at s.pos known to be data
+	probe    int   // bytes at s.pos known to hold no '\n' and to fit "\."
+	phase    uint8 // how much of "\." probe has seen: 0 none, 1 '\', 2 both
 	copyAt   int64 // offset of the COPY statement, for errors
 	copyLine int
 	copyGen  int
@@ -248,6 +250,7 @@ func (s *Splitter) next() (Statement, error) {
 	if s.copyIn {
 		st.CopyFromStdin = true
 		s.copyOn, s.copySkip, s.copyMid, s.copyOK = true, terminated, false, 0
+		s.probe, s.phase = 0, 0
 		s.copyAt, s.copyLine = st.Offset, st.Line
 		s.copyGen++
 		if !terminated {
@@ -987,33 +990,29 @@ func (s *Splitter) copyAvail() (int, error) {
 			return s.copyOK, nil
 		}
 		b := s.buf[s.pos:]
-		if s.copyMid {
-			if i := bytes.IndexByte(b, '\n'); i >= 0 {
-				s.copyOK = i + 1
-			} else {
-				s.copyOK = len(b)
+		switch i := bytes.IndexByte(b[s.probe:], '\n'); {
+		case s.copyMid:
+			s.copyOK = len(b)
+			if i >= 0 {
+				s.copyOK = s.probe + i + 1
 			}
-		} else {
-			p := 0
-			for {
-				i := bytes.IndexByte(b[p:], '\n')
-				if i < 0 {
+		case i >= 0:
+			p := s.probe + i + 1
+			if isEndOfData(b[:p]) {
+				s.pos += p
+				s.copyOn = false
+				return 0, io.EOF
+			}
+			for { // take the following complete data lines too
+				j := bytes.IndexByte(b[p:], '\n')
+				if j < 0 || isEndOfData(b[p:p+j+1]) {
 					break
 				}
-				if isEndOfData(b[p : p+i+1]) {
-					if p == 0 {
-						s.pos += i + 1
-						s.copyOn = false
-						return 0, io.EOF
-					}
-					break
-				}
-				p += i + 1
+				p += j + 1
 			}
 			s.copyOK = p
-			if p == 0 && len(b) > 0 && !mayBeEndOfData(b) {
-				s.copyOK = len(b)
-			}
+		case !s.probeEnd(b):
+			s.copyOK = len(b)
 		}
 		if s.copyOK > 0 {
 			return s.copyOK, nil
@@ -1036,9 +1035,29 @@ func (s *Splitter) copyAvail() (int, error) {
 func (s *Splitter) copyConsume(n int) {
 	s.pos += n
 	s.copyOK -= n
+	s.probe, s.phase = 0, 0
 	if s.copyOK == 0 {
 		s.copyMid = s.buf[s.pos-1] != '\n'
 	}
+}
+
+// probeEnd reports whether the unfinished line b at s.pos, which holds no
+// '\n', may still turn out to be the "\." line. It goes on from where the
+// previous call for the same line stopped.
+func (s *Splitter) probeEnd(b []byte) bool {
+	for ; s.probe < len(b); s.probe++ {
+		c := b[s.probe]
+		switch {
+		case c <= ' ' && s.phase != 1:
+		case c == '\\' && s.phase == 0:
+			s.phase = 1
+		case c == '.' && s.phase == 1:
+			s.phase = 2
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // skipCopy skips the unread rest of pending COPY data.
@@ -1066,21 +1085,6 @@ func (s *Splitter) copyUnterminated() error {
 // isEndOfData reports whether line is "\." once bytes <= ' ' are trimmed.
 func isEndOfData(line []byte) bool {
 	return string(trim(line)) == `\.`
-}
-
-// mayBeEndOfData reports whether the unfinished line b may still turn out
-// to be the "\." line.
-func mayBeEndOfData(b []byte) bool {
-	for len(b) > 0 && b[0] <= ' ' {
-		b = b[1:]
-	}
-	switch {
-	case len(b) == 0 || string(b) == `\`:
-		return true
-	case len(b) >= 2 && b[0] == '\\' && b[1] == '.':
-		return len(trim(b[2:])) == 0
-	}
-	return false
 }
 
 func trim(b []byte) []byte {

@@ -321,6 +321,37 @@ func TestStreamCopy(t *testing.T) {
 	})
 }
 
+// TestSplitLongTokens reads tokens far longer than the read buffer one byte
+// at a time. Rescanning a token on every read would make this quadratic.
+func TestSplitLongTokens(t *testing.T) {
+	const n = 256 << 10
+	r := strings.Repeat
+	tests := []struct{ name, src string }{
+		{"string", "SELECT '" + r("a''", n/3) + "';"},
+		{"escape string", "SELECT E'" + r("\\'", n/2) + "';"},
+		{"dollar quote", "SELECT $abc$" + r("$ab", n/3) + "$abc$;"},
+		{"dollar tag", "SELECT $" + r("a", n) + "$ x $" + r("a", n) + "$;"},
+		{"nested comment", "/*" + r("/*", n/2) + r("*/", n/2) + "*/ SELECT 1;"},
+		{"word", "SELECT " + r("a", n) + ";"},
+		{"parentheses", "SELECT " + r("(", n/2) + r(")", n/2) + ";"},
+		{"semicolons", r(";", n)},
+		{"line comments", r("-- x\n", n/5)},
+		{"copy line", "COPY t FROM STDIN;\n" + r("a", n) + "\n\\.\n"},
+		{"copy blank line", "COPY t FROM STDIN;\n" + r(" ", n) + "\\." + r(" ", n) + "\n"},
+		{"copy rest of line", "COPY t FROM STDIN;" + r(" ", n) + "\n\\.\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want, wantErr := Split(tt.src)
+			got, err := splitAll(NewSplitter(iotest.OneByteReader(strings.NewReader(tt.src))))
+			if !sameResult(got, err, want, wantErr) || err != nil {
+				t.Fatalf("one byte reader: %d statements, %v; Split: %d statements, %v", len(got), err, len(want), wantErr)
+			}
+			checkStatements(t, tt.src, got)
+		})
+	}
+}
+
 func TestSplitGolden(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "split", "*.sql"))
 	if err != nil || len(files) == 0 {

@@ -186,6 +186,33 @@ func TestSplitterReadError(t *testing.T) {
 	}
 }
 
+// TestSplitLongTokens reads tokens far longer than the read buffer one byte
+// at a time. Rescanning a token on every read would make this quadratic.
+func TestSplitLongTokens(t *testing.T) {
+	const n = 256 << 10
+	r := strings.Repeat
+	tests := []struct{ name, src string }{
+		{"string", "SELECT '" + r("a''", n/3) + "';"},
+		{"comment", "/*" + r("*", n) + "/ SELECT 1;"},
+		{"comment in statement", "SELECT /*" + r("*", n) + "/ 1;"},
+		{"bracket identifier", "SELECT [" + r("[", n) + "];"},
+		{"word", "SELECT " + r("a", n) + ";"},
+		{"trigger", "CREATE TRIGGER t AFTER INSERT ON x BEGIN " + r("SELECT 1;", n/9) + " END;"},
+		{"semicolons", r(";", n)},
+		{"line comments", r("-- x\n", n/5)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want, wantErr := Split(tt.src)
+			got, err := splitAll(NewSplitter(iotest.OneByteReader(strings.NewReader(tt.src))))
+			if format(got, err) != format(want, wantErr) || err != nil {
+				t.Fatalf("one byte reader: %d statements, %v; Split: %d statements, %v", len(got), err, len(want), wantErr)
+			}
+			checkStatements(t, tt.src, got)
+		})
+	}
+}
+
 func TestSplitGolden(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "split", "*.sql"))
 	if err != nil || len(files) == 0 {

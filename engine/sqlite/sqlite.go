@@ -99,7 +99,10 @@ func (Dialect) CreateSchema(string) string { return "" }
 func (Dialect) Begin() string { return "BEGIN IMMEDIATE" }
 
 // SessionSetup implements engine.Dialect: nothing to scope on SQLite.
-func (Dialect) SessionSetup(engine.Session) []string { return nil }
+func (Dialect) SessionSetup(engine.Session, engine.Scope) []string { return nil }
+
+// ResetSession implements engine.Dialect: nothing to reset on SQLite.
+func (Dialect) ResetSession() []string { return nil }
 
 // Elapsed implements engine.Dialect. SQLite's clock is this process's clock.
 func (Dialect) Elapsed(start time.Time) string {

@@ -1,0 +1,21 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"runtime"
+	"syscall"
+)
+
+// maxRSSKiB returns the peak resident set size of an exited child in KiB.
+func maxRSSKiB(ps *os.ProcessState) int64 {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0
+	}
+	if runtime.GOOS == "darwin" || runtime.GOOS == "ios" {
+		return int64(ru.Maxrss) / 1024 // bytes there
+	}
+	return int64(ru.Maxrss) // KiB on Linux and the BSDs
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/postgres"
+	"github.com/stratadb/strata/locations"
+)
+
+// runStrata migrates dir with Strata used as a library, with default
+// options: collect the files, open the database, migrate.
+func runStrata(ctx context.Context, url, dir string) (childResult, error) {
+	var res childResult
+	start := time.Now()
+	set, err := locations.Collect([]locations.Root{{Name: dir, FS: os.DirFS(dir)}}, locations.Options{})
+	if err != nil {
+		return res, fmt.Errorf("collect: %w", err)
+	}
+	res.CollectMS = msSince(start)
+
+	start = time.Now()
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		return res, fmt.Errorf("open: %w", err)
+	}
+	defer db.Close()
+	res.OpenMS = msSince(start)
+
+	m, err := engine.New(postgres.New(), db, set)
+	if err != nil {
+		return res, err
+	}
+	defer m.Close()
+	start = time.Now()
+	r, err := m.Migrate(ctx)
+	if err == nil {
+		err = r.Err()
+	}
+	if err != nil {
+		return res, fmt.Errorf("migrate: %w", err)
+	}
+	res.MigrateMS = msSince(start)
+	res.Files = r.Applied()
+	for _, f := range set.Versioned {
+		res.Bytes += f.Size
+	}
+	return res, nil
+}
