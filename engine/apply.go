@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -271,86 +272,196 @@ type targetRun struct {
 }
 
 func (r *targetRun) apply(ctx context.Context, e *Entry) error {
-	m, d := r.m, r.m.dialect
-	f := e.File
-	text, x, err := m.expand(r.session, r.target, f, r.start)
-	if err != nil {
-		return fmt.Errorf("apply %s (target %s): %w", f.Path(), r.target.Name, err)
-	}
-	stmts, err := SplitAll(d, strings.NewReader(text))
-	if err != nil {
-		return r.migrationError(e, x, text, -1, 0, &ExecError{Offset: -1, Err: err})
-	}
+	m, f := r.m, e.File
 	checksum := f.Checksum
-	if f.Kind == locations.Repeatable {
-		if checksum, err = locations.Checksum(strings.NewReader(text)); err != nil {
-			return fmt.Errorf("checksum %s: %w", f.Path(), err)
+	if f.Kind == locations.Repeatable && m.replaces(f) {
+		c, err := m.checkScript(r.session, r.target, f, r.start)
+		if err != nil {
+			return fmt.Errorf("apply %s (target %s): %w", f.Path(), r.target.Name, err)
 		}
+		checksum = c
 	}
 	row := HistoryRow{
-		Version: e.Version, Description: f.Description, Type: typeOfKind(f.Kind), Script: f.Script,
-		Checksum: &checksum, InstalledBy: m.installedBy, Success: true, Tenant: r.target.Name,
-		FailedStatement: -1, Progress: len(stmts),
+		Version: e.Version, Description: abbreviate(f.Description), Type: typeOfKind(f.Kind), Script: f.Script,
+		Checksum: &checksum, InstalledBy: m.installedBy, Success: true, Tenant: r.target.Name, FailedStatement: -1,
 	}
 	if !f.Version.IsZero() {
 		row.VersionKey = f.Version.Key()
 	}
-	if transactional(f, stmts) && e.Row == nil {
-		return r.applyInTransaction(ctx, e, row, text, x, stmts)
+	sc, err := m.openScript(r.session, r.target, f, r.start)
+	if err != nil {
+		return err
 	}
-	return r.applyStatementByStatement(ctx, e, row, text, x, stmts)
+	defer sc.Close()
+	st := &statements{sr: m.dialect.Split(sc)}
+	// Read up to one batch of statements: a file that ends within it is
+	// decided and run from memory in one pass; a larger one is scanned once
+	// more to decide, then streamed on from where this read stopped.
+	var head []Statement
+	size, complete := 0, false
+	for size < batchSize {
+		s, err := st.next()
+		if errors.Is(err, io.EOF) {
+			complete = true
+			break
+		}
+		if err != nil {
+			return r.readError(f, err)
+		}
+		head = append(head, s)
+		size += len(s.Text)
+	}
+	tx, err := r.transactional(f, head, complete)
+	if err != nil {
+		return err
+	}
+	src := &replay{head: head, rest: st, done: complete}
+	if tx && e.Row == nil {
+		return r.applyInTransaction(ctx, e, row, sc, src)
+	}
+	return r.applyStatementByStatement(ctx, e, row, sc, src)
 }
 
-// transactional reports whether a file runs in one transaction: unless it
-// says otherwise, when no statement controls transactions or refuses to run
-// inside one.
-func transactional(f *locations.File, stmts []Statement) bool {
-	if f.Directives.Transaction != nil {
-		return *f.Directives.Transaction
+// replay yields the statements read ahead, then the rest of the stream.
+type replay struct {
+	head  []Statement
+	rest  *statements
+	done  bool // the stream ended within head
+	index int
+}
+
+func (p *replay) next() (Statement, int, error) {
+	i := p.index
+	if i < len(p.head) {
+		p.index++
+		return p.head[i], i, nil
 	}
-	for _, s := range stmts {
+	if p.done {
+		return Statement{}, i, io.EOF
+	}
+	s, err := p.rest.next()
+	if err == nil {
+		p.index++
+	}
+	return s, i, err
+}
+
+// readError reports a failure to read or split a file.
+func (r *targetRun) readError(f *locations.File, err error) error {
+	var ue *placeholders.UndefinedError
+	if errors.As(err, &ue) {
+		return fmt.Errorf("apply %s (target %s): %w", f.Path(), r.target.Name, err)
+	}
+	return &MigrationError{Target: r.target.Name, Path: f.Path(), Version: f.Version.String(), Description: f.Description,
+		StatementIndex: -1, Err: fmt.Errorf("split statements: %w", err)}
+}
+
+// transactional reports whether a file runs in one transaction: unless its
+// directives say otherwise, when no statement controls transactions or
+// refuses to run inside one. A file larger than what was read ahead is
+// scanned to the end.
+func (r *targetRun) transactional(f *locations.File, head []Statement, complete bool) (bool, error) {
+	if f.Directives.Transaction != nil {
+		return *f.Directives.Transaction, nil
+	}
+	for _, s := range head {
 		if s.NoTx || s.TxControl {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	if complete {
+		return true, nil
+	}
+	sc, err := r.m.openScript(r.session, r.target, f, r.start)
+	if err != nil {
+		return false, err
+	}
+	defer sc.Close()
+	sr := r.m.dialect.Split(sc)
+	for {
+		s, err := sr.Next()
+		if errors.Is(err, io.EOF) {
+			return true, nil
+		}
+		if err != nil {
+			return false, r.readError(f, err)
+		}
+		if s.NoTx || s.TxControl {
+			return false, nil
+		}
+	}
 }
 
 // applyInTransaction runs the file, its history row and the state update in
-// one transaction, handed to the dialect as one batch.
-func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row HistoryRow, text string, x *placeholders.Expansion, stmts []Statement) error {
+// one transaction. A file that fits in one batch goes to the dialect in one
+// call with all of it (one round trip on PostgreSQL); a larger one is sent
+// batch by batch.
+func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row HistoryRow, sc *script, src *replay) error {
 	m, d := r.m, r.m.dialect
-	parts := []Part{{SQL: d.Begin()}}
+	prefix := []Part{{SQL: d.Begin()}}
 	for _, s := range d.SessionSetup(r.session, ScopeTransaction) {
-		parts = append(parts, Part{SQL: s})
+		prefix = append(prefix, Part{SQL: s})
 	}
-	script := len(parts)
-	parts = append(parts, Part{SQL: text, Script: true, Stmts: stmts})
-	fp := r.nextFingerprint(e, row)
-	parts = append(parts,
-		Part{SQL: m.insertHistorySQL(row, d.Elapsed(time.Now()))},
-		Part{SQL: r.stateUpdateSQL(row, fp)},
-		Part{SQL: "COMMIT"})
-	err := d.Exec(ctx, r.conn, parts)
-	if err == nil {
-		r.fp = fp
-		return nil
+	began := false
+	var b batch
+	count := 0
+	flush := func(final bool) error {
+		parts := append(prefix, b.part())
+		script := len(prefix)
+		prefix, began = nil, true
+		var fp uint64
+		if final {
+			row.Progress = count
+			fp = r.nextFingerprint(e, row)
+			parts = append(parts,
+				Part{SQL: m.insertHistorySQL(row, d.Elapsed(time.Now()))},
+				Part{SQL: r.stateUpdateSQL(row, fp)},
+				Part{SQL: "COMMIT"})
+		}
+		err := d.Exec(ctx, r.conn, parts)
+		if err == nil {
+			b.reset()
+			if final {
+				r.fp = fp
+			}
+			return nil
+		}
+		r.rollback(ctx)
+		var ee *ExecError
+		if errors.As(err, &ee) && ee.Part == script {
+			me := r.migrationError(e, sc, &b, ee)
+			me.RolledBack = true
+			return me
+		}
+		return fmt.Errorf("apply %s (target %s): %w", e.File.Path(), r.target.Name, err)
 	}
-	r.rollback(ctx)
-	var ee *ExecError
-	if errors.As(err, &ee) && ee.Part == script {
-		me := r.migrationError(e, x, text, -1, 0, ee)
-		me.RolledBack = true
-		return me
+	for {
+		s, i, err := src.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if began {
+				r.rollback(ctx)
+			}
+			return r.readError(e.File, err)
+		}
+		b.add(s, i)
+		count++
+		if b.sql.Len() >= batchSize {
+			if err := flush(false); err != nil {
+				return err
+			}
+		}
 	}
-	return fmt.Errorf("apply %s (target %s): %w", e.File.Path(), r.target.Name, err)
+	return flush(true)
 }
 
 // applyStatementByStatement runs a file that cannot run in one transaction.
 // A history row with success = false records progress; each statement that
 // can run in a transaction runs in one together with its progress update,
 // the others run bare. A re-run resumes after the last recorded statement.
-func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row HistoryRow, text string, x *placeholders.Expansion, stmts []Statement) error {
+func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row HistoryRow, sc *script, src *replay) error {
 	m, d := r.m, r.m.dialect
 	began := time.Now()
 	from := 0
@@ -381,18 +492,35 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 		}
 	}
 	inUserTx := false
-	for i := from; i < len(stmts); i++ {
-		st := stmts[i]
+	count := 0
+	var b batch
+	for {
+		st, i, err := src.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if inUserTx {
+				r.rollback(ctx)
+			}
+			return r.readError(e.File, err)
+		}
+		count = i + 1
+		if i < from {
+			continue
+		}
 		if rp, ok := d.(RetryPreparer); ok && e.Row != nil && i == from && (st.NoTx || st.TxControl) {
 			if err := rp.PrepareRetry(ctx, r.conn, st, r.session); err != nil {
 				return fmt.Errorf("apply %s (target %s): prepare to resume at statement %d: %w", e.File.Path(), r.target.Name, i+1, err)
 			}
 		}
 		opens, closes := txEffect(st)
-		var err error
-		part := Part{SQL: st.Text, Script: true, Stmt: st}
-		if st.NoTx || st.TxControl || inUserTx {
-			err = d.Exec(ctx, r.conn, []Part{part})
+		b.reset()
+		b.add(st, i)
+		bare := st.NoTx || st.TxControl || inUserTx
+		script := 0
+		if bare {
+			err = d.Exec(ctx, r.conn, []Part{b.part()})
 			if err == nil && opens {
 				inUserTx = true
 			}
@@ -403,7 +531,8 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 				_, err = r.conn.ExecContext(ctx, r.progressSQL(rank, i+1, "", -1))
 			}
 		} else {
-			err = d.Exec(ctx, r.conn, []Part{{SQL: d.Begin()}, part, {SQL: r.progressSQL(rank, i+1, "", -1)}, {SQL: "COMMIT"}})
+			script = 1
+			err = d.Exec(ctx, r.conn, []Part{{SQL: d.Begin()}, b.part(), {SQL: r.progressSQL(rank, i+1, "", -1)}, {SQL: "COMMIT"}})
 			if err != nil {
 				r.rollback(ctx)
 			}
@@ -413,23 +542,21 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 				r.rollback(ctx)
 			}
 			var ee *ExecError
-			if !errors.As(err, &ee) {
-				ee = &ExecError{Offset: -1, Err: err}
+			if !errors.As(err, &ee) || ee.Part != script {
+				ee = &ExecError{Part: script, Offset: 0, Statement: st.Text, Err: err}
 			}
-			if ee.Statement == "" {
-				ee.Statement = st.Text
-			}
-			me := r.migrationError(e, x, text, i, st.Offset, ee)
-			msg := me.Err.Error()
-			if _, uerr := r.conn.ExecContext(context.WithoutCancel(ctx), r.progressSQL(rank, -1, msg, i)); uerr != nil {
+			me := r.migrationError(e, sc, &b, ee)
+			me.StatementIndex = i
+			if _, uerr := r.conn.ExecContext(context.WithoutCancel(ctx), r.progressSQL(rank, -1, me.Err.Error(), i)); uerr != nil {
 				return errors.Join(me, fmt.Errorf("record failure of %s: %w", e.File.Path(), uerr))
 			}
 			return me
 		}
 	}
+	row.Progress = count
 	fp := r.nextFingerprint(e, row)
 	done := "UPDATE " + m.historyTable() + " SET " + d.Quote("success") + " = " + d.Bool(true) + ", " +
-		d.Quote("progress") + " = " + strconv.Itoa(len(stmts)) + ", " + d.Quote("error") + " = NULL, " +
+		d.Quote("progress") + " = " + strconv.Itoa(count) + ", " + d.Quote("error") + " = NULL, " +
 		d.Quote("failed_statement") + " = NULL, " + d.Quote("execution_time") + " = " + strconv.FormatInt(time.Since(began).Milliseconds(), 10) +
 		" WHERE " + d.Quote("installed_rank") + " = " + strconv.FormatInt(rank, 10)
 	if err := d.Exec(ctx, r.conn, []Part{{SQL: d.Begin()}, {SQL: done}, {SQL: r.stateUpdateSQL(row, fp)}, {SQL: "COMMIT"}}); err != nil {
@@ -537,27 +664,24 @@ func (r *targetRun) rollback(ctx context.Context) {
 	_, _ = r.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 }
 
-// migrationError locates an execution error in the file on disk. base is
-// the offset in text of the SQL that ee's offset is relative to.
-func (r *targetRun) migrationError(e *Entry, x *placeholders.Expansion, text string, index int, base int64, ee *ExecError) *MigrationError {
+// migrationError locates an execution error of the statements in b in the
+// file on disk, through placeholder replacement.
+func (r *targetRun) migrationError(e *Entry, sc *script, b *batch, ee *ExecError) *MigrationError {
 	me := &MigrationError{Target: r.target.Name, Path: e.File.Path(), Version: e.Version, Description: e.Description,
-		Statement: ee.Statement, StatementIndex: index, Code: ee.Code, Detail: ee.Detail, Hint: ee.Hint, Err: ee}
-	off := ee.Offset
-	if off >= 0 {
-		off += base
-	}
-	if off < 0 || off > int64(len(text)) {
+		Statement: ee.Statement, StatementIndex: -1, Code: ee.Code, Detail: ee.Detail, Hint: ee.Hint, Err: ee}
+	if ee.Offset < 0 || len(b.stmts) == 0 {
 		return me
 	}
-	src := int(off)
-	raw := text
-	if x != nil {
-		src = x.SourceOffset(int(off))
-		if t, err := e.File.ReadText(); err == nil {
-			raw = t
+	index, text, off := b.locate(ee.Offset)
+	me.StatementIndex = index
+	if me.Statement == "" {
+		me.Statement = text
+	}
+	if off >= 0 {
+		if line, col, err := lineCol(e.File, sc.toSource(off)); err == nil {
+			me.Line, me.Column = line, col
 		}
 	}
-	me.Line, me.Column = placeholders.LineCol(raw, src)
 	return me
 }
 
@@ -566,7 +690,6 @@ func discard(conn *sql.Conn) {
 	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
-func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
 
 // LockKey returns the key of the lock Strata takes for a target, so that
 // tools and tests can find or take the same lock.

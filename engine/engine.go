@@ -304,27 +304,3 @@ func (m *Migrator) replaces(f *locations.File) bool {
 	}
 	return m.replace
 }
-
-// expand returns f's text for target t with placeholders replaced.
-func (m *Migrator) expand(s Session, t schemas.Target, f *locations.File, start time.Time) (string, *placeholders.Expansion, error) {
-	text, err := f.ReadText()
-	if err != nil {
-		return "", nil, fmt.Errorf("read %s: %w", f.Path(), err)
-	}
-	if !m.replaces(f) {
-		return text, nil, nil
-	}
-	b := m.builtins(s, t, f, start)
-	x, err := placeholders.Expand(text, m.syntax, placeholders.Chain(b.Lookup, m.values.Lookup))
-	if err != nil {
-		return text, nil, err
-	}
-	if t.Tenant && !schemas.Plain(t.Name) {
-		for _, name := range x.Used {
-			if name == "strata:tenant" || name == "flyway:defaultschema" {
-				return text, nil, fmt.Errorf("%s uses ${%s}, which inserts the tenant name %q unquoted: use ${strata:schema}, which quotes it", f.Path(), name, t.Name)
-			}
-		}
-	}
-	return x.Text, x, nil
-}

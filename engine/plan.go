@@ -121,17 +121,15 @@ func (m *Migrator) planTarget(s Session, t schemas.Target, rows []HistoryRow, st
 	for _, f := range m.files.Repeatable {
 		c := f.Checksum
 		if m.replaces(f) {
-			_, x, err := m.expand(s, t, f, start)
+			var err error
+			c, err = m.checkScript(s, t, f, start)
 			var ue *placeholders.UndefinedError
 			switch {
 			case errors.As(err, &ue):
 				tp.problems = append(tp.problems, problemsOf(t, f, ue)...)
+				c = f.Checksum
 			case err != nil:
 				return nil, err
-			default:
-				if c, err = locations.Checksum(stringsReader(x.Text)); err != nil {
-					return nil, fmt.Errorf("checksum %s: %w", f.Path(), err)
-				}
 			}
 		}
 		in.repeatables = append(in.repeatables, resolved{file: f, checksum: c})
@@ -152,7 +150,7 @@ func (m *Migrator) planTarget(s Session, t schemas.Target, rows []HistoryRow, st
 		if e.File == nil || !m.replaces(e.File) || e.Category == "Repeatable" {
 			continue
 		}
-		if _, _, err := m.expand(s, t, e.File, start); err != nil {
+		if _, err := m.checkScript(s, t, e.File, start); err != nil {
 			var ue *placeholders.UndefinedError
 			if !errors.As(err, &ue) {
 				return nil, err

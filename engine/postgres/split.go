@@ -60,6 +60,7 @@ type SplitError struct {
 	Msg    string // what is wrong, e.g. "unterminated dollar-quoted string $fn$"
 }
 
+// Error returns the message with its line: "line 4: unterminated ...".
 func (e *SplitError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
 // Splitter reads a PostgreSQL script from an io.Reader and returns its
@@ -71,12 +72,17 @@ func (e *SplitError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, 
 // '...' strings (a doubled quote stands for itself), E'...' strings with
 // backslash escapes, B'...', X'...', N'...' and U&'...' strings, "..." and
 // U&"..." identifiers, $$ and $tag$ dollar quotes ($1 is a parameter),
-// -- comments and nested /* */ comments. A ';' ends a statement only outside parentheses and outside the
-// BEGIN ATOMIC ... END body of CREATE FUNCTION and CREATE PROCEDURE (CASE
-// ... END is tracked inside it). Empty statements are skipped. A leading
-// UTF-8 byte order mark is skipped. The \restrict and \unrestrict lines of
+// -- comments and nested /* */ comments. A ';' ends a statement only
+// outside parentheses and outside the BEGIN ATOMIC ... END body of CREATE
+// FUNCTION and CREATE PROCEDURE (CASE ... END is tracked inside it). The
+// last statement needs no ';'. Empty statements are skipped, and so is a
+// UTF-8 byte order mark at the start. The \restrict and \unrestrict lines of
 // recent pg_dump versions are skipped; any other psql meta-command is an
 // error.
+//
+// Input that cannot be split (an unterminated quote or comment, say) ends
+// with a *SplitError, never with a partial statement: sending the rest of
+// the file as one statement would only produce a more confusing error.
 type Splitter struct {
 	r    io.Reader
 	buf  []byte
@@ -611,7 +617,7 @@ func (s *Splitter) scanStatement() (bool, error) {
 			}
 			w := s.buf[int(start-s.base):s.pos]
 			if len(w) == 1 {
-				if q, bs := stringPrefix(w[0], s); q != 0 {
+				if q, bs := s.stringPrefix(w[0]); q != 0 {
 					if !s.skipQuoted(q, bs) {
 						if q == '"' {
 							return false, s.errorAt(start, "unterminated quoted identifier")
@@ -634,9 +640,10 @@ func (s *Splitter) scanStatement() (bool, error) {
 }
 
 // stringPrefix reports whether the one-letter word c just scanned starts a
-// string (E'...', B'...', X'...', N'...', U&'...') or identifier (U&"..."): it returns the
-// quote and whether backslash escapes apply, with s.pos on the quote.
-func stringPrefix(c byte, s *Splitter) (q byte, backslash bool) {
+// string (E'...', B'...', X'...', N'...', U&'...') or an identifier
+// (U&"..."): it returns the quote and whether backslash escapes apply, with
+// s.pos on the quote.
+func (s *Splitter) stringPrefix(c byte) (q byte, backslash bool) {
 	switch c {
 	case 'E', 'e', 'B', 'b', 'X', 'x', 'N', 'n':
 		if s.need(1) && s.buf[s.pos] == '\'' {

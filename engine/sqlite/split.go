@@ -39,6 +39,7 @@ type SplitError struct {
 	Msg    string // what is wrong, e.g. "unterminated quoted string"
 }
 
+// Error returns the message with its line: "line 4: unterminated ...".
 func (e *SplitError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
 // Splitter reads an SQLite script from an io.Reader and returns its
@@ -50,8 +51,13 @@ func (e *SplitError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, 
 // -- comments and /* */ comments (not nested). A ';' ends a statement,
 // except inside CREATE [TEMP] TRIGGER ... BEGIN ... END, which ends at an
 // END right after a ';' (the rule of sqlite3_complete, so CASE ... END
-// inside a trigger body does not end it). Empty statements are skipped. A
-// leading UTF-8 byte order mark is skipped.
+// inside a trigger body does not end it). The last statement needs no
+// ';'. Empty statements are skipped, and so is a UTF-8 byte order mark at
+// the start.
+//
+// Input that cannot be split (an unterminated quote or comment, say) ends
+// with a *SplitError, never with a partial statement: sending the rest of
+// the file as one statement would only produce a more confusing error.
 type Splitter struct {
 	r    io.Reader
 	buf  []byte

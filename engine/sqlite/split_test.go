@@ -285,7 +285,7 @@ func checkStatements(t testing.TB, src string, stmts []Statement) {
 		if want := 1 + strings.Count(src[:st.Offset], "\n"); st.Line != want {
 			t.Fatalf("statement %d: Line = %d, want %d", i+1, st.Line, want)
 		}
-		if st.Text == "" || strings.TrimSpace(st.Text) != st.Text && !strings.HasPrefix(st.Text, "\ufeff") {
+		if st.Text == "" || strings.Trim(st.Text, " \t\n\r\f\v") != st.Text {
 			t.Fatalf("statement %d: Text %q is empty or not trimmed", i+1, st.Text)
 		}
 		end = st.Offset + int64(len(st.Text))

@@ -1,0 +1,170 @@
+// Command library shows Strata used as a library: a service that brings its
+// database up to date at start-up, from SQL files embedded in its binary.
+//
+//	go run ./examples/library                      # SQLite: ./app.db
+//	go run ./examples/library -db /tmp/app.db
+//	go run ./examples/library -postgres 'postgres://postgres@127.0.0.1:5432/app?sslmode=disable'
+//
+// The engine never prints: progress arrives as events, the outcome as a
+// typed *engine.Result or a typed error, and the program decides what to
+// show.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/postgres"
+	"github.com/stratadb/strata/engine/sqlite"
+	"github.com/stratadb/strata/locations"
+	"github.com/stratadb/strata/placeholders"
+)
+
+// The migrations ship inside the binary: no files to deploy next to it.
+//
+//go:embed migrations/*.sql
+var embedded embed.FS
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		report(os.Stderr, err)
+		os.Exit(1)
+	}
+	// ... a real service would start serving here.
+}
+
+// run parses the flags, migrates the database and prints what was applied.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	migrations, err := fs.Sub(embedded, "migrations")
+	if err != nil {
+		return err
+	}
+	return migrate(ctx, args, stdout, migrations)
+}
+
+// migrate is run with the migration files as a parameter, so that tests can
+// hand it other files.
+func migrate(ctx context.Context, args []string, stdout io.Writer, migrations fs.FS) error {
+	flags := flag.NewFlagSet("library", flag.ContinueOnError)
+	dbPath := flags.String("db", "app.db", "SQLite database file")
+	pgURL := flags.String("postgres", "", "PostgreSQL URL; when set, used instead of -db")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+
+	// Collect reads names, checksums and directives of every file. The root's
+	// name is only used in messages ("migrations/V2__create_notes.sql").
+	set, err := locations.Collect([]locations.Root{{Name: "migrations", FS: migrations}}, locations.Options{ValidateNaming: true})
+	if err != nil {
+		return err
+	}
+
+	// Pick a dialect and open the database; the engine works on any *sql.DB.
+	var dialect engine.Dialect
+	var db *sql.DB
+	if *pgURL != "" {
+		dialect = postgres.New()
+		db, err = postgres.Open(ctx, *pgURL, postgres.Options{ApplicationName: "library-example"})
+	} else {
+		dialect = sqlite.New()
+		db, err = sqlite.Open(*dbPath, 5*time.Second)
+	}
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	// ${app_name} and ${default_role} in the files; ${strata:...} built-ins
+	// need no values.
+	values, err := placeholders.NewValues(map[string]string{"app_name": "library-example", "default_role": "member"})
+	if err != nil {
+		return err
+	}
+	log := slog.Default()
+	m, err := engine.New(dialect, db, set,
+		engine.WithPlaceholders(placeholders.Syntax{}, values), // zero Syntax: ${name}
+		engine.WithLockTimeout(time.Minute),                    // other replicas starting at once wait here
+		engine.WithObserver(func(e engine.Event) { logEvent(log, e) }),
+	)
+	if err != nil {
+		return err
+	}
+
+	// Migrate plans (validating the history first) and applies what is
+	// pending, each migration in its own transaction. Nothing pending is
+	// success.
+	res, err := m.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range res.Targets {
+		if len(t.Applied) == 0 {
+			fmt.Fprintf(stdout, "%s is up to date at version %s\n", t.Target, t.Version)
+			continue
+		}
+		fmt.Fprintf(stdout, "applied %d migrations to %s, now at version %s:\n", len(t.Applied), t.Target, t.Version)
+		for _, a := range t.Applied {
+			name := "V" + a.Version
+			if a.Version == "" {
+				name = "R" // repeatables have no version
+			}
+			fmt.Fprintf(stdout, "  %-3s %s\n", name, a.Description)
+		}
+	}
+	return nil
+}
+
+// logEvent logs the engine's progress. The observer runs on the goroutine
+// doing the work, so it must be quick.
+func logEvent(log *slog.Logger, e engine.Event) {
+	switch e := e.(type) {
+	case engine.TargetStarted:
+		log.Info("migrating", "target", e.Target, "pending", e.Pending)
+	case engine.MigrationApplied:
+		log.Info("applied", "script", e.Migration.Script, "duration", e.Duration)
+	case engine.MigrationFailed:
+		log.Error("failed", "script", e.Migration.Script, "err", e.Err)
+	case engine.TargetFinished:
+		log.Info("finished", "target", e.Target, "applied", e.Applied, "version", e.Version, "duration", e.Duration)
+	}
+}
+
+// report explains a failure, branching on the engine's typed errors.
+func report(w io.Writer, err error) {
+	var me *engine.MigrationError
+	var ve *engine.ValidationError
+	switch {
+	case errors.As(err, &me):
+		// Line and column are in the file as written, placeholders unexpanded.
+		fmt.Fprintf(w, "%s:%d:%d: migration failed: %v\n", me.Path, me.Line, me.Column, me.Err)
+		if me.Statement != "" {
+			fmt.Fprintf(w, "statement:\n%s\n", me.Statement)
+		}
+		if me.RolledBack {
+			fmt.Fprintln(w, "its changes were rolled back; fix the file and start again")
+		}
+	case errors.Is(err, engine.ErrLocked):
+		fmt.Fprintln(w, "another instance is migrating this database and did not finish in time:", err)
+	case errors.As(err, &ve):
+		// Checksum drift, failed or missing migrations: nothing was applied.
+		fmt.Fprintln(w, "the database does not match the migrations:")
+		for _, f := range ve.Findings {
+			fmt.Fprintf(w, "  %s %s: %s\n", f.Code, f.Script, f.Message)
+		}
+	default:
+		fmt.Fprintln(w, "error:", err)
+	}
+}
