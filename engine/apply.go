@@ -690,7 +690,6 @@ func discard(conn *sql.Conn) {
 	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
-
 // LockKey returns the key of the lock Strata takes for a target, so that
 // tools and tests can find or take the same lock.
 func (m *Migrator) LockKey(target string) int64 { return m.lockKey(target) }

@@ -55,8 +55,8 @@ func scalar[T any](t *testing.T, db *sql.DB, q string) T {
 func TestCreateIndexConcurrentlyWithoutAnnotation(t *testing.T) {
 	db := opener(t)()
 	files := map[string]string{
-		"V1__t.sql":   "CREATE TABLE t (id INT PRIMARY KEY, v TEXT);\nINSERT INTO t SELECT g, 'x' || g FROM generate_series(1, 1000) g;\n",
-		"V2__cic.sql": "CREATE INDEX CONCURRENTLY t_v_idx ON t (v);\n",
+		"V1__t.sql":     "CREATE TABLE t (id INT PRIMARY KEY, v TEXT);\nINSERT INTO t SELECT g, 'x' || g FROM generate_series(1, 1000) g;\n",
+		"V2__cic.sql":   "CREATE INDEX CONCURRENTLY t_v_idx ON t (v);\n",
 		"V3__after.sql": "CREATE TABLE after_cic (id INT);\n",
 	}
 	if _, err := migrator(t, db, files).Migrate(ctx(t)); err != nil {
@@ -73,7 +73,7 @@ func TestCreateIndexConcurrentlyWithoutAnnotation(t *testing.T) {
 func TestInvalidIndexDroppedOnResume(t *testing.T) {
 	db := opener(t)()
 	files := map[string]string{
-		"V1__t.sql":   "CREATE TABLE u (id INT, v TEXT);\nINSERT INTO u VALUES (1, 'dup'), (2, 'dup');\n",
+		"V1__t.sql":    "CREATE TABLE u (id INT, v TEXT);\nINSERT INTO u VALUES (1, 'dup'), (2, 'dup');\n",
 		"V2__uniq.sql": "CREATE UNIQUE INDEX CONCURRENTLY u_v_key ON u (v);\n",
 	}
 	_, err := migrator(t, db, files).Migrate(ctx(t))
