@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stratadb/strata/locations"
@@ -311,13 +312,20 @@ func (r *targetRun) apply(ctx context.Context, e *Entry) error {
 		head = append(head, s)
 		size += len(s.Text)
 	}
-	tx, err := r.transactional(f, head, complete)
-	if err != nil {
-		return err
-	}
 	src := &replay{head: head, rest: st, done: complete}
-	if tx && e.Row == nil {
-		return r.applyInTransaction(ctx, e, row, sc, src)
+	if transactional(f, head) && e.Row == nil {
+		err := r.applyInTransaction(ctx, e, row, sc, src)
+		if !errors.Is(err, errNeedsNoTx) {
+			return err
+		}
+		// Rolled back: run the file again from its start, statement by
+		// statement.
+		sc.Close()
+		if sc, err = m.openScript(r.session, r.target, f, r.start); err != nil {
+			return err
+		}
+		defer sc.Close()
+		src = &replay{rest: &statements{sr: m.dialect.Split(sc)}}
 	}
 	return r.applyStatementByStatement(ctx, e, row, sc, src)
 }
@@ -357,104 +365,135 @@ func (r *targetRun) readError(f *locations.File, err error) error {
 }
 
 // transactional reports whether a file runs in one transaction: unless its
-// directives say otherwise, when no statement controls transactions or
-// refuses to run inside one. A file larger than what was read ahead is
-// scanned to the end.
-func (r *targetRun) transactional(f *locations.File, head []Statement, complete bool) (bool, error) {
+// directives say otherwise, when no statement read ahead controls
+// transactions or refuses to run inside one. A larger file is started in a
+// transaction and restarted statement by statement (after a rollback) if
+// such a statement turns up later (errNeedsNoTx).
+func transactional(f *locations.File, head []Statement) bool {
 	if f.Directives.Transaction != nil {
-		return *f.Directives.Transaction, nil
+		return *f.Directives.Transaction
 	}
 	for _, s := range head {
 		if s.NoTx || s.TxControl {
-			return false, nil
+			return false
 		}
 	}
-	if complete {
-		return true, nil
-	}
-	sc, err := r.m.openScript(r.session, r.target, f, r.start)
-	if err != nil {
-		return false, err
-	}
-	defer sc.Close()
-	sr := r.m.dialect.Split(sc)
-	for {
-		s, err := sr.Next()
-		if errors.Is(err, io.EOF) {
-			return true, nil
-		}
-		if err != nil {
-			return false, r.readError(f, err)
-		}
-		if s.NoTx || s.TxControl {
-			return false, nil
-		}
-	}
+	return true
 }
+
+// errNeedsNoTx: a statement of a large file cannot run in the transaction
+// the file was started in.
+var errNeedsNoTx = errors.New("statement cannot run in a transaction")
 
 // applyInTransaction runs the file, its history row and the state update in
 // one transaction. A file that fits in one batch goes to the dialect in one
 // call with all of it (one round trip on PostgreSQL); a larger one is sent
-// batch by batch.
+// batch by batch, the next batch being read and split while the database
+// works on the current one.
 func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row HistoryRow, sc *script, src *replay) error {
 	m, d := r.m, r.m.dialect
 	prefix := []Part{{SQL: d.Begin()}}
 	for _, s := range d.SessionSetup(r.session, ScopeTransaction) {
 		prefix = append(prefix, Part{SQL: s})
 	}
+	batches, stop := r.produceBatches(e.File, src)
+	defer stop()
 	began := false
-	var b batch
-	count := 0
-	flush := func(final bool) error {
-		parts := append(prefix, b.part())
+	for msg := range batches {
+		if msg.err != nil {
+			if began {
+				r.rollback(ctx)
+			}
+			if errors.Is(msg.err, errNeedsNoTx) {
+				return msg.err
+			}
+			return r.readError(e.File, msg.err)
+		}
+		parts := append(prefix, msg.b.part())
 		script := len(prefix)
 		prefix, began = nil, true
 		var fp uint64
-		if final {
-			row.Progress = count
+		if msg.final {
+			row.Progress = msg.count
 			fp = r.nextFingerprint(e, row)
 			parts = append(parts,
 				Part{SQL: m.insertHistorySQL(row, d.Elapsed(time.Now()))},
 				Part{SQL: r.stateUpdateSQL(row, fp)},
 				Part{SQL: "COMMIT"})
 		}
-		err := d.Exec(ctx, r.conn, parts)
-		if err == nil {
-			b.reset()
-			if final {
-				r.fp = fp
+		if err := d.Exec(ctx, r.conn, parts); err != nil {
+			r.rollback(ctx)
+			var ee *ExecError
+			if errors.As(err, &ee) && ee.Part == script {
+				me := r.migrationError(e, sc, msg.b, ee)
+				me.RolledBack = true
+				return me
 			}
+			return fmt.Errorf("apply %s (target %s): %w", e.File.Path(), r.target.Name, err)
+		}
+		if msg.final {
+			r.fp = fp
 			return nil
 		}
-		r.rollback(ctx)
-		var ee *ExecError
-		if errors.As(err, &ee) && ee.Part == script {
-			me := r.migrationError(e, sc, &b, ee)
-			me.RolledBack = true
-			return me
-		}
-		return fmt.Errorf("apply %s (target %s): %w", e.File.Path(), r.target.Name, err)
 	}
-	for {
-		s, i, err := src.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			if began {
-				r.rollback(ctx)
+	return fmt.Errorf("apply %s (target %s): statement reader stopped early", e.File.Path(), r.target.Name)
+}
+
+// batchMsg is one batch of statements, or the error that ended reading.
+type batchMsg struct {
+	b     *batch
+	final bool // the last batch of the file
+	count int  // statements read so far
+	err   error
+}
+
+// produceBatches reads statements into batches on its own goroutine. stop
+// ends it and waits for it, so the script may be closed afterwards.
+func (r *targetRun) produceBatches(f *locations.File, src *replay) (<-chan batchMsg, func()) {
+	ch := make(chan batchMsg, 1)
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(ch)
+		send := func(msg batchMsg) bool {
+			select {
+			case ch <- msg:
+				return true
+			case <-quit:
+				return false
 			}
-			return r.readError(e.File, err)
 		}
-		b.add(s, i)
-		count++
-		if b.sql.Len() >= batchSize {
-			if err := flush(false); err != nil {
-				return err
+		b := &batch{}
+		count := 0
+		for {
+			s, i, err := src.next()
+			if errors.Is(err, io.EOF) {
+				send(batchMsg{b: b, final: true, count: count})
+				return
+			}
+			if err == nil && (s.NoTx || s.TxControl) && f.Directives.Transaction == nil {
+				err = errNeedsNoTx
+			}
+			if err != nil {
+				send(batchMsg{err: err})
+				return
+			}
+			b.add(s, i)
+			count++
+			if b.sql.Len() >= batchSize {
+				if !send(batchMsg{b: b, count: count}) {
+					return
+				}
+				b = &batch{}
 			}
 		}
+	}()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() { close(quit) })
+		<-done
 	}
-	return flush(true)
 }
 
 // applyStatementByStatement runs a file that cannot run in one transaction.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stratadb/strata/locations"
@@ -37,6 +38,8 @@ type Migrator struct {
 	ignore      []ignorePattern
 	lockTimeout time.Duration
 	flywayTable string
+	prefixMu    sync.Mutex
+	prefixSeen  map[*locations.File]bool
 	stmtTimeout string
 	sqlLockTime string
 	observer    func(Event)

@@ -46,15 +46,20 @@ func openText(f *locations.File) (io.Reader, io.Closer, error) {
 }
 
 // openScript opens f's text for target t with placeholders replaced
-// (unless switched off). Undefined placeholders surface as an
-// *placeholders.UndefinedError when the end of the text is read.
+// (unless switched off, or the file has no placeholder prefix at all).
+// Undefined placeholders surface as an *placeholders.UndefinedError when
+// the end of the text is read.
 func (m *Migrator) openScript(s Session, t schemas.Target, f *locations.File, start time.Time) (*script, error) {
+	has, err := m.hasPrefix(f)
+	if err != nil {
+		return nil, err
+	}
 	r, c, err := openText(f)
 	if err != nil {
 		return nil, err
 	}
 	sc := &script{Reader: r, closer: c, toSource: func(o int64) int64 { return o }}
-	if !m.replaces(f) {
+	if !m.replaces(f) || !has {
 		return sc, nil
 	}
 	b := m.builtins(s, t, f, start)
@@ -71,6 +76,53 @@ func (m *Migrator) openScript(s Session, t schemas.Target, f *locations.File, st
 	return sc, nil
 }
 
+// hasPrefix reports whether f's text contains the placeholder prefix at
+// all; most files do not, and then the text is used as it is. The answer
+// is remembered per file.
+func (m *Migrator) hasPrefix(f *locations.File) (bool, error) {
+	if !m.replaces(f) {
+		return false, nil
+	}
+	m.prefixMu.Lock()
+	v, ok := m.prefixSeen[f]
+	m.prefixMu.Unlock()
+	if ok {
+		return v, nil
+	}
+	prefix := []byte(m.syntax.Prefix)
+	if len(prefix) == 0 {
+		prefix = []byte(placeholders.DefaultPrefix)
+	}
+	r, c, err := openText(f)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	buf := make([]byte, 256<<10)
+	keep := 0
+	found := false
+	for !found {
+		n, err := io.ReadFull(r, buf[keep:])
+		chunk := buf[:keep+n]
+		found = bytes.Contains(chunk, prefix)
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				break
+			}
+			return false, fmt.Errorf("read %s: %w", f.Path(), err)
+		}
+		keep = min(len(prefix)-1, len(chunk))
+		copy(buf, chunk[len(chunk)-keep:])
+	}
+	m.prefixMu.Lock()
+	if m.prefixSeen == nil {
+		m.prefixSeen = map[*locations.File]bool{}
+	}
+	m.prefixSeen[f] = found
+	m.prefixMu.Unlock()
+	return found, nil
+}
+
 // checkScript reads f's text for t to the end: it returns the checksum of
 // the text after placeholder replacement (a repeatable's checksum), or the
 // undefined placeholders, or a refusal of raw tenant placeholders for names
@@ -81,6 +133,9 @@ func (m *Migrator) checkScript(s Session, t schemas.Target, f *locations.File, s
 		return 0, err
 	}
 	defer sc.Close()
+	if has, _ := m.hasPrefix(f); !has {
+		return f.Checksum, nil // the text is the file as it is
+	}
 	c, err := locations.Checksum(sc)
 	if err != nil {
 		var ue *placeholders.UndefinedError

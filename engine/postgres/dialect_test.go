@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -268,5 +269,38 @@ func TestSplitQualifiedAndLiteral(t *testing.T) {
 	}
 	if got := d.Table(`we"ird`, "t"); got != `"we""ird"."t"` {
 		t.Errorf("Table = %s", got)
+	}
+}
+
+// A file larger than one batch whose non-transactional statement comes late
+// is rolled back and run statement by statement: every row once.
+func TestLargeFileWithLateConcurrentIndex(t *testing.T) {
+	db := opener(t)()
+	var b strings.Builder
+	b.WriteString("CREATE TABLE big (id INT PRIMARY KEY, payload TEXT);\n")
+	rows := 0
+	for b.Len() < 3<<20 {
+		b.WriteString("INSERT INTO big VALUES ")
+		for j := 0; j < 100; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			rows++
+			b.WriteString("(" + strconv.Itoa(rows) + ", '" + strings.Repeat("x", 200) + "')")
+		}
+		b.WriteString(";\n")
+	}
+	b.WriteString("CREATE INDEX CONCURRENTLY big_payload_idx ON big (payload);\n")
+	if _, err := migrator(t, db, map[string]string{"V1__big.sql": b.String()}).Migrate(ctx(t)); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if n := scalar[int](t, db, "SELECT count(*) FROM big"); n != rows {
+		t.Fatalf("rows = %d, want %d", n, rows)
+	}
+	if !scalar[bool](t, db, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_payload_idx'::regclass`) {
+		t.Fatal("index not valid")
+	}
+	if n := scalar[int](t, db, "SELECT progress FROM strata_schema_history WHERE version = '1' AND success"); n < 2 {
+		t.Fatalf("progress = %d, want every statement recorded", n)
 	}
 }

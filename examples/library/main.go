@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/stratadb/strata/engine"
@@ -112,10 +113,10 @@ func migrate(ctx context.Context, args []string, stdout io.Writer, migrations fs
 	}
 	for _, t := range res.Targets {
 		if len(t.Applied) == 0 {
-			fmt.Fprintf(stdout, "%s is up to date at version %s\n", t.Target, t.Version)
+			fmt.Fprintf(stdout, "%s: up to date at version %s\n", t.Target, t.Version)
 			continue
 		}
-		fmt.Fprintf(stdout, "applied %d migrations to %s, now at version %s:\n", len(t.Applied), t.Target, t.Version)
+		fmt.Fprintf(stdout, "%s: applied %d, now at version %s\n", t.Target, len(t.Applied), t.Version)
 		for _, a := range t.Applied {
 			name := "V" + a.Version
 			if a.Version == "" {
@@ -137,7 +138,7 @@ func logEvent(log *slog.Logger, e engine.Event) {
 		log.Info("applied", "script", e.Migration.Script, "duration", e.Duration)
 	case engine.MigrationFailed:
 		log.Error("failed", "script", e.Migration.Script, "err", e.Err)
-	case engine.TargetFinished:
+	case engine.TargetFinished: // also after a failure, which main reports
 		log.Info("finished", "target", e.Target, "applied", e.Applied, "version", e.Version, "duration", e.Duration)
 	}
 }
@@ -148,8 +149,13 @@ func report(w io.Writer, err error) {
 	var ve *engine.ValidationError
 	switch {
 	case errors.As(err, &me):
-		// Line and column are in the file as written, placeholders unexpanded.
-		fmt.Fprintf(w, "%s:%d:%d: migration failed: %v\n", me.Path, me.Line, me.Column, me.Err)
+		// Line and column are in the file as written (before placeholders
+		// were replaced); 0 when the database did not say.
+		where := me.Path
+		if me.Line > 0 {
+			where = fmt.Sprintf("%s:%d:%d", me.Path, me.Line, me.Column)
+		}
+		fmt.Fprintf(w, "%s: migration failed: %v\n", where, me.Err)
 		if me.Statement != "" {
 			fmt.Fprintf(w, "statement:\n%s\n", me.Statement)
 		}
@@ -162,7 +168,7 @@ func report(w io.Writer, err error) {
 		// Checksum drift, failed or missing migrations: nothing was applied.
 		fmt.Fprintln(w, "the database does not match the migrations:")
 		for _, f := range ve.Findings {
-			fmt.Fprintf(w, "  %s %s: %s\n", f.Code, f.Script, f.Message)
+			fmt.Fprintf(w, "  %s: %s\n", f.Code, strings.ReplaceAll(f.Message, "\n", "\n    "))
 		}
 	default:
 		fmt.Fprintln(w, "error:", err)

@@ -23,7 +23,7 @@ func TestRunTwice(t *testing.T) {
 	if err := run(ctx, args, &out); err != nil {
 		t.Fatalf("first run: %v", err)
 	}
-	want := `applied 4 migrations to main, now at version 3:
+	want := `main: applied 4, now at version 3
   V1  create users
   V2  create notes
   V3  add admin user
@@ -37,7 +37,7 @@ func TestRunTwice(t *testing.T) {
 	if err := run(ctx, args, &out); err != nil {
 		t.Fatalf("second run: %v", err)
 	}
-	if got, want := out.String(), "main is up to date at version 3\n"; got != want {
+	if got, want := out.String(), "main: up to date at version 3\n"; got != want {
 		t.Errorf("second run printed %q, want %q", got, want)
 	}
 
@@ -92,7 +92,7 @@ func TestBrokenMigration(t *testing.T) {
 	if err := migrate(context.Background(), []string{"-db", path}, &out, files); err != nil {
 		t.Fatalf("after the fix: %v", err)
 	}
-	if !strings.HasPrefix(out.String(), "applied 1 migrations to main, now at version 2") {
+	if !strings.HasPrefix(out.String(), "main: applied 1, now at version 2") {
 		t.Errorf("after the fix printed:\n%s", out.String())
 	}
 }
@@ -142,11 +142,11 @@ func Example() {
 		report(os.Stderr, err)
 	}
 	// Output:
-	// applied 4 migrations to main, now at version 3:
+	// main: applied 4, now at version 3
 	//   V1  create users
 	//   V2  create notes
 	//   V3  add admin user
 	//   R   note counts
 	// ---
-	// main is up to date at version 3
+	// main: up to date at version 3
 }
