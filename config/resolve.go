@@ -296,7 +296,7 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 		if s, ok := l.pick(key, both...); ok && s != nil {
 			if text, sens, ok := l.str(s, false); ok {
 				record(s)
-				if text != "" && l.duration(s, text, sens) >= 0 {
+				if text != "" && l.sqlDuration(s, text, sens) {
 					if key == "lock_timeout" {
 						e.LockTimeout = text
 					} else {
@@ -368,6 +368,27 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 	}
 	e.Tenants = l.resolveTenants(e, env)
 	return e
+}
+
+// pgDurationRE matches PostgreSQL's own forms of a time setting: a number
+// with an optional unit (milliseconds without one).
+var pgDurationRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*(us|ms|s|min|h|d)?$`)
+
+// sqlDuration checks a database timeout: a Go duration ("1m30s") or
+// PostgreSQL's form ("15min", "500", "1d"); false when invalid (reported).
+func (l *loader) sqlDuration(s *setting, text string, sens bool) bool {
+	t := strings.TrimSpace(text)
+	if pgDurationRE.MatchString(t) {
+		return true
+	}
+	if d, err := time.ParseDuration(t); err == nil && d >= 0 {
+		return true
+	}
+	r := s.rng()
+	l.errorf(&r, "Invalid duration",
+		`%s for %s is not a duration. Write a Go duration ("500ms", "30s", "1m30s") or PostgreSQL's form ("15min", "1h", "1d"; a bare number is milliseconds).`,
+		show(text, sens), label(s.key))
+	return false
 }
 
 // duration parses a Go duration setting; -1 when invalid (reported).

@@ -146,6 +146,10 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan) (tr
 		}()
 	}
 
+	if err := m.ensureStateRow(ctx, conn, t); err != nil {
+		tr.Err = err
+		return tr
+	}
 	// Re-read under the lock: another process may have done the work.
 	rows, err := m.readHistory(ctx, conn, t.Name)
 	if err != nil {
@@ -167,8 +171,9 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan) (tr
 	if len(tp.Pending) == 0 {
 		return tr
 	}
+	m.logger.Debug("target locked", "target", t.Name, "pending", len(tp.Pending))
 	m.emit(TargetStarted{Target: t.Name, Pending: len(tp.Pending)})
-	run := &targetRun{m: m, conn: conn, session: p.session, target: t, start: p.start, fp: fingerprint(tp.state)}
+	run := &targetRun{m: m, conn: conn, session: p.session, target: t, start: p.start, fp: fingerprint(tp.state), version: tp.state.lastApplied}
 	run.session.Schema, run.session.Target = t.Schema, t.Name
 	defer run.reset(ctx)
 	for _, e := range tp.Pending {
@@ -186,9 +191,10 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan) (tr
 		}
 		d := time.Since(t0)
 		tr.Applied = append(tr.Applied, AppliedMigration{Version: e.Version, Description: e.Description, Type: e.Type, Script: e.Script, Duration: d})
-		if e.Version != "" {
-			tr.Version = e.Version
+		if e.File != nil && !e.File.Version.IsZero() && e.File.Version.Compare(run.version) > 0 {
+			run.version, tr.Version = e.File.Version, e.Version
 		}
+		m.logger.Debug("migration applied", "target", t.Name, "script", e.Script, "duration", d)
 		m.emit(MigrationApplied{Target: t.Name, Migration: e, Duration: d})
 	}
 	return tr
@@ -204,6 +210,10 @@ func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Targ
 	if !ready || (t.Schema != "" && t.Tenant) {
 		release, err := m.dialect.Lock(ctx, conn, m.bootstrapKey(), m.lockTimeout)
 		if err != nil {
+			var le *LockError
+			if errors.As(err, &le) && le.Target == "" {
+				le.Target = t.Name + " (creating strata's tables)"
+			}
 			return fmt.Errorf("create strata tables: %w", err)
 		}
 		defer release(context.WithoutCancel(ctx))
@@ -226,11 +236,17 @@ func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Targ
 			return fmt.Errorf("record layout: %w", err)
 		}
 	}
+	return nil
+}
+
+// ensureStateRow creates the target's state row; it runs under the
+// target's lock, so two runners never race to insert it.
+func (m *Migrator) ensureStateRow(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
 	d := m.dialect
-	_, err = conn.ExecContext(ctx, "INSERT INTO "+m.stateTable()+" ("+m.quoteList([]string{"tenant", "generation", "applied", "failed"})+") SELECT "+
+	_, err := conn.ExecContext(ctx, "INSERT INTO "+m.stateTable()+" ("+m.quoteList([]string{"tenant", "generation", "applied", "failed"})+") SELECT "+
 		d.Literal(t.Name)+", 0, 0, "+d.Bool(false)+" WHERE NOT EXISTS (SELECT 1 FROM "+m.stateTable()+" WHERE "+d.Quote("tenant")+" = "+d.Literal(t.Name)+")")
 	if err != nil {
-		return fmt.Errorf("create state row: %w", err)
+		return fmt.Errorf("target %s: create state row: %w", t.Name, err)
 	}
 	return nil
 }
@@ -266,6 +282,8 @@ type targetRun struct {
 	m       *Migrator
 	conn    *sql.Conn
 	session Session
+	cur     Session           // session settings of the file being applied
+	version locations.Version // the target's schema version
 	target  schemas.Target
 	start   time.Time
 	fp      uint64
@@ -274,6 +292,13 @@ type targetRun struct {
 
 func (r *targetRun) apply(ctx context.Context, e *Entry) error {
 	m, f := r.m, e.File
+	r.cur = r.session
+	if v := f.Directives.LockTimeout; v != "" {
+		r.cur.LockTimeout = v
+	}
+	if v := f.Directives.StatementTimeout; v != "" {
+		r.cur.StatementTimeout = v
+	}
 	checksum := f.Checksum
 	if f.Kind == locations.Repeatable && m.replaces(f) {
 		c, err := m.checkScript(r.session, r.target, f, r.start)
@@ -393,7 +418,7 @@ var errNeedsNoTx = errors.New("statement cannot run in a transaction")
 func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row HistoryRow, sc *script, src *replay) error {
 	m, d := r.m, r.m.dialect
 	prefix := []Part{{SQL: d.Begin()}}
-	for _, s := range d.SessionSetup(r.session, ScopeTransaction) {
+	for _, s := range d.SessionSetup(r.cur, ScopeTransaction) {
 		prefix = append(prefix, Part{SQL: s})
 	}
 	batches, stop := r.produceBatches(e.File, src)
@@ -521,7 +546,8 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 			return fmt.Errorf("apply %s (target %s): record start: %w", e.File.Path(), r.target.Name, err)
 		}
 	}
-	if setup := d.SessionSetup(r.session, ScopeSession); len(setup) > 0 {
+	defer r.reset(ctx) // session settings of this file must not reach the next one
+	if setup := d.SessionSetup(r.cur, ScopeSession); len(setup) > 0 {
 		parts := make([]Part, len(setup))
 		for i, s := range setup {
 			parts[i] = Part{SQL: s}
@@ -548,17 +574,33 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 		if i < from {
 			continue
 		}
-		if rp, ok := d.(RetryPreparer); ok && e.Row != nil && i == from && (st.NoTx || st.TxControl) {
-			if err := rp.PrepareRetry(ctx, r.conn, st, r.session); err != nil {
+		if rp, ok := d.(RetryPreparer); ok && e.Row != nil && i == from && st.NoTx {
+			done, err := rp.PrepareRetry(ctx, r.conn, st, r.cur)
+			if err != nil {
 				return fmt.Errorf("apply %s (target %s): prepare to resume at statement %d: %w", e.File.Path(), r.target.Name, i+1, err)
+			}
+			if done {
+				if _, err := r.conn.ExecContext(ctx, r.progressSQL(rank, i+1, "", -1)); err != nil {
+					return fmt.Errorf("apply %s (target %s): %w", e.File.Path(), r.target.Name, err)
+				}
+				continue
 			}
 		}
 		opens, closes := txEffect(st)
 		b.reset()
 		b.add(st, i)
-		bare := st.NoTx || st.TxControl || inUserTx
 		script := 0
-		if bare {
+		switch {
+		case closes && inUserTx && commits(st):
+			// The file's own COMMIT: record progress inside its transaction,
+			// so that both commit together and a kill in between cannot make
+			// a re-run repeat the transaction.
+			script = 1
+			err = d.Exec(ctx, r.conn, []Part{{SQL: r.progressSQL(rank, i+1, "", -1)}, b.part()})
+			if err == nil {
+				inUserTx = false
+			}
+		case st.NoTx || st.TxControl || inUserTx:
 			err = d.Exec(ctx, r.conn, []Part{b.part()})
 			if err == nil && opens {
 				inUserTx = true
@@ -569,7 +611,7 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 			if err == nil && !inUserTx {
 				_, err = r.conn.ExecContext(ctx, r.progressSQL(rank, i+1, "", -1))
 			}
-		} else {
+		default:
 			script = 1
 			err = d.Exec(ctx, r.conn, []Part{{SQL: d.Begin()}, b.part(), {SQL: r.progressSQL(rank, i+1, "", -1)}, {SQL: "COMMIT"}})
 			if err != nil {
@@ -604,6 +646,16 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 	}
 	r.fp = fp
 	return nil
+}
+
+// commits reports whether a closing statement commits (COMMIT, END), as
+// opposed to rolling back or preparing.
+func commits(st Statement) bool {
+	w := strings.ToUpper(firstWord(st.Text))
+	if w == "END" {
+		return true
+	}
+	return w == "COMMIT" && !strings.Contains(strings.ToUpper(st.Text), "PREPARED")
 }
 
 // txEffect says whether a transaction-control statement opens or closes a
@@ -674,7 +726,7 @@ func (r *targetRun) stateUpdateSQL(row HistoryRow, fp uint64) string {
 		d.Quote("generation") + " = " + d.Quote("generation") + " + 1",
 		d.Quote("updated_on") + " = CURRENT_TIMESTAMP",
 	}
-	if row.Version != "" {
+	if v, err := locations.ParseVersion(row.Version); row.Version != "" && err == nil && v.Compare(r.version) > 0 {
 		sets = append(sets, d.Quote("version")+" = "+d.Literal(row.Version), d.Quote("version_key")+" = "+d.Literal(row.VersionKey))
 	}
 	return "UPDATE " + r.m.stateTable() + " SET " + strings.Join(sets, ", ") + " WHERE " + d.Quote("tenant") + " = " + d.Literal(r.target.Name)

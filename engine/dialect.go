@@ -106,12 +106,13 @@ type FlywayLocker interface {
 	FlywayLockKey(schema, table string) int64
 }
 
-// RetryPreparer is implemented by dialects that must clean up before a
-// statement that failed or was interrupted outside a transaction is run
-// again (PostgreSQL drops the INVALID index a killed CREATE INDEX
-// CONCURRENTLY leaves behind).
+// RetryPreparer is implemented by dialects that must look before a
+// statement that failed or was interrupted outside a transaction runs
+// again: PostgreSQL drops the INVALID index an interrupted CREATE INDEX
+// CONCURRENTLY leaves behind, and reports done when the server finished
+// building the index after its client was killed.
 type RetryPreparer interface {
-	PrepareRetry(ctx context.Context, conn *sql.Conn, st Statement, s Session) error
+	PrepareRetry(ctx context.Context, conn *sql.Conn, st Statement, s Session) (done bool, err error)
 }
 
 // Statement is one statement of a script.

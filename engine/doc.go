@@ -5,14 +5,14 @@
 //
 // The engine imports no database driver. A Dialect supplies the SQL text and
 // the few operations that differ per database (statement splitting,
-// execution, locking); engine/sqlite, engine/postgres and engine/sqlserver
-// implement it. The engine never prints: it reports progress as Events to an
+// execution, locking); engine/sqlite, engine/postgres (and, planned, engine/sqlserver)
+// implement it (SQL Server is planned). The engine never prints: it reports progress as Events to an
 // observer given with WithObserver.
 //
 // A typical use:
 //
 //	set, err := locations.Collect([]locations.Root{{Name: "migrations", FS: fsys}}, locations.Options{})
-//	db, err := sqlite.Open("app.db")
+//	db, err := sqlite.Open("app.db", 30*time.Second)
 //	m, err := engine.New(sqlite.New(), db, set)
 //	res, err := m.Migrate(ctx)
 package engine

@@ -260,7 +260,10 @@ func (m *Migrator) allowOutOfOrder(v locations.Version) bool {
 }
 
 func parseTarget(s string) (targetRef, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
+	s = strings.TrimSpace(s)
+	lenient := strings.HasSuffix(s, "?")
+	s = strings.TrimSuffix(s, "?")
+	switch strings.ToLower(s) {
 	case "", "latest":
 		return targetRef{kind: "latest"}, nil
 	case "current":
@@ -268,11 +271,11 @@ func parseTarget(s string) (targetRef, error) {
 	case "next":
 		return targetRef{kind: "next"}, nil
 	}
-	v, err := locations.ParseVersion(strings.TrimSpace(s))
+	v, err := locations.ParseVersion(s)
 	if err != nil {
 		return targetRef{}, fmt.Errorf("target %q: want latest, current, next or a version: %w", s, err)
 	}
-	return targetRef{kind: "version", version: v}, nil
+	return targetRef{kind: "version", version: v, lenient: lenient}, nil
 }
 
 // builtins returns the built-in placeholder values for a file on a target.
@@ -291,13 +294,20 @@ func (m *Migrator) builtins(s Session, t schemas.Target, f *locations.File, star
 		DefaultSchema:    schema,
 		Tenant:           t.Name,
 		Env:              m.envName,
-		User:             s.User,
+		User:             firstNonEmpty(s.User, m.installedBy),
 		Database:         s.Database,
 		Timestamp:        start.Format("2006-01-02 15:04:05"),
 		Filename:         base,
 		Table:            m.tables.History,
 		WorkingDirectory: wd,
 	}
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // replaces reports whether placeholders are replaced in f.

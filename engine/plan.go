@@ -73,6 +73,9 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkLimits(m.files); err != nil {
+		return nil, err
+	}
 	p := &Plan{session: s, start: m.now()}
 	p.tablesExist, err = m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.History)
 	if err != nil {
@@ -80,6 +83,13 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn) (*Plan, error) {
 	}
 	byTenant := map[string][]HistoryRow{}
 	if p.tablesExist {
+		meta, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.Meta())
+		if err != nil {
+			return nil, fmt.Errorf("plan: look for %s: %w", m.tables.Meta(), err)
+		}
+		if !meta {
+			return nil, fmt.Errorf("history table %s exists but was not created by strata (there is no %s table next to it): if it is Flyway's, adopting it is planned (baseline --from-flyway); until then choose another name with history { table = \"...\" }", m.tables.History, m.tables.Meta())
+		}
 		if err := m.checkLayout(ctx, conn); err != nil {
 			return nil, err
 		}
@@ -134,6 +144,9 @@ func (m *Migrator) planTarget(s Session, t schemas.Target, rows []HistoryRow, st
 		}
 		in.repeatables = append(in.repeatables, resolved{file: f, checksum: c})
 	}
+	if err := checkTargetExists(target, in); err != nil {
+		return nil, err
+	}
 	ts := computeStates(in)
 	if ts.corrupt != nil {
 		return nil, fmt.Errorf("target %s: %w", t.Name, ts.corrupt)
@@ -159,6 +172,44 @@ func (m *Migrator) planTarget(s Session, t schemas.Target, rows []HistoryRow, st
 		}
 	}
 	return tp, nil
+}
+
+// checkTargetExists refuses a target version that no file and no history
+// row has, as Flyway does, unless it was written with a trailing "?".
+func checkTargetExists(t targetRef, in stateInput) error {
+	if t.kind != "version" || t.lenient {
+		return nil
+	}
+	for _, list := range [][]resolved{in.versioned, in.baselines} {
+		for _, r := range list {
+			if r.file.Version.Equal(t.version) {
+				return nil
+			}
+		}
+	}
+	for _, r := range in.rows {
+		if v, err := locations.ParseVersion(r.Version); err == nil && v.Equal(t.version) {
+			return nil
+		}
+	}
+	return fmt.Errorf("no migration with target version %s could be found: check --target (write %s? to go as far as that version without requiring it)", t.version, t.version)
+}
+
+// checkLimits refuses files whose version or script path do not fit the
+// history table's columns (Flyway's sizes), before anything runs.
+func checkLimits(files *locations.Set) error {
+	var errs []error
+	for _, list := range [][]*locations.File{files.Versioned, files.Baseline, files.Undo, files.Repeatable} {
+		for _, f := range list {
+			if n := len([]rune(f.Version.String())); n > 50 {
+				errs = append(errs, fmt.Errorf("%s: version %s has %d characters; the history table's version column holds 50", f.Path(), f.Version, n))
+			}
+			if n := len([]rune(f.Script)); n > 1000 {
+				errs = append(errs, fmt.Errorf("%s: the script path has %d characters; the history table's script column holds 1000", f.Path(), n))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // resumable reports whether a failed row is one of Strata's
@@ -251,13 +302,18 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 				continue
 			}
 			msg := fmt.Sprintf("detected failed migration to %s (%s)", name, e.Description)
-			if e.Row != nil && e.Row.VersionKey != "" && e.File != nil && !m.resumable(e) && e.Row.Progress > 0 {
+			resumable := m.resumable(e)
+			if e.Row != nil && e.Row.VersionKey != "" && e.File != nil && !resumable && e.Row.Progress > 0 {
 				msg += fmt.Sprintf(": it stopped after statement %d and the file changed since, so it cannot resume", e.Row.Progress)
 			}
 			if e.Row != nil && e.Row.Error != "" {
 				msg += "\nerror: " + e.Row.Error
 			}
-			msg += "\nremove any half-completed changes, then run strata repair"
+			if resumable {
+				msg += fmt.Sprintf("\nthe file is unchanged: fix the cause, then run migrate to resume at statement %d", e.Row.Progress+1)
+			} else {
+				msg += "\nremove any half-completed changes, then delete the failed row from the history table (repair, which will do this, is planned)"
+			}
 			code := "FAILED_VERSIONED_MIGRATION"
 			if e.Version == "" {
 				code = "FAILED_REPEATABLE_MIGRATION"
@@ -268,7 +324,7 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 			if e.Version == "" {
 				code = "APPLIED_REPEATABLE_MIGRATION_NOT_RESOLVED"
 			}
-			add(e, code, fmt.Sprintf("detected applied migration not resolved locally: %s (%s)\nif you removed it on purpose, run strata repair to mark it deleted, or ignore it with ignore_migration_patterns = [\"*:missing\"]", name, e.Script))
+			add(e, code, fmt.Sprintf("detected applied migration not resolved locally: %s (%s)\nrestore the file, or ignore it with ignore_migration_patterns = [\"*:missing\"] (repair, which will mark it deleted, is planned)", name, e.Script))
 		case st == StateIgnored && e.File != nil && !migrating:
 			add(e, "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED", fmt.Sprintf("detected resolved migration not applied to database: %s (%s)\nit is below the highest applied version: add it to hotfixes, set out_of_order = true, or ignore it with ignore_migration_patterns = [\"*:ignored\"]", name, e.File.Path()))
 		case st == StatePending && !ignorePending:
@@ -276,9 +332,9 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 			if e.Version == "" {
 				code = "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED"
 			}
-			add(e, code, fmt.Sprintf("detected resolved migration not applied to database: %s (%s)\nrun strata migrate, or ignore it with ignore_migration_patterns = [\"*:pending\"]", name, e.File.Path()))
+			add(e, code, fmt.Sprintf("detected resolved migration not applied to database: %s (%s)\nrun migrate, or ignore it with ignore_migration_patterns = [\"*:pending\"]", name, e.File.Path()))
 		case st == StateOutdated && !ignorePending:
-			add(e, "OUTDATED_REPEATABLE_MIGRATION", fmt.Sprintf("detected outdated repeatable migration that should be re-applied: %s\nrun strata migrate", e.Description))
+			add(e, "OUTDATED_REPEATABLE_MIGRATION", fmt.Sprintf("detected outdated repeatable migration that should be re-applied: %s\nrun migrate", e.Description))
 		}
 		// Applied and resolved: type, checksum, description.
 		if e.Row != nil && e.File != nil && e.Version != "" && e.Row.Success && st != StateBaseline {
@@ -287,9 +343,9 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 			case r.Type != typeOfKind(f.Kind):
 				add(e, "TYPE_MISMATCH", fmt.Sprintf("migration type mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %s", name, r.Type, typeOfKind(f.Kind)))
 			case r.Checksum == nil || *r.Checksum != f.Checksum:
-				add(e, "CHECKSUM_MISMATCH", fmt.Sprintf("migration checksum mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %d (%s)\neither revert the changes to the file, or run strata repair to update the history", name, checksumText(r.Checksum), f.Checksum, f.Path()))
+				add(e, "CHECKSUM_MISMATCH", fmt.Sprintf("migration checksum mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %d (%s)\neither revert the changes to the file, or update the checksum in the history table (repair, which will do this, is planned)", name, checksumText(r.Checksum), f.Checksum, f.Path()))
 			case abbreviate(r.Description) != abbreviate(f.Description) && !(r.Description == "<< no description >>" && f.Description == ""):
-				add(e, "DESCRIPTION_MISMATCH", fmt.Sprintf("migration description mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %s\neither revert the rename, or run strata repair to update the history", name, r.Description, f.Description))
+				add(e, "DESCRIPTION_MISMATCH", fmt.Sprintf("migration description mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %s\neither revert the rename, or update the description in the history table (repair, which will do this, is planned)", name, r.Description, f.Description))
 			}
 		}
 	}

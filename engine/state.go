@@ -67,6 +67,7 @@ type Entry struct {
 type targetRef struct {
 	kind    string // "latest", "current", "next", "version"
 	version locations.Version
+	lenient bool // "V?": the version need not exist
 }
 
 // resolved is a local file with its effective checksum for one target.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -203,7 +204,7 @@ func checkDirective(key, value string) string {
 			return fmt.Sprintf("directive %s=%s: value must be true or false", key, value)
 		}
 	case "lock_timeout", "statement_timeout":
-		if !durationRE.MatchString(value) {
+		if _, err := time.ParseDuration(value); err != nil && !durationRE.MatchString(value) {
 			return fmt.Sprintf("directive %s=%s: value must be a duration such as 500ms, 5s or 1min (units us, ms, s, min, h, d)", key, value)
 		}
 	default:

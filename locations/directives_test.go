@@ -125,7 +125,7 @@ func TestParseDirectivesErrors(t *testing.T) {
 		{"bad duration", "-- strata:lock_timeout=fast\n", "-",
 			[]string{"loc/V1__x.sql:1: directive lock_timeout=fast: value must be a duration such as 500ms, 5s or 1min (units us, ms, s, min, h, d)"}},
 		{"duration with space", "-- strata:lock_timeout=5 s\n", "-", []string{`loc/V1__x.sql:1: directive "s" is not key=value`}},
-		{"bad unit", "-- strata:statement_timeout=5m\n", "-", []string{"loc/V1__x.sql:1: directive statement_timeout=5m: value must be a duration"}},
+		{"bad unit", "-- strata:statement_timeout=5x\n", "-", []string{"loc/V1__x.sql:1: directive statement_timeout=5x: value must be a duration"}},
 		{"no value", "-- strata:transaction\n", "-", []string{`loc/V1__x.sql:1: directive "transaction" is not key=value`}},
 		{"empty", "-- strata:\n", "-", []string{"loc/V1__x.sql:1: empty directive"}},
 		{"twice", "-- strata:transaction=false\n-- strata:transaction=false\n", "-",

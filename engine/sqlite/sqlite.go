@@ -50,10 +50,15 @@ func (d Dialect) Table(schema, table string) string {
 
 func (d Dialect) index(schema, name string) string { return d.Table(schema, name) }
 
-// CreateTables implements engine.Dialect.
+// CreateTables implements engine.Dialect. The meta table comes first: a
+// history table without it was not created by strata.
 func (d Dialect) CreateTables(t engine.Tables) []string {
 	h := d.Table(t.Schema, t.History)
 	return []string{
+		`CREATE TABLE IF NOT EXISTS ` + d.Table(t.Schema, t.Meta()) + ` (
+    "name"  VARCHAR(100) NOT NULL PRIMARY KEY,
+    "value" VARCHAR(1000) NOT NULL
+)`,
 		`CREATE TABLE IF NOT EXISTS ` + h + ` (
     "installed_rank"   INTEGER NOT NULL PRIMARY KEY,
     "version"          VARCHAR(50),
@@ -83,10 +88,6 @@ func (d Dialect) CreateTables(t engine.Tables) []string {
     "error"       TEXT,
     "generation"  INT NOT NULL DEFAULT 0,
     "updated_on"  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
-)`,
-		`CREATE TABLE IF NOT EXISTS ` + d.Table(t.Schema, t.Meta()) + ` (
-    "name"  VARCHAR(100) NOT NULL PRIMARY KEY,
-    "value" VARCHAR(1000) NOT NULL
 )`,
 	}
 }
