@@ -119,10 +119,21 @@ to the database.`,
 			fmt.Fprintf(w, "env:           %s\n", out.Env)
 			fmt.Fprintf(w, "url:           %s\n", out.URL)
 			hs := out.HistorySchema
-			if hs == "" {
-				hs = "(the default schema)"
+			switch {
+			case hs != "":
+			case len(out.Schemas) > 0:
+				hs = out.Schemas[0] + " (the first managed schema)"
+			default:
+				hs = "the connection's default schema"
 			}
 			fmt.Fprintf(w, "history table: %s in %s\n", out.HistoryTable, hs)
+			fmt.Fprintf(w, "lock timeout:  %s (waiting for another runner)\n", out.LockTimeout)
+			if t := env.LockTimeout; t != "" {
+				fmt.Fprintf(w, "lock_timeout:  %s (statements waiting for table locks)\n", t)
+			}
+			if t := env.StatementTimeout; t != "" {
+				fmt.Fprintf(w, "statement_timeout: %s\n", t)
+			}
 			if len(out.Schemas) > 0 {
 				fmt.Fprintf(w, "schemas:       %s\n", strings.Join(out.Schemas, ", "))
 			}

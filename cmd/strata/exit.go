@@ -47,6 +47,9 @@ func codeOf(err error) int {
 	var ue *placeholders.UndefinedError
 	var de *locations.DuplicateError
 	var ne *locations.NamingError
+	var dire *locations.DirectiveError
+	var ence *locations.EncodingError
+	var uoe *locations.UndoOverrideError
 	var me *engine.MigrationError
 	switch {
 	case err == nil:
@@ -63,7 +66,7 @@ func codeOf(err error) int {
 		return exitUnreachable
 	case errors.As(err, &ve), errors.As(err, &oe), errors.As(err, &pe), errors.As(err, &ue):
 		return exitValidation
-	case errors.As(err, &de), errors.As(err, &ne):
+	case errors.As(err, &de), errors.As(err, &ne), errors.As(err, &dire), errors.As(err, &ence), errors.As(err, &uoe):
 		return exitUsage
 	}
 	return exitFailed

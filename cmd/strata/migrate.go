@@ -80,13 +80,13 @@ hotfixes or out_of_order = true.`,
 							jt.Applied = append(jt.Applied, jsonApplied{Version: ap.Version, Description: ap.Description, Type: ap.Type, Script: ap.Script, ExecutionTime: ap.Duration.Milliseconds()})
 						}
 						if t.Err != nil {
-							jt.Error = &jsonError{Message: redactAll(t.Err.Error()), ExitCode: codeOf(t.Err)}
+							jt.Error = &jsonError{Message: a.redact(t.Err.Error()), ExitCode: codeOf(t.Err)}
 						}
 						out.Targets = append(out.Targets, jt)
 					}
 				}
 				if err != nil {
-					out.Error = &jsonError{Message: redactAll(err.Error()), ExitCode: codeOf(err)}
+					out.Error = &jsonError{Message: a.redact(err.Error()), ExitCode: codeOf(err)}
 				}
 				if werr := a.writeJSON(out); werr != nil {
 					return werr
@@ -126,10 +126,15 @@ func (a *app) textProgress(e engine.Event) {
 }
 
 func label(e *engine.Entry) string {
-	if e.Version != "" {
-		return "V" + e.Version
+	switch e.Category {
+	case "Repeatable":
+		return "R"
+	case "Baseline":
+		return "B" + e.Version
+	case "Undo":
+		return "U" + e.Version
 	}
-	return "R"
+	return "V" + e.Version
 }
 
 func plural(n int) string {

@@ -105,12 +105,12 @@ func (a *app) renderError(err error) {
 	switch {
 	case errors.As(err, &me) && me.Line > 0:
 		name, src := a.sqlFile(me.Path)
-		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Migration failed", Detail: migrationDetail(me)}
+		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Migration failed", Detail: a.redact(migrationDetail(me))}
 		if name != "" {
 			d.Subject = rangeAt(name, src, me.Line, me.Column)
 		}
 		a.writeDiagnostics(hcl.Diagnostics{d})
-		fmt.Fprintf(a.stderr, "error: %s\n", redactAll(err.Error()))
+		fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
 	case errors.As(err, &pe):
 		var diags hcl.Diagnostics
 		for _, it := range pe.Items {
@@ -125,7 +125,7 @@ func (a *app) renderError(err error) {
 		a.writeDiagnostics(diags)
 		fmt.Fprintf(a.stderr, "error: %d undefined placeholder(s); nothing was applied\n", len(pe.Items))
 	default:
-		fmt.Fprintf(a.stderr, "error: %s\n", redactAll(err.Error()))
+		fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
 	}
 }
 
@@ -155,6 +155,29 @@ func migrationDetail(me *engine.MigrationError) string {
 	return b.String()
 }
 
+// redact masks the passwords of URLs in s and every sensitive value of the
+// loaded configuration (values from env() and file(), sensitive variables):
+// they can reach messages through a failing statement's text.
+func (a *app) redact(s string) string {
+	s = redactAll(s)
+	if a.cfg == nil || a.cfg.Env == nil {
+		return s
+	}
+	var secrets []string
+	for _, v := range a.cfg.Env.Placeholders.Values {
+		if v.Sensitive && len(v.Text) >= 3 {
+			secrets = append(secrets, v.Text)
+		}
+	}
+	if u := a.cfg.Env.URL; u.Sensitive && len(u.Text) >= 3 {
+		secrets = append(secrets, u.Text)
+	}
+	for _, sec := range secrets {
+		s = strings.ReplaceAll(s, sec, "(sensitive)")
+	}
+	return s
+}
+
 // redactAll masks passwords of URLs that may appear in a message.
 func redactAll(s string) string {
 	fields := strings.Fields(s)
@@ -170,5 +193,6 @@ func redactAll(s string) string {
 func (a *app) writeJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }

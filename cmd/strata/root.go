@@ -154,6 +154,9 @@ func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
 	for _, w := range set.Warnings {
 		fmt.Fprintf(a.stderr, "warning: %s: %s\n", w.Path, w.Message)
 	}
+	for _, c := range set.Callbacks {
+		fmt.Fprintf(a.stderr, "warning: %s: callbacks are found but not run yet (planned); this file is ignored\n", c.Path())
+	}
 	return set, nil
 }
 
@@ -199,6 +202,9 @@ func openSQLite(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.D
 
 func openPostgres(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.DB, error) {
 	env := cfg.Env
+	if env.Tenants != nil {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: the tenants block is checked but not applied yet (planned): remove it to migrate the env's schemas", env.Name)}
+	}
 	if env.Pooler == "transaction" {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: pooler = \"transaction\" is not supported yet: connect strata to PostgreSQL directly (or through a session-mode pool)", env.Name)}
 	}

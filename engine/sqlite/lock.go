@@ -65,6 +65,7 @@ func (Dialect) Lock(ctx context.Context, conn *sql.Conn, key int64, timeout time
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d on %s since %s\n", os.Getpid(), host, time.Now().UTC().Format(time.RFC3339))), 0)
 	return func(context.Context) error {
+		_ = f.Truncate(0) // the holder line describes a holder only while there is one
 		err := unlock(f)
 		return errors.Join(err, f.Close())
 	}, nil

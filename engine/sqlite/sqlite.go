@@ -208,7 +208,10 @@ func Open(path string, busyTimeout time.Duration) (*sql.DB, error) {
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	dsn := "file:" + path + "?" + q.Encode()
+	// The path is a URI path: characters the URI syntax gives a meaning
+	// to are escaped.
+	escaped := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	dsn := "file:" + escaped + "?" + q.Encode()
 	if path == ":memory:" {
 		dsn = ":memory:?" + q.Encode()
 	}
