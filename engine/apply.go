@@ -183,7 +183,7 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan) (tr
 		}
 		m.emit(MigrationStarted{Target: t.Name, Migration: e})
 		t0 := time.Now()
-		if err := run.apply(ctx, e); err != nil {
+		if err := run.applyWithRetry(ctx, e); err != nil {
 			m.emit(MigrationFailed{Target: t.Name, Migration: e, Err: err})
 			run.recordFailure(ctx, err)
 			tr.Err = err
@@ -377,6 +377,27 @@ func (p *replay) next() (Statement, int, error) {
 		p.index++
 	}
 	return s, i, err
+}
+
+// applyWithRetry applies e, retrying with backoff when it was rolled back
+// because a statement gave up waiting for a table lock.
+func (r *targetRun) applyWithRetry(ctx context.Context, e *Entry) error {
+	lt, ok := r.m.dialect.(LockTimeouts)
+	wait := r.m.backoff
+	for attempt := 0; ; attempt++ {
+		err := r.apply(ctx, e)
+		var me *MigrationError
+		if err == nil || !ok || attempt >= r.m.retries || !errors.As(err, &me) || !me.RolledBack || !lt.IsLockTimeout(err) {
+			return err
+		}
+		r.m.logger.Info("migration hit lock_timeout; retrying", "target", r.target.Name, "script", e.Script, "attempt", attempt+1, "wait", wait)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 10*time.Second)
+	}
 }
 
 // readError reports a failure to read or split a file.

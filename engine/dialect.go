@@ -106,6 +106,14 @@ type FlywayLocker interface {
 	FlywayLockKey(schema, table string) int64
 }
 
+// LockTimeouts is implemented by dialects that can tell a statement that
+// gave up waiting for a table lock (PostgreSQL's lock_timeout, SQLSTATE
+// 55P03). A migration that failed that way inside a transaction was rolled
+// back and is retried with backoff.
+type LockTimeouts interface {
+	IsLockTimeout(err error) bool
+}
+
 // RetryPreparer is implemented by dialects that must look before a
 // statement that failed or was interrupted outside a transaction runs
 // again: PostgreSQL drops the INVALID index an interrupted CREATE INDEX

@@ -37,6 +37,8 @@ type Migrator struct {
 	target      string
 	ignore      []ignorePattern
 	lockTimeout time.Duration
+	retries     int           // attempts after a lock timeout
+	backoff     time.Duration // first wait between attempts, doubled each time
 	flywayTable string
 	prefixMu    sync.Mutex
 	prefixSeen  map[*locations.File]bool
@@ -154,6 +156,19 @@ func WithLockTimeout(d time.Duration) Option {
 	}
 }
 
+// WithLockRetries sets how often a migration that hit the database's
+// lock_timeout is retried (default 3), and the first wait (default 500ms,
+// doubled for each further attempt, at most 10s).
+func WithLockRetries(n int, backoff time.Duration) Option {
+	return func(m *Migrator) error {
+		if n < 0 || backoff < 0 {
+			return errors.New("lock retries and backoff must not be negative")
+		}
+		m.retries, m.backoff = n, backoff
+		return nil
+	}
+}
+
 // WithTimeouts sets the database's lock_timeout and statement_timeout for
 // migration statements ("" leaves the server default).
 func WithTimeouts(lockTimeout, statementTimeout string) Option {
@@ -182,6 +197,8 @@ func New(d Dialect, db *sql.DB, set *locations.Set, opts ...Option) (*Migrator, 
 		replace:     true,
 		target:      "latest",
 		lockTimeout: 30 * time.Second,
+		retries:     3,
+		backoff:     500 * time.Millisecond,
 		flywayTable: "flyway_schema_history",
 		logger:      slog.New(slog.DiscardHandler),
 		now:         time.Now,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -302,5 +303,78 @@ func TestLargeFileWithLateConcurrentIndex(t *testing.T) {
 	}
 	if n := scalar[int](t, db, "SELECT progress FROM strata_schema_history WHERE version = '1' AND success"); n < 2 {
 		t.Fatalf("progress = %d, want every statement recorded", n)
+	}
+}
+
+// retryHandler signals on retries logged by the engine.
+type retryHandler struct {
+	slog.Handler
+	retried chan struct{}
+}
+
+func (h retryHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h retryHandler) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "retrying") {
+		select {
+		case h.retried <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func TestLockTimeoutRetried(t *testing.T) {
+	open := opener(t)
+	db := open()
+	files := map[string]string{"V1__t.sql": "CREATE TABLE locked (id INT);\n"}
+	if _, err := migrator(t, db, files).Migrate(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	// Another session holds the table.
+	holder, err := open().Conn(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx(t), "BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	h := retryHandler{Handler: slog.DiscardHandler, retried: make(chan struct{}, 1)}
+	go func() {
+		<-h.retried // the first attempt timed out and was rolled back
+		holder.ExecContext(context.Background(), "COMMIT")
+	}()
+	files["V2__alter.sql"] = "ALTER TABLE locked ADD COLUMN name TEXT;\n"
+	m := migrator(t, db, files, engine.WithTimeouts("100ms", ""), engine.WithLockRetries(20, 50*time.Millisecond), engine.WithLogger(slog.New(h)))
+	if _, err := m.Migrate(ctx(t)); err != nil {
+		t.Fatalf("migrate with retries: %v", err)
+	}
+	if n := scalar[int](t, db, "SELECT count(*) FROM strata_schema_history WHERE version = '2' AND success"); n != 1 {
+		t.Fatalf("V2 rows = %d, want 1", n)
+	}
+}
+
+func TestLockTimeoutRetriesExhausted(t *testing.T) {
+	open := opener(t)
+	db := open()
+	files := map[string]string{"V1__t.sql": "CREATE TABLE locked2 (id INT);\n"}
+	if _, err := migrator(t, db, files).Migrate(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := open().Conn(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx(t), "BEGIN; LOCK TABLE locked2 IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.ExecContext(context.Background(), "ROLLBACK")
+	files["V2__alter.sql"] = "ALTER TABLE locked2 ADD COLUMN name TEXT;\n"
+	_, err = migrator(t, db, files, engine.WithTimeouts("50ms", ""), engine.WithLockRetries(2, time.Millisecond)).Migrate(ctx(t))
+	var me *engine.MigrationError
+	if !errors.As(err, &me) || me.Code != "55P03" || !me.RolledBack {
+		t.Fatalf("migrate = %v, want the lock timeout after the retries", err)
 	}
 }

@@ -317,6 +317,13 @@ func holder(ctx context.Context, conn *sql.Conn, key int64) string {
 	return fmt.Sprintf("pid %d (application_name %q, user %s, client %s, since %s)", pid, app, user, addr, since)
 }
 
+// IsLockTimeout implements engine.LockTimeouts: SQLSTATE 55P03,
+// lock_not_available, raised when lock_timeout expires.
+func (Dialect) IsLockTimeout(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "55P03"
+}
+
 // forbidden are statements that would silently drop Strata's session lock.
 var forbidden = regexp.MustCompile(`(?is)^\s*DISCARD\s+ALL\b|pg_advisory_unlock_all\s*\(`)
 
