@@ -129,112 +129,262 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan) (tr
 		tr.Err = fmt.Errorf("target %s: %w", t.Name, err)
 		return tr
 	}
-	for _, key := range m.lockKeys(t) {
-		release, err := m.dialect.Lock(ctx, conn, key, m.lockTimeout)
-		if err != nil {
-			var le *LockError
-			if errors.As(err, &le) && le.Target == "" {
-				le.Target = t.Name
+	if m.pooling == DirectConnections {
+		for _, key := range m.lockKeys(t) {
+			release, err := m.dialect.Lock(ctx, conn, key, m.lockTimeout)
+			if err != nil {
+				var le *LockError
+				if errors.As(err, &le) && le.Target == "" {
+					le.Target = t.Name
+				}
+				tr.Err = err
+				return tr
 			}
-			tr.Err = err
-			return tr
+			defer func() {
+				if err := release(context.WithoutCancel(ctx)); err != nil && tr.Err == nil {
+					tr.Err = fmt.Errorf("target %s: release lock: %w", t.Name, err)
+				}
+			}()
 		}
-		defer func() {
-			if err := release(context.WithoutCancel(ctx)); err != nil && tr.Err == nil {
-				tr.Err = fmt.Errorf("target %s: release lock: %w", t.Name, err)
-			}
-		}()
 	}
-
 	if err := m.ensureStateRow(ctx, conn, t); err != nil {
 		tr.Err = err
 		return tr
 	}
-	// Re-read under the lock: another process may have done the work.
-	rows, err := m.readHistory(ctx, conn, t.Name)
-	if err != nil {
-		tr.Err = err
-		return tr
-	}
-	tp, err = m.planTarget(p.session, t, rows, p.start)
-	if err == nil {
-		err = m.checkTarget(tp)
-	}
-	if err == nil {
-		err = m.joinChecks([]*TargetPlan{tp})
-	}
-	if err != nil {
-		tr.Err = err
-		return tr
-	}
-	tr.Version = tp.Current
-	if len(tp.Pending) == 0 {
-		return tr
-	}
-	m.logger.Debug("target locked", "target", t.Name, "pending", len(tp.Pending))
-	m.emit(TargetStarted{Target: t.Name, Pending: len(tp.Pending)})
-	run := &targetRun{m: m, conn: conn, session: p.session, target: t, start: p.start, fp: fingerprint(tp.state), version: tp.state.lastApplied}
+	run := &targetRun{m: m, conn: conn, session: p.session, target: t, start: p.start}
 	run.session.Schema, run.session.Target = t.Schema, t.Name
 	defer run.reset(ctx)
-	for _, e := range tp.Pending {
-		if err := ctx.Err(); err != nil {
-			tr.Err = fmt.Errorf("target %s: stopped before %s: %w", t.Name, e.Script, err)
-			return tr
+	started := false
+	for {
+		// Re-read under the lock: another process may have done the work.
+		// Through a transaction pooler there is no lock held across
+		// migrations; a migration that finds the target changed since this
+		// read makes the loop read and plan again.
+		if m.pooling == TransactionPooling {
+			// Read the generation before the history: a change committed
+			// after this read, even one the history read below still sees,
+			// makes the guard fail and this loop plan again.
+			var err error
+			if run.generation, err = m.readGeneration(ctx, conn, t); err != nil {
+				tr.Err = err
+				return tr
+			}
 		}
-		m.emit(MigrationStarted{Target: t.Name, Migration: e})
-		t0 := time.Now()
-		if err := run.applyWithRetry(ctx, e); err != nil {
-			m.emit(MigrationFailed{Target: t.Name, Migration: e, Err: err})
-			run.recordFailure(ctx, err)
+		rows, err := m.readHistory(ctx, conn, t.Name)
+		if err != nil {
 			tr.Err = err
 			return tr
 		}
-		d := time.Since(t0)
-		tr.Applied = append(tr.Applied, AppliedMigration{Version: e.Version, Description: e.Description, Type: e.Type, Script: e.Script, Duration: d})
-		if e.File != nil && !e.File.Version.IsZero() && e.File.Version.Compare(run.version) > 0 {
-			run.version, tr.Version = e.File.Version, e.Version
+		tp, err = m.planTarget(p.session, t, rows, p.start)
+		if err == nil {
+			err = m.checkTarget(tp)
 		}
-		m.logger.Debug("migration applied", "target", t.Name, "script", e.Script, "duration", d)
-		m.emit(MigrationApplied{Target: t.Name, Migration: e, Duration: d})
+		if err == nil {
+			err = m.joinChecks([]*TargetPlan{tp})
+		}
+		if err == nil && m.pooling == TransactionPooling {
+			err = run.refuseNonTransactional(tp.Pending)
+		}
+		if err != nil {
+			tr.Err = err
+			return tr
+		}
+		tr.Version = tp.Current
+		if len(tp.Pending) == 0 {
+			return tr
+		}
+		run.fp, run.version = fingerprint(tp.state), tp.state.lastApplied
+		if !started {
+			started = true
+			m.logger.Debug("target locked", "target", t.Name, "pending", len(tp.Pending))
+			m.emit(TargetStarted{Target: t.Name, Pending: len(tp.Pending)})
+		}
+		conflict := false
+		for _, e := range tp.Pending {
+			if err := ctx.Err(); err != nil {
+				tr.Err = fmt.Errorf("target %s: stopped before %s: %w", t.Name, e.Script, err)
+				return tr
+			}
+			m.emit(MigrationStarted{Target: t.Name, Migration: e})
+			t0 := time.Now()
+			err := run.applyWithRetry(ctx, e)
+			if errors.Is(err, errConflict) {
+				m.logger.Debug("target changed by another runner; planning again", "target", t.Name)
+				conflict = true
+				break
+			}
+			if err != nil {
+				m.emit(MigrationFailed{Target: t.Name, Migration: e, Err: err})
+				run.recordFailure(ctx, err)
+				tr.Err = err
+				return tr
+			}
+			run.generation++
+			d := time.Since(t0)
+			tr.Applied = append(tr.Applied, AppliedMigration{Version: e.Version, Description: e.Description, Type: e.Type, Script: e.Script, Duration: d})
+			if e.File != nil && !e.File.Version.IsZero() && e.File.Version.Compare(run.version) > 0 {
+				run.version, tr.Version = e.File.Version, e.Version
+			}
+			m.logger.Debug("migration applied", "target", t.Name, "script", e.Script, "duration", d)
+			m.emit(MigrationApplied{Target: t.Name, Migration: e, Duration: d})
+		}
+		if !conflict {
+			return tr
+		}
 	}
-	return tr
 }
 
-// bootstrap creates the managed schemas, Strata's tables and the target's
-// state row when missing, under the bootstrap lock.
+// errConflict: through a transaction pooler, another runner changed the
+// target between reading it and applying a migration.
+var errConflict = errors.New("target changed by another runner")
+
+// readGeneration reads the target's state generation, which every applied
+// migration increments.
+func (m *Migrator) readGeneration(ctx context.Context, conn *sql.Conn, t schemas.Target) (int64, error) {
+	var g int64
+	err := conn.QueryRowContext(ctx, "SELECT "+m.dialect.Quote("generation")+" FROM "+m.stateTable()+" WHERE "+
+		m.dialect.Quote("tenant")+" = "+m.dialect.Literal(t.Name)).Scan(&g)
+	if err != nil {
+		return 0, fmt.Errorf("target %s: read state: %w", t.Name, err)
+	}
+	return g, nil
+}
+
+// refuseNonTransactional refuses, before anything runs, files that cannot
+// run in one transaction: a transaction pooler cannot keep their progress
+// and locks across statements.
+func (r *targetRun) refuseNonTransactional(pending []*Entry) error {
+	var bad []string
+	for _, e := range pending {
+		if e.Row != nil {
+			bad = append(bad, e.File.Path()+" (a failed run to resume)")
+			continue
+		}
+		sc, err := r.m.openScript(r.session, r.target, e.File, r.start)
+		if err != nil {
+			return err
+		}
+		head, err := SplitAll(r.m.dialect, sc)
+		sc.Close()
+		if err != nil {
+			return r.readError(e.File, err)
+		}
+		if !transactional(e.File, head) {
+			bad = append(bad, e.File.Path())
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("target %s: through a transaction pooler (pooler = \"transaction\") only files that run in one transaction can be applied; connect directly to apply: %s", r.target.Name, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// txPrefix returns the statements that open a migration's transaction:
+// BEGIN, through a pooler the transaction-level lock and the guard, then
+// the target's session settings. lockParts is the number of statements
+// that take the lock (after BEGIN).
+func (r *targetRun) txPrefix() (parts []Part, lockParts int, guard int) {
+	d := r.m.dialect
+	parts = []Part{{SQL: d.Begin()}}
+	guard = -1
+	if tl, ok := d.(TxLocker); ok && r.m.pooling == TransactionPooling {
+		for _, q := range tl.TxLock(r.m.lockKey(r.target.Name), r.m.lockTimeout) {
+			parts = append(parts, Part{SQL: q})
+			lockParts++
+		}
+		cond := "(SELECT " + d.Quote("generation") + " FROM " + r.m.stateTable() + " WHERE " + d.Quote("tenant") + " = " +
+			d.Literal(r.target.Name) + ") = " + strconv.FormatInt(r.generation, 10)
+		guard = len(parts)
+		parts = append(parts, Part{SQL: tl.Guard(cond)})
+	}
+	for _, s := range d.SessionSetup(r.cur, ScopeTransaction) {
+		parts = append(parts, Part{SQL: s})
+	}
+	return parts, lockParts, guard
+}
+
+// txPrefixError turns a failure of the prefix into a lock error or a
+// conflict, or returns nil when the failure was elsewhere.
+func (r *targetRun) txPrefixError(err error, lockParts, guard int) error {
+	var ee *ExecError
+	if !errors.As(err, &ee) {
+		return nil
+	}
+	tl, ok := r.m.dialect.(TxLocker)
+	switch {
+	case !ok:
+		return nil
+	case ee.Part == guard && tl.IsConflict(err):
+		return errConflict
+	case ee.Part >= 1 && ee.Part <= lockParts && tl.IsTxLockTimeout(err):
+		return &LockError{Target: r.target.Name, Timeout: r.m.lockTimeout}
+	}
+	return nil
+}
+
+// bootstrap creates the managed schemas and Strata's tables when missing,
+// under the bootstrap lock.
 func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
 	ready, err := m.tablesReady(ctx, conn)
 	if err != nil {
 		return err
 	}
-	if !ready || (t.Schema != "" && t.Tenant) {
-		release, err := m.dialect.Lock(ctx, conn, m.bootstrapKey(), m.lockTimeout)
-		if err != nil {
-			var le *LockError
-			if errors.As(err, &le) && le.Target == "" {
-				le.Target = t.Name + " (creating strata's tables)"
-			}
+	if ready && !(t.Schema != "" && t.Tenant) {
+		return nil
+	}
+	d := m.dialect
+	var stmts []string
+	for _, s := range m.schemasToCreate(t) {
+		if q := d.CreateSchema(s); q != "" {
+			stmts = append(stmts, q)
+		}
+	}
+	stmts = append(stmts, d.CreateTables(m.tables)...)
+	stmts = append(stmts, "INSERT INTO "+m.metaTable()+" ("+m.quoteList([]string{"name", "value"})+") SELECT "+
+		d.Literal("layout")+", "+d.Literal(strconv.Itoa(Layout))+" WHERE NOT EXISTS (SELECT 1 FROM "+m.metaTable()+
+		" WHERE "+d.Quote("name")+" = "+d.Literal("layout")+")")
+	what := t.Name + " (creating strata's tables)"
+	if m.pooling == TransactionPooling {
+		return m.runLocked(ctx, conn, m.bootstrapKey(), what, stmts)
+	}
+	release, err := d.Lock(ctx, conn, m.bootstrapKey(), m.lockTimeout)
+	if err != nil {
+		var le *LockError
+		if errors.As(err, &le) && le.Target == "" {
+			le.Target = what
+		}
+		return fmt.Errorf("create strata tables: %w", err)
+	}
+	defer release(context.WithoutCancel(ctx))
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("create strata tables: %w", err)
 		}
-		defer release(context.WithoutCancel(ctx))
-		for _, s := range m.schemasToCreate(t) {
-			if q := m.dialect.CreateSchema(s); q != "" {
-				if _, err := conn.ExecContext(ctx, q); err != nil {
-					return fmt.Errorf("create schema %s: %w", s, err)
-				}
-			}
+	}
+	return nil
+}
+
+// runLocked runs statements in one transaction that holds the
+// transaction-level lock with the given key (through a transaction pooler).
+func (m *Migrator) runLocked(ctx context.Context, conn *sql.Conn, key int64, what string, stmts []string) error {
+	tl := m.dialect.(TxLocker)
+	parts := []Part{{SQL: m.dialect.Begin()}}
+	lockParts := 0
+	for _, q := range tl.TxLock(key, m.lockTimeout) {
+		parts = append(parts, Part{SQL: q})
+		lockParts++
+	}
+	for _, q := range stmts {
+		parts = append(parts, Part{SQL: q})
+	}
+	parts = append(parts, Part{SQL: "COMMIT"})
+	if err := m.dialect.Exec(ctx, conn, parts); err != nil {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		var ee *ExecError
+		if errors.As(err, &ee) && ee.Part >= 1 && ee.Part <= lockParts && tl.IsTxLockTimeout(err) {
+			return &LockError{Target: what, Timeout: m.lockTimeout}
 		}
-		for _, q := range m.dialect.CreateTables(m.tables) {
-			if _, err := conn.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("create strata tables: %w", err)
-			}
-		}
-		d := m.dialect
-		if _, err := conn.ExecContext(ctx, "INSERT INTO "+m.metaTable()+" ("+m.quoteList([]string{"name", "value"})+") SELECT "+
-			d.Literal("layout")+", "+d.Literal(strconv.Itoa(Layout))+" WHERE NOT EXISTS (SELECT 1 FROM "+m.metaTable()+
-			" WHERE "+d.Quote("name")+" = "+d.Literal("layout")+")"); err != nil {
-			return fmt.Errorf("record layout: %w", err)
-		}
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
@@ -243,8 +393,14 @@ func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Targ
 // target's lock, so two runners never race to insert it.
 func (m *Migrator) ensureStateRow(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
 	d := m.dialect
-	_, err := conn.ExecContext(ctx, "INSERT INTO "+m.stateTable()+" ("+m.quoteList([]string{"tenant", "generation", "applied", "failed"})+") SELECT "+
-		d.Literal(t.Name)+", 0, 0, "+d.Bool(false)+" WHERE NOT EXISTS (SELECT 1 FROM "+m.stateTable()+" WHERE "+d.Quote("tenant")+" = "+d.Literal(t.Name)+")")
+	q := "INSERT INTO " + m.stateTable() + " (" + m.quoteList([]string{"tenant", "generation", "applied", "failed"}) + ") SELECT " +
+		d.Literal(t.Name) + ", 0, 0, " + d.Bool(false) + " WHERE NOT EXISTS (SELECT 1 FROM " + m.stateTable() + " WHERE " + d.Quote("tenant") + " = " + d.Literal(t.Name) + ")"
+	var err error
+	if m.pooling == TransactionPooling {
+		err = m.runLocked(ctx, conn, m.lockKey(t.Name), t.Name, []string{q})
+	} else {
+		_, err = conn.ExecContext(ctx, q)
+	}
 	if err != nil {
 		return fmt.Errorf("target %s: create state row: %w", t.Name, err)
 	}
@@ -279,15 +435,16 @@ func (m *Migrator) schemasToCreate(t schemas.Target) []string {
 // targetRun applies the pending migrations of one target on its pinned
 // connection, which holds the target's lock.
 type targetRun struct {
-	m       *Migrator
-	conn    *sql.Conn
-	session Session
-	cur     Session           // session settings of the file being applied
-	version locations.Version // the target's schema version
-	target  schemas.Target
-	start   time.Time
-	fp      uint64
-	failed  *MigrationError
+	m          *Migrator
+	conn       *sql.Conn
+	session    Session
+	cur        Session           // session settings of the file being applied
+	version    locations.Version // the target's schema version
+	generation int64             // the state row's generation, through a transaction pooler
+	target     schemas.Target
+	start      time.Time
+	fp         uint64
+	failed     *MigrationError
 }
 
 func (r *targetRun) apply(ctx context.Context, e *Entry) error {
@@ -338,10 +495,17 @@ func (r *targetRun) apply(ctx context.Context, e *Entry) error {
 		size += len(s.Text)
 	}
 	src := &replay{head: head, rest: st, done: complete}
+	pooled := m.pooling == TransactionPooling
+	if pooled && (!transactional(f, head) || e.Row != nil) {
+		return fmt.Errorf("apply %s (target %s): cannot run in one transaction, which a transaction pooler needs: connect directly to apply it", f.Path(), r.target.Name)
+	}
 	if transactional(f, head) && e.Row == nil {
 		err := r.applyInTransaction(ctx, e, row, sc, src)
 		if !errors.Is(err, errNeedsNoTx) {
 			return err
+		}
+		if pooled {
+			return fmt.Errorf("apply %s (target %s): a statement cannot run in a transaction, which a transaction pooler needs: connect directly to apply it", f.Path(), r.target.Name)
 		}
 		// Rolled back: run the file again from its start, statement by
 		// statement.
@@ -438,10 +602,7 @@ var errNeedsNoTx = errors.New("statement cannot run in a transaction")
 // works on the current one.
 func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row HistoryRow, sc *script, src *replay) error {
 	m, d := r.m, r.m.dialect
-	prefix := []Part{{SQL: d.Begin()}}
-	for _, s := range d.SessionSetup(r.cur, ScopeTransaction) {
-		prefix = append(prefix, Part{SQL: s})
-	}
+	prefix, lockParts, guard := r.txPrefix()
 	batches, stop := r.produceBatches(e.File, src)
 	defer stop()
 	began := false
@@ -469,6 +630,9 @@ func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row Histor
 		}
 		if err := d.Exec(ctx, r.conn, parts); err != nil {
 			r.rollback(ctx)
+			if perr := r.txPrefixError(err, lockParts, guard); perr != nil && script > 0 {
+				return perr
+			}
 			var ee *ExecError
 			if errors.As(err, &ee) && ee.Part == script {
 				me := r.migrationError(e, sc, msg.b, ee)
@@ -767,6 +931,9 @@ func (r *targetRun) recordFailure(ctx context.Context, cause error) {
 
 // reset returns the connection to its initial state after the target.
 func (r *targetRun) reset(ctx context.Context) {
+	if r.m.pooling == TransactionPooling {
+		return // only SET LOCAL is used; the next transaction may be another session
+	}
 	for _, q := range r.m.dialect.ResetSession() {
 		_, _ = r.conn.ExecContext(context.WithoutCancel(ctx), q)
 	}

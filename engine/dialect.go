@@ -106,6 +106,23 @@ type FlywayLocker interface {
 	FlywayLockKey(schema, table string) int64
 }
 
+// TxLocker is implemented by dialects that can work through a transaction
+// pooler (PgBouncer in transaction mode), where nothing of a session
+// survives a transaction: locks are taken per transaction, and a guard
+// re-checks inside the transaction that nobody changed the target since it
+// was read.
+type TxLocker interface {
+	// TxLock returns statements, run first in a transaction, that take the
+	// lock with the given key until the transaction ends, waiting at most
+	// timeout; a timeout is an error for which IsTxLockTimeout is true.
+	TxLock(key int64, timeout time.Duration) []string
+	IsTxLockTimeout(err error) bool
+	// Guard returns a statement that fails with an error for which
+	// IsConflict is true unless the SQL condition cond holds.
+	Guard(cond string) string
+	IsConflict(err error) bool
+}
+
 // LockTimeouts is implemented by dialects that can tell a statement that
 // gave up waiting for a table lock (PostgreSQL's lock_timeout, SQLSTATE
 // 55P03). A migration that failed that way inside a transaction was rolled

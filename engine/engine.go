@@ -37,6 +37,7 @@ type Migrator struct {
 	target      string
 	ignore      []ignorePattern
 	lockTimeout time.Duration
+	pooling     Pooling
 	retries     int           // attempts after a lock timeout
 	backoff     time.Duration // first wait between attempts, doubled each time
 	flywayTable string
@@ -165,6 +166,33 @@ func WithLockRetries(n int, backoff time.Duration) Option {
 			return errors.New("lock retries and backoff must not be negative")
 		}
 		m.retries, m.backoff = n, backoff
+		return nil
+	}
+}
+
+// Pooling says how connections reach the database.
+type Pooling int
+
+const (
+	// DirectConnections: each connection is a server session of its own.
+	DirectConnections Pooling = iota
+	// TransactionPooling: a pooler such as PgBouncer in transaction mode
+	// hands each transaction to any server session. Locks are taken per
+	// transaction, and files that cannot run in a transaction are refused.
+	TransactionPooling
+)
+
+// WithPooling sets how connections reach the database (default
+// DirectConnections). TransactionPooling needs a dialect that implements
+// TxLocker.
+func WithPooling(p Pooling) Option {
+	return func(m *Migrator) error {
+		if p == TransactionPooling {
+			if _, ok := m.dialect.(TxLocker); !ok {
+				return fmt.Errorf("dialect %s cannot work through a transaction pooler", m.dialect.Name())
+			}
+		}
+		m.pooling = p
 		return nil
 	}
 }

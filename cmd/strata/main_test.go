@@ -14,8 +14,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testscript files with actual output (cmp lines)")
 
+// pgtestM (process_test.go) also stops pgtest's throwaway cluster, if any.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(pgtestM{m}, map[string]func(){
 		"strata": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
 	})
 }

@@ -205,9 +205,6 @@ func openPostgres(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql
 	if env.Tenants != nil {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: the tenants block is checked but not applied yet (planned): remove it to migrate the env's schemas", env.Name)}
 	}
-	if env.Pooler == "transaction" {
-		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: pooler = \"transaction\" is not supported yet: connect strata to PostgreSQL directly (or through a session-mode pool)", env.Name)}
-	}
 	db, err := postgres.Open(ctx, env.URL.Text, postgres.Options{Pooler: env.Pooler})
 	if err != nil {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: %s", env.Name, redactAll(err.Error()))}
@@ -231,6 +228,9 @@ func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *lo
 		engine.WithLockTimeout(env.Lock.Timeout),
 		engine.WithTimeouts(env.LockTimeout, env.StatementTimeout),
 		engine.WithTarget(env.Target),
+	}
+	if env.Pooler == "transaction" {
+		opts = append(opts, engine.WithPooling(engine.TransactionPooling))
 	}
 	policy := engine.InOrder
 	if env.OutOfOrder {

@@ -317,6 +317,33 @@ func holder(ctx context.Context, conn *sql.Conn, key int64) string {
 	return fmt.Sprintf("pid %d (application_name %q, user %s, client %s, since %s)", pid, app, user, addr, since)
 }
 
+// TxLock implements engine.TxLocker: a transaction-level advisory lock,
+// waited for within lock_timeout (then the session's lock_timeout again).
+// Through a transaction pooler nothing that could deadlock with it (CREATE
+// INDEX CONCURRENTLY) runs, since such files are refused.
+func (Dialect) TxLock(key int64, timeout time.Duration) []string {
+	return []string{
+		"SET LOCAL lock_timeout TO '" + strconv.FormatInt(max(timeout.Milliseconds(), 1), 10) + "ms'",
+		"SELECT pg_advisory_xact_lock(" + strconv.FormatInt(key, 10) + ")",
+		"SET LOCAL lock_timeout TO DEFAULT",
+	}
+}
+
+// IsTxLockTimeout implements engine.TxLocker.
+func (d Dialect) IsTxLockTimeout(err error) bool { return d.IsLockTimeout(err) }
+
+// Guard implements engine.TxLocker with a DO block that raises
+// serialization_failure (40001) with a message starting "strata:".
+func (Dialect) Guard(cond string) string {
+	return "DO $strata$ BEGIN IF NOT (" + cond + ") THEN RAISE EXCEPTION 'strata: another runner changed this target' USING ERRCODE = '40001'; END IF; END $strata$"
+}
+
+// IsConflict implements engine.TxLocker.
+func (Dialect) IsConflict(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "40001" && strings.HasPrefix(pe.Message, "strata:")
+}
+
 // IsLockTimeout implements engine.LockTimeouts: SQLSTATE 55P03,
 // lock_not_available, raised when lock_timeout expires.
 func (Dialect) IsLockTimeout(err error) bool {
