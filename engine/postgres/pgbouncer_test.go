@@ -163,7 +163,7 @@ func TestThroughPgBouncerTransactionMode(t *testing.T) {
 		}
 	}
 	// Nothing of the session lingers: no advisory lock is held.
-	if n := scalar[int](t, db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"); n != 0 {
+	if n := scalar[int](t, db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"); n != 0 {
 		t.Fatalf("%d advisory locks held after the runs", n)
 	}
 
