@@ -8,10 +8,14 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/stratadb/strata/locations"
 	"github.com/stratadb/strata/placeholders"
@@ -25,10 +29,11 @@ type Result struct {
 
 // TargetResult is what Apply did on one target.
 type TargetResult struct {
-	Target  string
-	Applied []AppliedMigration
-	Version string // the target's schema version afterwards
-	Err     error
+	Target      string
+	Applied     []AppliedMigration
+	Version     string // the target's schema version afterwards
+	Err         error
+	DoneByOther bool // another runner applied what was pending here
 }
 
 // AppliedMigration is one migration Apply ran.
@@ -72,17 +77,74 @@ func (m *Migrator) Migrate(ctx context.Context) (*Result, error) {
 // Apply runs the plan: for every target with pending migrations it takes the
 // target's lock, re-reads the history, re-plans and applies each migration
 // in its own transaction together with its history and state rows.
-// Targets with nothing pending are not touched.
+// Targets with nothing pending are not touched. Targets run on a pool of
+// WithParallel workers, each on its own connection; one target's failure
+// does not stop the others unless WithOnError(StopOnError). A target whose
+// lock another runner holds is put aside and visited again at the end,
+// waiting then up to the lock timeout; if that runner did the work, the
+// target is reported as done by another runner.
 func (m *Migrator) Apply(ctx context.Context, p *Plan) (*Result, error) {
-	res := &Result{}
-	for _, tp := range p.Targets {
-		if len(tp.Pending) == 0 {
-			res.Targets = append(res.Targets, TargetResult{Target: tp.Target.Name, Version: tp.Current})
-			continue
+	res := &Result{Targets: make([]TargetResult, len(p.Targets))}
+	var work []int
+	pending := 0
+	for i, tp := range p.Targets {
+		res.Targets[i] = TargetResult{Target: tp.Target.Name, Version: tp.Current}
+		if len(tp.Pending) > 0 {
+			work = append(work, i)
+			pending += len(tp.Pending)
 		}
-		res.Targets = append(res.Targets, m.applyTarget(ctx, p, tp))
+	}
+	m.emit(RunStarted{Targets: len(work), Total: len(p.Targets), Pending: pending})
+	var (
+		mu       sync.Mutex
+		deferred []int
+		stopped  atomic.Bool
+	)
+	run := func(indexes []int, wait bool) {
+		var g errgroup.Group // not WithContext: one target's error must not cancel the others
+		g.SetLimit(m.parallel)
+		for _, i := range indexes {
+			if stopped.Load() || ctx.Err() != nil {
+				res.Targets[i].Err = m.notStarted(ctx, p.Targets[i])
+				continue
+			}
+			g.Go(func() error {
+				tr := m.applyTarget(ctx, p, p.Targets[i], wait)
+				var le *LockError
+				if !wait && errors.As(tr.Err, &le) && le.busy {
+					mu.Lock()
+					deferred = append(deferred, i)
+					mu.Unlock()
+					return nil
+				}
+				if tr.Err == nil && len(tr.Applied) == 0 {
+					tr.DoneByOther = true // pending when planned, nothing left under the lock
+				}
+				if tr.Err != nil && m.onError == StopOnError {
+					stopped.Store(true)
+				}
+				res.Targets[i] = tr
+				return nil
+			})
+		}
+		_ = g.Wait()
+	}
+	run(work, false)
+	if len(deferred) > 0 {
+		sort.Ints(deferred)
+		again := deferred
+		deferred = nil
+		run(again, true)
 	}
 	return res, res.Err()
+}
+
+// notStarted is the error of a target that was never started.
+func (m *Migrator) notStarted(ctx context.Context, tp *TargetPlan) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("target %s: not started: %w", tp.Target.Name, err)
+	}
+	return fmt.Errorf("target %s: not started: another target failed and on_error is stop", tp.Target.Name)
 }
 
 // lockKey is the 64-bit key of a target's lock: a hash of the qualified
@@ -109,7 +171,7 @@ func (m *Migrator) lockKeys(t schemas.Target) []int64 {
 // bootstrapKey guards creating schemas and Strata's tables.
 func (m *Migrator) bootstrapKey() int64 { return m.lockKey("\x00bootstrap") }
 
-func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan) (tr TargetResult) {
+func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait bool) (tr TargetResult) {
 	t := tp.Target
 	tr = TargetResult{Target: t.Name, Version: tp.Current}
 	began := time.Now()
@@ -123,19 +185,31 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan) (tr
 			discard(conn) // a connection is never reused after an error
 		}
 		conn.Close()
-		m.emit(TargetFinished{Target: t.Name, Applied: len(tr.Applied), Version: tr.Version, Duration: time.Since(began), Err: tr.Err})
+		var le *LockError
+		if !wait && errors.As(tr.Err, &le) && le.busy {
+			return // visited again later; that visit reports it
+		}
+		m.emit(TargetFinished{Target: t.Name, Applied: len(tr.Applied), Version: tr.Version, Duration: time.Since(began), Err: tr.Err,
+			DoneByOther: tr.Err == nil && len(tr.Applied) == 0})
 	}()
 	if err := m.bootstrap(ctx, conn, t); err != nil {
 		tr.Err = fmt.Errorf("target %s: %w", t.Name, err)
 		return tr
 	}
 	if m.pooling == DirectConnections {
+		timeout := m.lockTimeout
+		if !wait && len(p.Targets) > 1 {
+			timeout = 0 // busy: put aside and come back at the end
+		}
 		for _, key := range m.lockKeys(t) {
-			release, err := m.dialect.Lock(ctx, conn, key, m.lockTimeout)
+			release, err := m.dialect.Lock(ctx, conn, key, timeout)
 			if err != nil {
 				var le *LockError
-				if errors.As(err, &le) && le.Target == "" {
-					le.Target = t.Name
+				if errors.As(err, &le) {
+					if le.Target == "" {
+						le.Target = t.Name
+					}
+					le.busy = timeout == 0
 				}
 				tr.Err = err
 				return tr
@@ -325,13 +399,17 @@ func (r *targetRun) txPrefixError(err error, lockParts, guard int) error {
 // bootstrap creates the managed schemas and Strata's tables when missing,
 // under the bootstrap lock.
 func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
-	ready, err := m.tablesReady(ctx, conn)
-	if err != nil {
-		return err
+	ready := m.tablesSeen.Load()
+	if !ready {
+		var err error
+		if ready, err = m.tablesReady(ctx, conn); err != nil {
+			return err
+		}
 	}
 	if ready && !(t.Schema != "" && t.Tenant) {
 		return nil
 	}
+	defer func() { m.tablesSeen.Store(true) }()
 	d := m.dialect
 	var stmts []string
 	for _, s := range m.schemasToCreate(t) {
@@ -471,6 +549,10 @@ func (r *targetRun) apply(ctx context.Context, e *Entry) error {
 	if !f.Version.IsZero() {
 		row.VersionKey = f.Version.Key()
 	}
+	if head, ok := m.cachedStatements(f); ok && e.Row == nil && transactional(f, head) && m.pooling == DirectConnections {
+		// The same text for every target: read and split once per run.
+		return r.applyInTransaction(ctx, e, row, &script{toSource: func(o int64) int64 { return o }}, &replay{head: head, done: true})
+	}
 	sc, err := m.openScript(r.session, r.target, f, r.start)
 	if err != nil {
 		return err
@@ -495,6 +577,11 @@ func (r *targetRun) apply(ctx context.Context, e *Entry) error {
 		size += len(s.Text)
 	}
 	src := &replay{head: head, rest: st, done: complete}
+	if complete && len(m.targets) > 1 {
+		if has, _ := m.hasPrefix(f); !has {
+			m.cacheStatements(f, head)
+		}
+	}
 	pooled := m.pooling == TransactionPooling
 	if pooled && (!transactional(f, head) || e.Row != nil) {
 		return fmt.Errorf("apply %s (target %s): cannot run in one transaction, which a transaction pooler needs: connect directly to apply it", f.Path(), r.target.Name)
@@ -517,6 +604,24 @@ func (r *targetRun) apply(ctx context.Context, e *Entry) error {
 		src = &replay{rest: &statements{sr: m.dialect.Split(sc)}}
 	}
 	return r.applyStatementByStatement(ctx, e, row, sc, src)
+}
+
+// cachedStatements returns the statements of a small file without
+// placeholders, split once for all targets of the run.
+func (m *Migrator) cachedStatements(f *locations.File) ([]Statement, bool) {
+	m.stmtMu.Lock()
+	defer m.stmtMu.Unlock()
+	st, ok := m.stmtCache[f]
+	return st, ok
+}
+
+func (m *Migrator) cacheStatements(f *locations.File, st []Statement) {
+	m.stmtMu.Lock()
+	defer m.stmtMu.Unlock()
+	if m.stmtCache == nil {
+		m.stmtCache = map[*locations.File][]Statement{}
+	}
+	m.stmtCache[f] = st
 }
 
 // replay yields the statements read ahead, then the rest of the stream.

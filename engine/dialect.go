@@ -79,14 +79,15 @@ func (t Tables) Meta() string { return t.History + "_meta" }
 
 // Session describes the session a target's migrations run in.
 type Session struct {
-	User             string // the database user (installed_by default)
-	Database         string // the database name
-	Schema           string // the target schema ("" when the database has none)
-	DefaultSchema    string // the session's default schema
-	SearchPath       string // the session's original search path, kept after the target schema
-	LockTimeout      string // database lock_timeout for statements, "" for the server default
-	StatementTimeout string // database statement_timeout, "" for the server default
-	Target           string // the target's name (application_name strata/<target>)
+	User             string   // the database user (installed_by default)
+	Database         string   // the database name
+	Schema           string   // the target schema ("" when the database has none)
+	DefaultSchema    string   // the session's default schema
+	SearchPath       string   // the session's original search path, kept after the target schema
+	Managed          []string // managed schemas put on the search path after a tenant
+	LockTimeout      string   // database lock_timeout for statements, "" for the server default
+	StatementTimeout string   // database statement_timeout, "" for the server default
+	Target           string   // the target's name (application_name strata/<target>)
 }
 
 // Scope says what SessionSetup's statements apply to.

@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stratadb/strata/locations"
@@ -20,34 +21,42 @@ import (
 // Migrator plans and applies one set of migration files to the targets of
 // one database.
 type Migrator struct {
-	dialect     Dialect
-	db          *sql.DB
-	files       *locations.Set
-	tables      Tables
-	schemas     []string
-	tenants     []string
-	targets     []schemas.Target // resolved from schemas/tenants once the session is known
-	syntax      placeholders.Syntax
-	values      placeholders.Values
-	replace     bool
-	envName     string
-	installedBy string
-	outOfOrder  bool
-	hotfixes    []locations.Version
-	target      string
-	ignore      []ignorePattern
-	lockTimeout time.Duration
-	pooling     Pooling
-	retries     int           // attempts after a lock timeout
-	backoff     time.Duration // first wait between attempts, doubled each time
-	flywayTable string
-	prefixMu    sync.Mutex
-	prefixSeen  map[*locations.File]bool
-	stmtTimeout string
-	sqlLockTime string
-	observer    func(Event)
-	logger      *slog.Logger
-	now         func() time.Time
+	dialect      Dialect
+	db           *sql.DB
+	files        *locations.Set
+	tables       Tables
+	schemas      []string
+	tenants      []string
+	targets      []schemas.Target // resolved from schemas/tenants once the session is known
+	syntax       placeholders.Syntax
+	values       placeholders.Values
+	replace      bool
+	envName      string
+	installedBy  string
+	outOfOrder   bool
+	hotfixes     []locations.Version
+	target       string
+	ignore       []ignorePattern
+	lockTimeout  time.Duration
+	pooling      Pooling
+	tenantSrc    TenantSource
+	tenantFilter []string
+	parallel     int
+	details      bool
+	onError      OnError
+	tablesSeen   atomic.Bool // Strata's tables were seen to exist
+	stmtMu       sync.Mutex
+	stmtCache    map[*locations.File][]Statement // small files without placeholders, split once per run
+	retries      int                             // attempts after a lock timeout
+	backoff      time.Duration                   // first wait between attempts, doubled each time
+	flywayTable  string
+	prefixMu     sync.Mutex
+	prefixSeen   map[*locations.File]bool
+	stmtTimeout  string
+	sqlLockTime  string
+	observer     func(Event)
+	logger       *slog.Logger
+	now          func() time.Time
 }
 
 // Option configures a Migrator; options are validated by New.
@@ -197,6 +206,13 @@ func WithPooling(p Pooling) Option {
 	}
 }
 
+// WithDetails makes Plan, Info and Validate read the history of every
+// target, even those the state table shows up to date (which otherwise
+// need no history read and no connection of their own).
+func WithDetails() Option {
+	return func(m *Migrator) error { m.details = true; return nil }
+}
+
 // WithTimeouts sets the database's lock_timeout and statement_timeout for
 // migration statements ("" leaves the server default).
 func WithTimeouts(lockTimeout, statementTimeout string) Option {
@@ -226,6 +242,7 @@ func New(d Dialect, db *sql.DB, set *locations.Set, opts ...Option) (*Migrator, 
 		target:      "latest",
 		lockTimeout: 30 * time.Second,
 		retries:     3,
+		parallel:    4,
 		backoff:     500 * time.Millisecond,
 		flywayTable: "flyway_schema_history",
 		logger:      slog.New(slog.DiscardHandler),
@@ -256,7 +273,16 @@ func (m *Migrator) session(ctx context.Context, conn *sql.Conn) (Session, error)
 		return s, fmt.Errorf("describe session: %w", err)
 	}
 	if m.targets == nil {
-		m.targets, err = schemas.Expand(m.schemas, m.tenants, s.DefaultSchema)
+		tenants := m.tenants
+		if len(tenants) == 0 {
+			if tenants, err = m.resolveTenants(ctx, conn); err != nil {
+				return s, err
+			}
+			if m.hasTenants() && len(tenants) == 0 {
+				return s, errors.New("tenants: the env's tenant source names no tenant")
+			}
+		}
+		m.targets, err = schemas.Expand(m.schemas, tenants, s.DefaultSchema)
 		if err != nil {
 			return s, err
 		}
@@ -277,6 +303,9 @@ func (m *Migrator) session(ctx context.Context, conn *sql.Conn) (Session, error)
 		}
 	}
 	s.LockTimeout, s.StatementTimeout = m.sqlLockTime, m.stmtTimeout
+	if m.hasTenants() {
+		s.Managed = m.schemas // after the tenant on the search path
+	}
 	return s, nil
 }
 

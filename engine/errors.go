@@ -22,6 +22,7 @@ type LockError struct {
 	Target  string
 	Timeout time.Duration
 	Holder  string // who holds it, as far as the database tells
+	busy    bool   // a single try failed: the target is visited again later
 }
 
 func (e *LockError) Error() string {

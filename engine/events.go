@@ -3,9 +3,18 @@ package engine
 import "time"
 
 // Event is something the engine reports while it works. The concrete types
-// are TargetStarted, MigrationStarted, MigrationApplied, MigrationFailed and
-// TargetFinished.
+// are RunStarted, TargetStarted, MigrationStarted, MigrationApplied,
+// MigrationFailed and TargetFinished.
 type Event interface{ event() }
+
+// RunStarted: Apply begins. Targets is the number of targets with pending
+// migrations (targets already up to date are not visited); Total is the
+// number of targets in the plan.
+type RunStarted struct {
+	Targets int
+	Total   int
+	Pending int // migrations pending over all targets
+}
 
 // TargetStarted: the engine holds the target's lock and starts applying.
 type TargetStarted struct {
@@ -33,15 +42,19 @@ type MigrationFailed struct {
 	Err       error
 }
 
-// TargetFinished: the target is done, successfully or not.
+// TargetFinished: the target is done, successfully or not. DoneByOther
+// reports a target whose pending migrations another runner applied while
+// this one waited for its lock.
 type TargetFinished struct {
-	Target   string
-	Applied  int
-	Version  string
-	Duration time.Duration
-	Err      error
+	Target      string
+	Applied     int
+	Version     string
+	Duration    time.Duration
+	Err         error
+	DoneByOther bool
 }
 
+func (RunStarted) event()       {}
 func (TargetStarted) event()    {}
 func (MigrationStarted) event() {}
 func (MigrationApplied) event() {}

@@ -78,11 +78,20 @@ func (m *Migrator) quoteList(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// readHistory reads the rows of the given tenants ("" for all) in rank order.
+// readHistory reads the rows of one tenant ("" for all) in rank order.
 func (m *Migrator) readHistory(ctx context.Context, q querier, tenant string) ([]HistoryRow, error) {
-	query := "SELECT " + m.quoteList(historyColumns) + " FROM " + m.historyTable()
+	where := ""
 	if tenant != "" {
-		query += " WHERE " + m.dialect.Quote("tenant") + " = " + m.dialect.Literal(tenant)
+		where = m.dialect.Quote("tenant") + " = " + m.dialect.Literal(tenant)
+	}
+	return m.readHistoryWhere(ctx, q, where)
+}
+
+// readHistoryWhere reads the rows matching an SQL condition in rank order.
+func (m *Migrator) readHistoryWhere(ctx context.Context, q querier, where string) ([]HistoryRow, error) {
+	query := "SELECT " + m.quoteList(historyColumns) + " FROM " + m.historyTable()
+	if where != "" {
+		query += " WHERE " + where
 	}
 	query += " ORDER BY " + m.dialect.Quote("installed_rank")
 	rows, err := q.QueryContext(ctx, query)
@@ -122,6 +131,29 @@ func (m *Migrator) readHistory(ctx context.Context, q querier, tenant string) ([
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
+	}
+	return out, nil
+}
+
+// readHistoryOf reads the rows of the given tenants (all rows when none is
+// given) in rank order, in as few queries as the list allows.
+func (m *Migrator) readHistoryOf(ctx context.Context, q querier, tenants []string) ([]HistoryRow, error) {
+	if len(tenants) == 0 {
+		return m.readHistory(ctx, q, "")
+	}
+	var out []HistoryRow
+	for len(tenants) > 0 {
+		n := min(len(tenants), 1000)
+		lits := make([]string, n)
+		for i, t := range tenants[:n] {
+			lits[i] = m.dialect.Literal(t)
+		}
+		rows, err := m.readHistoryWhere(ctx, q, m.dialect.Quote("tenant")+" IN ("+strings.Join(lits, ", ")+")")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+		tenants = tenants[n:]
 	}
 	return out, nil
 }

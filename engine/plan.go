@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stratadb/strata/locations"
@@ -36,6 +37,7 @@ func (p *Plan) Pending() int {
 type TargetPlan struct {
 	Target   schemas.Target
 	Current  string   // the target's schema version, "" when empty
+	UpToDate bool     // known from the state table alone: Entries is empty
 	Entries  []*Entry // info rows, in Flyway's order
 	Pending  []*Entry // what Apply runs, in order
 	state    *targetState
@@ -93,22 +95,122 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn) (*Plan, error) {
 		if err := m.checkLayout(ctx, conn); err != nil {
 			return nil, err
 		}
-		rows, err := m.readHistory(ctx, conn, "")
+		upToDate, err := m.upToDate(ctx, conn, s, p.start)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range rows {
-			byTenant[r.Tenant] = append(byTenant[r.Tenant], r)
+		if len(upToDate) < len(m.targets) {
+			var tenants []string
+			if len(upToDate) > 0 {
+				for _, t := range m.targets {
+					if _, ok := upToDate[t.Name]; !ok {
+						tenants = append(tenants, t.Name)
+					}
+				}
+			}
+			rows, err := m.readHistoryOf(ctx, conn, tenants)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				byTenant[r.Tenant] = append(byTenant[r.Tenant], r)
+			}
 		}
+		for _, t := range m.targets {
+			if version, ok := upToDate[t.Name]; ok {
+				p.Targets = append(p.Targets, &TargetPlan{Target: t, Current: version, UpToDate: true, state: &targetState{}})
+				continue
+			}
+			tp, err := m.planTarget(s, t, byTenant[t.Name], p.start)
+			if err != nil {
+				return nil, err
+			}
+			p.Targets = append(p.Targets, tp)
+		}
+		return p, nil
 	}
 	for _, t := range m.targets {
-		tp, err := m.planTarget(s, t, byTenant[t.Name], p.start)
+		tp, err := m.planTarget(s, t, nil, p.start)
 		if err != nil {
 			return nil, err
 		}
 		p.Targets = append(p.Targets, tp)
 	}
 	return p, nil
+}
+
+// upToDate finds, in one query of the state table, the targets whose
+// applied set is exactly the files' (same fingerprint, not failed): they
+// need no history read and no connection. It returns their versions. With
+// one target, or WithDetails, or a target other than latest, it finds none.
+func (m *Migrator) upToDate(ctx context.Context, conn *sql.Conn, s Session, start time.Time) (map[string]string, error) {
+	if len(m.targets) < 2 || m.details || m.target != "" && !strings.EqualFold(m.target, "latest") {
+		return nil, nil
+	}
+	ok, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.State())
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows, err := conn.QueryContext(ctx, "SELECT "+m.quoteList([]string{"tenant", "fingerprint", "failed", "version"})+" FROM "+m.stateTable())
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", m.tables.State(), err)
+	}
+	defer rows.Close()
+	type state struct {
+		fp      string
+		failed  bool
+		version string
+	}
+	states := map[string]state{}
+	for rows.Next() {
+		var tenant string
+		var fp, failed, version any
+		if err := rows.Scan(&tenant, &fp, &failed, &version); err != nil {
+			return nil, fmt.Errorf("read %s: %w", m.tables.State(), err)
+		}
+		states[tenant] = state{fp: asString(fp), failed: asBool(failed), version: asString(version)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", m.tables.State(), err)
+	}
+	// The versioned part of the expected fingerprint is the same for every
+	// target; repeatables with placeholders differ per target.
+	var shared uint64
+	for _, f := range m.files.Versioned {
+		c := f.Checksum
+		shared ^= entryHash(TypeSQL, f.Version.String(), f.Description, &c)
+	}
+	var perTarget []*locations.File
+	for _, f := range m.files.Repeatable {
+		if has, err := m.hasPrefix(f); err != nil {
+			return nil, err
+		} else if has {
+			perTarget = append(perTarget, f)
+			continue
+		}
+		c := f.Checksum
+		shared ^= entryHash(TypeSQL, "", f.Description, &c)
+	}
+	out := map[string]string{}
+	for _, t := range m.targets {
+		st, ok := states[t.Name]
+		if !ok || st.failed || st.fp == "" {
+			continue
+		}
+		fp := shared
+		for _, f := range perTarget {
+			c, err := m.checkScript(s, t, f, start)
+			if err != nil {
+				fp = ^fp // undefined placeholders: let the full plan report them
+				break
+			}
+			fp ^= entryHash(TypeSQL, "", f.Description, &c)
+		}
+		if fmt.Sprintf("%016x", fp) == st.fp {
+			out[t.Name] = st.version
+		}
+	}
+	return out, nil
 }
 
 // planTarget computes the state of one target from its history rows.

@@ -6,6 +6,8 @@ package schemas
 import (
 	"fmt"
 	"regexp"
+	"strings"
+	"unicode"
 )
 
 // Target is one schema that receives the migrations.
@@ -31,6 +33,11 @@ func Expand(managed, tenants []string, defaultSchema string) ([]Target, error) {
 		for _, t := range tenants {
 			if t == "" {
 				return nil, fmt.Errorf("expand tenants: empty tenant name")
+			}
+			if i := strings.IndexFunc(t, unicode.IsControl); i >= 0 {
+				// Placeholders are replaced inside comments too: a newline in
+				// ${strata:schema} would end a -- comment and run the rest.
+				return nil, fmt.Errorf("expand tenants: tenant %q contains a control character (%U); such names are refused", t, []rune(t[i:])[0])
 			}
 			if seen[t] {
 				return nil, fmt.Errorf("expand tenants: tenant %q is listed twice", t)

@@ -22,6 +22,8 @@ func TestExpand(t *testing.T) {
 			want: []Target{{Name: `x"; DROP TABLE y; --`, Schema: `x"; DROP TABLE y; --`, Tenant: true}}},
 		{name: "duplicate tenant", tenants: []string{"a", "a"}, wantErr: true},
 		{name: "empty tenant", tenants: []string{""}, wantErr: true},
+		{name: "newline in a tenant name", tenants: []string{"a\nDROP TABLE x; --"}, wantErr: true},
+		{name: "tab in a tenant name", tenants: []string{"a\tb"}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

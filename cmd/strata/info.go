@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -10,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/locations"
 )
 
 // jsonMigration is one row of info's JSON output.
@@ -35,6 +38,7 @@ type jsonInfoTarget struct {
 	SchemaVersion string          `json:"schemaVersion"`
 	Pending       int             `json:"pending"`
 	Failed        int             `json:"failed"`
+	UpToDate      bool            `json:"upToDate"`
 	Migrations    []jsonMigration `json:"migrations"`
 }
 
@@ -44,6 +48,7 @@ type jsonInfo struct {
 	Env          string           `json:"env"`
 	HistoryTable string           `json:"historyTable"`
 	TablesExist  bool             `json:"tablesExist"`
+	Summary      jsonSummary      `json:"summary"`
 	Targets      []jsonInfoTarget `json:"targets"`
 }
 
@@ -68,7 +73,8 @@ func toJSONMigration(e *engine.Entry) jsonMigration {
 }
 
 func (a *app) infoCommand() *cobra.Command {
-	return &cobra.Command{
+	var details bool
+	cmd := &cobra.Command{
 		Use:   "info",
 		Short: "Show every migration's state on every target",
 		Long: `Show one row per migration and target with Flyway's states: Pending, Success,
@@ -80,7 +86,11 @@ nothing created.`,
 			if err := a.begin(); err != nil {
 				return err
 			}
-			cfg, m, done, err := a.setup(cmd.Context())
+			var extra []engine.Option
+			if details || len(a.tenants) > 0 {
+				extra = append(extra, engine.WithDetails())
+			}
+			cfg, m, done, err := a.setup(cmd.Context(), extra...)
 			if err != nil {
 				return err
 			}
@@ -89,16 +99,21 @@ nothing created.`,
 			if err != nil {
 				return err
 			}
+			sum := summarize(info)
 			if a.format == "json" {
-				out := jsonInfo{Operation: "info", Env: cfg.Env.Name, HistoryTable: cfg.Env.History.Table, TablesExist: info.TablesExist, Targets: []jsonInfoTarget{}}
+				out := jsonInfo{Operation: "info", Env: cfg.Env.Name, HistoryTable: cfg.Env.History.Table, TablesExist: info.TablesExist, Summary: sum, Targets: []jsonInfoTarget{}}
 				for _, t := range info.Targets {
-					jt := jsonInfoTarget{Target: t.Target, SchemaVersion: t.Current, Pending: t.Pending, Failed: t.Failed, Migrations: []jsonMigration{}}
+					jt := jsonInfoTarget{Target: t.Target, SchemaVersion: t.Current, Pending: t.Pending, Failed: t.Failed, UpToDate: t.Pending == 0 && t.Failed == 0, Migrations: []jsonMigration{}}
 					for _, e := range t.Entries {
 						jt.Migrations = append(jt.Migrations, toJSONMigration(e))
 					}
 					out.Targets = append(out.Targets, jt)
 				}
 				return a.writeJSON(out)
+			}
+			if len(info.Targets) > 1 && !details && len(a.tenants) == 0 {
+				a.printSummary(sum)
+				return nil
 			}
 			for _, t := range info.Targets {
 				fmt.Fprintf(a.stdout, "Target: %s\nSchema version: %s\n", t.Target, orEmpty(t.Current))
@@ -127,6 +142,111 @@ nothing created.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&details, "details", false, "with several targets, show every migration of every target instead of a summary")
+	return cmd
+}
+
+// jsonSummary summarises many targets.
+type jsonSummary struct {
+	Targets   int            `json:"targets"`
+	UpToDate  int            `json:"upToDate"`
+	Behind    int            `json:"behind"`
+	Failed    int            `json:"failed"`
+	Latest    string         `json:"latestVersion"`
+	ByVersion []jsonByVer    `json:"byVersion"`
+	Failures  []jsonTargetID `json:"failedTargets"`
+}
+
+type jsonByVer struct {
+	Version string `json:"version"`
+	Targets int    `json:"targets"`
+	Pending int    `json:"pendingTargets"`
+}
+
+type jsonTargetID struct {
+	Target string `json:"target"`
+	Error  string `json:"error,omitempty"`
+}
+
+// summarize counts targets up to date, behind and failed, and how many
+// stand at each version.
+func summarize(info *engine.Info) jsonSummary {
+	s := jsonSummary{Targets: len(info.Targets), ByVersion: []jsonByVer{}, Failures: []jsonTargetID{}}
+	idx := map[string]int{}
+	for _, t := range info.Targets {
+		switch {
+		case t.Failed > 0:
+			s.Failed++
+			id := jsonTargetID{Target: t.Target}
+			for _, e := range t.Entries {
+				if e.State.Failed() && e.Row != nil {
+					id.Error = firstLine(e.Row.Error)
+				}
+			}
+			s.Failures = append(s.Failures, id)
+		case t.Pending > 0:
+			s.Behind++
+		default:
+			s.UpToDate++
+		}
+		i, ok := idx[t.Current]
+		if !ok {
+			i = len(s.ByVersion)
+			idx[t.Current] = i
+			s.ByVersion = append(s.ByVersion, jsonByVer{Version: t.Current})
+		}
+		s.ByVersion[i].Targets++
+		if t.Pending > 0 {
+			s.ByVersion[i].Pending++
+		}
+	}
+	sort.Slice(s.ByVersion, func(i, j int) bool { return versionLess(s.ByVersion[j].Version, s.ByVersion[i].Version) })
+	if len(s.ByVersion) > 0 {
+		s.Latest = s.ByVersion[0].Version
+	}
+	return s
+}
+
+func versionLess(a, b string) bool {
+	va, ea := locations.ParseVersion(a)
+	vb, eb := locations.ParseVersion(b)
+	if ea != nil || eb != nil {
+		return a < b
+	}
+	return va.Compare(vb) < 0
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// printSummary prints the state of many targets in a few lines.
+func (a *app) printSummary(s jsonSummary) {
+	w := a.stdout
+	fmt.Fprintf(w, "Targets: %d\n", s.Targets)
+	fmt.Fprintf(w, "  up to date: %d\n  behind:     %d\n  failed:     %d\n", s.UpToDate, s.Behind, s.Failed)
+	fmt.Fprintln(w, "By schema version:")
+	for _, v := range s.ByVersion {
+		fmt.Fprintf(w, "  %-20s %d target%s", orEmpty(v.Version), v.Targets, plural(v.Targets))
+		if v.Pending > 0 {
+			fmt.Fprintf(w, " (%d with pending migrations)", v.Pending)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(s.Failures) > 0 {
+		fmt.Fprintln(w, "Failed:")
+		for i, f := range s.Failures {
+			if i == 20 {
+				fmt.Fprintf(w, "  ... and %d more (strata info --format json lists them all)\n", len(s.Failures)-20)
+				break
+			}
+			fmt.Fprintf(w, "  %s: %s\n", f.Target, a.redact(f.Error))
+		}
+	}
+	fmt.Fprintln(w, "Details: strata info --details, or --tenant NAME for one tenant")
 }
 
 // jsonValidate is validate's JSON output.

@@ -33,6 +33,7 @@ type app struct {
 	url            string
 	placeholders   []string
 	format         string
+	tenants        []string
 	started        bool
 
 	hclFiles map[string]*hcl.File // for rendering diagnostics
@@ -87,6 +88,7 @@ migrations, named as Flyway names them, to the environments declared in strata.h
 	pf.StringVar(&a.url, "url", "", "database URL, replacing the env's url (visible in the process list: prefer env() in strata.hcl)")
 	pf.StringArrayVar(&a.placeholders, "placeholder", nil, "set a placeholder value: --placeholder name=value (repeatable)")
 	pf.StringVar(&a.format, "format", "text", "output format: text or json")
+	pf.StringArrayVar(&a.tenants, "tenant", nil, "only this tenant (repeatable); it must be one of the env's tenants")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand())
 	return root
@@ -202,9 +204,6 @@ func openSQLite(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.D
 
 func openPostgres(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.DB, error) {
 	env := cfg.Env
-	if env.Tenants != nil {
-		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: the tenants block is checked but not applied yet (planned): remove it to migrate the env's schemas", env.Name)}
-	}
 	db, err := postgres.Open(ctx, env.URL.Text, postgres.Options{Pooler: env.Pooler})
 	if err != nil {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: %s", env.Name, redactAll(err.Error()))}
@@ -213,6 +212,13 @@ func openPostgres(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql
 		db.Close()
 		return nil, nil, fmt.Errorf("%w: env %s: connect to %s: %s", errUnreachable, env.Name, display(env.URL), redactAll(err.Error()))
 	}
+	// One connection per worker plus one for planning: at most parallel + 1.
+	parallel := 1
+	if env.Tenants != nil {
+		parallel = env.Tenants.Parallel
+	}
+	db.SetMaxOpenConns(parallel + 1)
+	db.SetMaxIdleConns(parallel + 1)
 	return postgres.New(), db, nil
 }
 
@@ -231,6 +237,20 @@ func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *lo
 	}
 	if env.Pooler == "transaction" {
 		opts = append(opts, engine.WithPooling(engine.TransactionPooling))
+	}
+	if t := env.Tenants; t != nil {
+		onError := engine.ContinueOnError
+		if t.OnError == "stop" {
+			onError = engine.StopOnError
+		}
+		opts = append(opts, engine.WithTenantSource(engine.TenantSource{Schemas: t.Schemas, Query: t.Query, Pattern: t.Pattern}),
+			engine.WithParallel(t.Parallel), engine.WithOnError(onError))
+	}
+	if len(a.tenants) > 0 {
+		if env.Tenants == nil {
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("--tenant: env %s has no tenants block", env.Name)}
+		}
+		opts = append(opts, engine.WithTenantFilter(a.tenants...))
 	}
 	policy := engine.InOrder
 	if env.OutOfOrder {

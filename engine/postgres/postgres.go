@@ -169,6 +169,11 @@ func (d Dialect) SessionSetup(s engine.Session, scope engine.Scope) []string {
 	var out []string
 	if s.Schema != "" {
 		path := d.Quote(s.Schema)
+		for _, m := range s.Managed {
+			if m != s.Schema {
+				path += ", " + d.Quote(m)
+			}
+		}
 		if s.SearchPath != "" && s.SearchPath != `""` {
 			path += ", " + s.SearchPath
 		}
@@ -246,6 +251,25 @@ func (Dialect) TableExists(ctx context.Context, conn *sql.Conn, schema, table st
 		return false, fmt.Errorf("look for table %s: %w", table, err)
 	}
 	return ok, nil
+}
+
+// ListSchemas implements engine.SchemaLister.
+func (Dialect) ListSchemas(ctx context.Context, conn *sql.Conn) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT nspname FROM pg_catalog.pg_namespace
+		WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema' ORDER BY nspname`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // FlywayLockKey implements engine.FlywayLocker: Flyway's advisory lock key

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/stratadb/strata/engine"
+)
+
+// progress reports migrate's progress from the engine's events.
+//
+// With one target pending (or when the engine never says how many), it
+// prints one line per migration, on a terminal or not. With several:
+//   - on a terminal, a live bar: targets done/total, failures, rate and
+//     ETA, with a line above it for each failed target;
+//   - otherwise, one line per finished target, prefixed with a counter.
+//
+// observe is safe for concurrent use: the engine's workers call it from
+// several goroutines.
+type progress struct {
+	w      io.Writer
+	tty    bool
+	now    func() time.Time
+	redact func(string) string
+
+	mu       sync.Mutex
+	started  bool // RunStarted seen
+	many     bool // several targets pending: one line (or bar step) per target
+	targets  int  // targets with pending work
+	done     int  // targets finished
+	finished bool
+
+	// The live display (tty, several targets). The bar's decorators run on
+	// mpb's goroutines and read only the atomics below and immutable
+	// values, never mu: mpb calls made under mu wait for a render, which
+	// would otherwise wait for mu.
+	bars    *mpb.Progress
+	bar     *mpb.Bar
+	failed  atomic.Int64
+	byOther atomic.Int64
+}
+
+// newProgress returns a reporter writing to w. tty selects the live
+// display; now is the clock for the rate and ETA (nil: time.Now); redact
+// masks secrets in error messages (nil: none).
+func newProgress(w io.Writer, tty bool, now func() time.Time, redact func(string) string) *progress {
+	if now == nil {
+		now = time.Now
+	}
+	if redact == nil {
+		redact = func(s string) string { return s }
+	}
+	return &progress{w: w, tty: tty, now: now, redact: redact}
+}
+
+// observe reports one engine event.
+func (p *progress) observe(e engine.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return
+	}
+	if e, ok := e.(engine.RunStarted); ok {
+		p.runStarted(e)
+		return
+	}
+	if !p.many {
+		p.migrationLine(e)
+		return
+	}
+	if e, ok := e.(engine.TargetFinished); ok {
+		p.targetFinished(e)
+	}
+}
+
+// runStarted picks the display. Only the first RunStarted counts.
+func (p *progress) runStarted(e engine.RunStarted) {
+	if p.started {
+		return
+	}
+	p.started = true
+	if e.Targets <= 1 {
+		return // per-migration lines, as for a single schema
+	}
+	p.many, p.targets = true, e.Targets
+	if e.Total > e.Targets {
+		fmt.Fprintf(p.w, "migrating %d of %d targets (the rest are up to date)\n", e.Targets, e.Total)
+	} else {
+		fmt.Fprintf(p.w, "migrating %d targets\n", e.Targets)
+	}
+	if p.tty {
+		p.startBar(e.Targets)
+	}
+}
+
+// migrationLine prints the per-migration lines of a single target.
+func (p *progress) migrationLine(e engine.Event) {
+	switch e := e.(type) {
+	case engine.TargetStarted:
+		fmt.Fprintf(p.w, "migrating %s: %d pending\n", e.Target, e.Pending)
+	case engine.MigrationApplied:
+		fmt.Fprintf(p.w, "  %-10s %-40s %s\n", label(e.Migration), e.Migration.Description, roundDuration(e.Duration))
+	case engine.MigrationFailed:
+		fmt.Fprintf(p.w, "  %-10s %-40s FAILED\n", label(e.Migration), e.Migration.Description)
+	}
+}
+
+// targetFinished reports one finished target of several.
+func (p *progress) targetFinished(e engine.TargetFinished) {
+	p.done++
+	if p.bar == nil {
+		total := max(p.targets, p.done)
+		fmt.Fprintf(p.w, "[%d/%d] %s\n", p.done, total, p.targetLine(e))
+		return
+	}
+	switch {
+	case e.Err != nil:
+		p.failed.Add(1)
+		// Printed above the bar; a closed container refuses it (ErrDone).
+		_, _ = fmt.Fprintf(p.bars, "%s\n", p.targetLine(e))
+	case e.DoneByOther:
+		p.byOther.Add(1)
+	}
+	p.bar.Increment()
+}
+
+// targetLine describes a finished target in one line.
+func (p *progress) targetLine(e engine.TargetFinished) string {
+	switch {
+	case e.Err != nil:
+		return fmt.Sprintf("tenant %s: FAILED: %s", e.Target, p.errorLine(e.Target, e.Err))
+	case e.DoneByOther:
+		return fmt.Sprintf("tenant %s: done by another runner, at version %s", e.Target, orEmpty(e.Version))
+	case e.Applied == 0:
+		return fmt.Sprintf("tenant %s: up to date at version %s", e.Target, orEmpty(e.Version))
+	}
+	return fmt.Sprintf("tenant %s: applied %d, now at version %s (%s)", e.Target, e.Applied, orEmpty(e.Version), roundDuration(e.Duration))
+}
+
+// errorLine is the redacted first line of err, without the "target X: "
+// the engine puts in front (the line already names the target).
+func (p *progress) errorLine(target string, err error) string {
+	s := p.redact(err.Error())
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, "target "+target+": "); ok && rest != "" {
+		s = rest
+	}
+	return s
+}
+
+// startBar starts the live display for n targets.
+func (p *progress) startBar(n int) {
+	start, now := p.now(), p.now
+	failed, byOther := &p.failed, &p.byOther
+	p.bars = mpb.New(
+		mpb.WithOutput(p.w),
+		// The caller says w is a terminal; mpb would otherwise only draw
+		// when the bar ends if w is not an *os.File (a wrapped stdout).
+		mpb.WithAutoRefresh(),
+		mpb.WithRefreshRate(200*time.Millisecond),
+	)
+	p.bar = p.bars.AddBar(int64(n),
+		mpb.BarWidth(40),
+		mpb.PrependDecorators(
+			decor.Name("tenants "),
+			decor.CountersNoUnit("%d/%d"),
+		),
+		mpb.AppendDecorators(decor.Any(func(s decor.Statistics) string {
+			var b strings.Builder
+			if f := failed.Load(); f > 0 {
+				fmt.Fprintf(&b, "%d failed · ", f)
+			}
+			if o := byOther.Load(); o > 0 {
+				fmt.Fprintf(&b, "%d by another runner · ", o)
+			}
+			b.WriteString(rateAndETA(s, now().Sub(start)))
+			return b.String()
+		})),
+	)
+}
+
+// rateAndETA describes the speed of a run elapsed into it: the average
+// rate so far and the time left at that rate, or the total time once done.
+func rateAndETA(s decor.Statistics, elapsed time.Duration) string {
+	ended := s.Completed || s.Aborted
+	if s.Current == 0 || elapsed <= 0 {
+		if ended {
+			return "in " + shortDuration(elapsed)
+		}
+		return "-/s · ETA -"
+	}
+	rate := float64(s.Current) / elapsed.Seconds()
+	var r string
+	switch {
+	case rate >= 10:
+		r = fmt.Sprintf("%.0f/s", rate)
+	case rate >= 1:
+		r = fmt.Sprintf("%.1f/s", rate)
+	default:
+		r = fmt.Sprintf("%.1f/min", rate*60)
+	}
+	if ended {
+		return r + " · in " + shortDuration(elapsed)
+	}
+	left := time.Duration(float64(s.Total-s.Current) / rate * float64(time.Second))
+	return r + " · ETA " + shortDuration(left)
+}
+
+// shortDuration rounds d to the second: 1m5s, <1s.
+func shortDuration(d time.Duration) string {
+	if d < time.Second {
+		return "<1s"
+	}
+	return d.Round(time.Second).String()
+}
+
+// finish stops the live display, leaving the bar's last state on screen,
+// and prints nothing else. Events observed afterwards are ignored.
+func (p *progress) finish() {
+	p.mu.Lock()
+	if p.finished {
+		p.mu.Unlock()
+		return
+	}
+	p.finished = true
+	bars, bar := p.bars, p.bar
+	p.mu.Unlock()
+	if bars != nil {
+		bar.Abort(false) // a run that stopped early; no-op once complete
+		bars.Wait()
+	}
+}
