@@ -378,3 +378,20 @@ func TestLockTimeoutRetriesExhausted(t *testing.T) {
 		t.Fatalf("migrate = %v, want the lock timeout after the retries", err)
 	}
 }
+
+func TestForbiddenStatements(t *testing.T) {
+	for text, want := range map[string]bool{
+		"DISCARD ALL":                            true,
+		"discard\n  all":                         true,
+		"DISCARD PLANS":                          false,
+		"SELECT pg_advisory_unlock_all()":        true,
+		"select PG_ADVISORY_UNLOCK_ALL ( )":      true,
+		"SELECT 'pg_advisory_unlock_all is bad'": false,
+		"SELECT pg_advisory_unlock(1)":           false,
+		"INSERT INTO t VALUES ('discard all')":   false,
+	} {
+		if got := postgres.Forbidden(text); got != want {
+			t.Errorf("forbidden(%q) = %v, want %v", text, got, want)
+		}
+	}
+}

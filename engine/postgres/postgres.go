@@ -375,8 +375,57 @@ func (Dialect) IsLockTimeout(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "55P03"
 }
 
-// forbidden are statements that would silently drop Strata's session lock.
-var forbidden = regexp.MustCompile(`(?is)^\s*DISCARD\s+ALL\b|pg_advisory_unlock_all\s*\(`)
+// forbidden reports statements that would silently drop Strata's session
+// lock: DISCARD ALL and pg_advisory_unlock_all(). It runs over every
+// statement, so it scans in linear time without a regular expression.
+func forbidden(text string) bool {
+	if strings.EqualFold(firstWords(text, 2), "discard all") {
+		return true
+	}
+	const fn = "pg_advisory_unlock_all"
+	for i := indexFold(text, fn, 0); i >= 0; i = indexFold(text, fn, i+1) {
+		rest := strings.TrimLeft(text[i+len(fn):], " \t\r\n")
+		if strings.HasPrefix(rest, "(") {
+			return true
+		}
+	}
+	return false
+}
+
+// firstWords returns the first n words of s joined by one space.
+func firstWords(s string, n int) string {
+	f := strings.Fields(s[:min(len(s), 64)])
+	if len(f) > n {
+		f = f[:n]
+	}
+	return strings.Join(f, " ")
+}
+
+// indexFold is strings.Index for an ASCII lower-case needle, ignoring the
+// case of ASCII letters in s, from position from.
+func indexFold(s, needle string, from int) int {
+	first := needle[0]
+	for i := from; i+len(needle) <= len(s); i++ {
+		if s[i]|0x20 != first {
+			continue
+		}
+		j := 1
+		for j < len(needle) && lower(s[i+j]) == needle[j] {
+			j++
+		}
+		if j == len(needle) {
+			return i
+		}
+	}
+	return -1
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
 
 // Exec implements engine.Dialect. Parts are sent as one simple-protocol
 // query, unless a script part holds COPY ... FROM STDIN, whose data goes
@@ -384,12 +433,12 @@ var forbidden = regexp.MustCompile(`(?is)^\s*DISCARD\s+ALL\b|pg_advisory_unlock_
 func (d Dialect) Exec(ctx context.Context, conn *sql.Conn, parts []engine.Part) error {
 	for i, p := range parts {
 		for _, st := range p.Stmts {
-			if forbidden.MatchString(st.Text) {
+			if forbidden(st.Text) {
 				return &engine.ExecError{Part: i, Offset: st.Offset, Statement: st.Text,
 					Err: errors.New("this statement would release strata's advisory lock, so other runners could apply the same migrations: remove it")}
 			}
 		}
-		if p.Stmt.Text != "" && forbidden.MatchString(p.Stmt.Text) {
+		if p.Stmt.Text != "" && forbidden(p.Stmt.Text) {
 			return &engine.ExecError{Part: i, Offset: 0, Statement: p.Stmt.Text,
 				Err: errors.New("this statement would release strata's advisory lock, so other runners could apply the same migrations: remove it")}
 		}

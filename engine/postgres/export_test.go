@@ -1,0 +1,4 @@
+package postgres
+
+// Forbidden exposes forbidden to the tests.
+var Forbidden = forbidden
