@@ -14,11 +14,12 @@ type Info struct {
 
 // TargetInfo is the state of one target.
 type TargetInfo struct {
-	Target  string
-	Current string   // schema version, "" when empty
-	Entries []*Entry // in Flyway's order: applied by rank, then the rest
-	Pending int      // migrations migrate would apply
-	Failed  int
+	Target    string
+	Current   string   // schema version, "" when empty
+	Entries   []*Entry // in Flyway's order: applied by rank, then the rest
+	Pending   int      // migrations migrate would apply
+	Failed    int      // entries in a failed state
+	LastError string   // the last run on this target failed with this error (its changes were rolled back)
 }
 
 // Info reads the history without taking any lock and without creating
@@ -35,7 +36,7 @@ func (m *Migrator) Info(ctx context.Context) (*Info, error) {
 	}
 	out := &Info{TablesExist: p.tablesExist}
 	for _, tp := range p.Targets {
-		ti := TargetInfo{Target: tp.Target.Name, Current: tp.Current, Entries: tp.Entries, Pending: len(tp.Pending)}
+		ti := TargetInfo{Target: tp.Target.Name, Current: tp.Current, Entries: tp.Entries, Pending: len(tp.Pending), LastError: tp.LastError}
 		for _, e := range tp.Entries {
 			if e.State.Failed() {
 				ti.Failed++

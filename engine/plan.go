@@ -35,13 +35,14 @@ func (p *Plan) Pending() int {
 
 // TargetPlan is the view of one target.
 type TargetPlan struct {
-	Target   schemas.Target
-	Current  string   // the target's schema version, "" when empty
-	UpToDate bool     // known from the state table alone: Entries is empty
-	Entries  []*Entry // info rows, in Flyway's order
-	Pending  []*Entry // what Apply runs, in order
-	state    *targetState
-	problems []PlaceholderProblem
+	Target    schemas.Target
+	Current   string   // the target's schema version, "" when empty
+	UpToDate  bool     // known from the state table alone: Entries is empty
+	LastError string   // the error of the target's last failed run, from the state table
+	Entries   []*Entry // info rows, in Flyway's order
+	Pending   []*Entry // what Apply runs, in order
+	state     *targetState
+	problems  []PlaceholderProblem
 }
 
 // Plan reads the history of every target and computes what is pending. It
@@ -95,10 +96,21 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn) (*Plan, error) {
 		if err := m.checkLayout(ctx, conn); err != nil {
 			return nil, err
 		}
-		upToDate, err := m.upToDate(ctx, conn, s, p.start)
+		states, err := m.readStatus(ctx, conn)
 		if err != nil {
 			return nil, err
 		}
+		upToDate, err := m.upToDate(s, states, p.start)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			for _, tp := range p.Targets {
+				if st, ok := states[tp.Target.Name]; ok && st.failed {
+					tp.LastError = st.errText
+				}
+			}
+		}()
 		if len(upToDate) < len(m.targets) {
 			var tenants []string
 			if len(upToDate) > 0 {
@@ -139,39 +151,47 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn) (*Plan, error) {
 	return p, nil
 }
 
-// upToDate finds, in one query of the state table, the targets whose
-// applied set is exactly the files' (same fingerprint, not failed): they
-// need no history read and no connection. It returns their versions. With
-// one target, or WithDetails, or a target other than latest, it finds none.
-func (m *Migrator) upToDate(ctx context.Context, conn *sql.Conn, s Session, start time.Time) (map[string]string, error) {
-	if len(m.targets) < 2 || m.details || m.target != "" && !strings.EqualFold(m.target, "latest") {
-		return nil, nil
-	}
+// targetStatus is a target's row of the state table.
+type targetStatus struct {
+	fp      string
+	failed  bool
+	errText string
+	version string
+}
+
+// readStatus reads the whole state table in one query.
+func (m *Migrator) readStatus(ctx context.Context, conn *sql.Conn) (map[string]targetStatus, error) {
 	ok, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.State())
 	if err != nil || !ok {
 		return nil, err
 	}
-	rows, err := conn.QueryContext(ctx, "SELECT "+m.quoteList([]string{"tenant", "fingerprint", "failed", "version"})+" FROM "+m.stateTable())
+	rows, err := conn.QueryContext(ctx, "SELECT "+m.quoteList([]string{"tenant", "fingerprint", "failed", "version", "error"})+" FROM "+m.stateTable())
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", m.tables.State(), err)
 	}
 	defer rows.Close()
-	type state struct {
-		fp      string
-		failed  bool
-		version string
-	}
-	states := map[string]state{}
+	states := map[string]targetStatus{}
 	for rows.Next() {
 		var tenant string
-		var fp, failed, version any
-		if err := rows.Scan(&tenant, &fp, &failed, &version); err != nil {
+		var fp, failed, version, errText any
+		if err := rows.Scan(&tenant, &fp, &failed, &version, &errText); err != nil {
 			return nil, fmt.Errorf("read %s: %w", m.tables.State(), err)
 		}
-		states[tenant] = state{fp: asString(fp), failed: asBool(failed), version: asString(version)}
+		states[tenant] = targetStatus{fp: asString(fp), failed: asBool(failed), version: asString(version), errText: asString(errText)}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", m.tables.State(), err)
+	}
+	return states, nil
+}
+
+// upToDate finds the targets whose applied set is exactly the files' (the
+// state table's fingerprint equals the files', not failed): they need no
+// history read and no connection. It returns their versions. With one
+// target, or WithDetails, or a target other than latest, it finds none.
+func (m *Migrator) upToDate(s Session, states map[string]targetStatus, start time.Time) (map[string]string, error) {
+	if len(m.targets) < 2 || m.details || m.target != "" && !strings.EqualFold(m.target, "latest") || states == nil {
+		return nil, nil
 	}
 	// The versioned part of the expected fingerprint is the same for every
 	// target; repeatables with placeholders differ per target.

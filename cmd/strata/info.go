@@ -39,6 +39,7 @@ type jsonInfoTarget struct {
 	Pending       int             `json:"pending"`
 	Failed        int             `json:"failed"`
 	UpToDate      bool            `json:"upToDate"`
+	LastError     string          `json:"lastError,omitempty"`
 	Migrations    []jsonMigration `json:"migrations"`
 }
 
@@ -103,7 +104,7 @@ nothing created.`,
 			if a.format == "json" {
 				out := jsonInfo{Operation: "info", Env: cfg.Env.Name, HistoryTable: cfg.Env.History.Table, TablesExist: info.TablesExist, Summary: sum, Targets: []jsonInfoTarget{}}
 				for _, t := range info.Targets {
-					jt := jsonInfoTarget{Target: t.Target, SchemaVersion: t.Current, Pending: t.Pending, Failed: t.Failed, UpToDate: t.Pending == 0 && t.Failed == 0, Migrations: []jsonMigration{}}
+					jt := jsonInfoTarget{Target: t.Target, SchemaVersion: t.Current, Pending: t.Pending, Failed: t.Failed, UpToDate: t.Pending == 0 && t.Failed == 0, LastError: a.redact(t.LastError), Migrations: []jsonMigration{}}
 					for _, e := range t.Entries {
 						jt.Migrations = append(jt.Migrations, toJSONMigration(e))
 					}
@@ -138,6 +139,9 @@ nothing created.`,
 					return err
 				}
 				fmt.Fprintf(a.stdout, "%d pending, %d failed\n", t.Pending, t.Failed)
+				if t.LastError != "" {
+					fmt.Fprintf(a.stdout, "last run failed (rolled back): %s\n", a.redact(t.LastError))
+				}
 			}
 			return nil
 		},
@@ -175,11 +179,11 @@ func summarize(info *engine.Info) jsonSummary {
 	idx := map[string]int{}
 	for _, t := range info.Targets {
 		switch {
-		case t.Failed > 0:
+		case t.Failed > 0 || t.LastError != "":
 			s.Failed++
-			id := jsonTargetID{Target: t.Target}
+			id := jsonTargetID{Target: t.Target, Error: firstLine(t.LastError)}
 			for _, e := range t.Entries {
-				if e.State.Failed() && e.Row != nil {
+				if e.State.Failed() && e.Row != nil && e.Row.Error != "" {
 					id.Error = firstLine(e.Row.Error)
 				}
 			}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/spf13/cobra"
 
@@ -60,8 +63,14 @@ hotfixes or out_of_order = true.`,
 			if target != "" {
 				extra = append(extra, engine.WithTarget(target))
 			}
+			var prog *progress
 			if a.format == "text" {
-				extra = append(extra, engine.WithObserver(a.textProgress))
+				tty := false
+				if f, ok := a.stdout.(*os.File); ok {
+					tty = term.IsTerminal(int(f.Fd()))
+				}
+				prog = newProgress(a.stdout, tty, time.Now, a.redact)
+				extra = append(extra, engine.WithObserver(prog.observe))
 			}
 			cfg, m, done, err := a.setup(ctx, extra...)
 			if err != nil {
@@ -70,6 +79,9 @@ hotfixes or out_of_order = true.`,
 			defer done()
 			began := time.Now()
 			res, err := m.Migrate(ctx)
+			if prog != nil {
+				prog.finish()
+			}
 			if a.format == "json" {
 				out := jsonMigrate{Operation: "migrate", Env: cfg.Env.Name, Success: err == nil, Targets: []jsonMigrateTarget{}}
 				if res != nil {
@@ -93,6 +105,13 @@ hotfixes or out_of_order = true.`,
 				}
 				return err
 			}
+			if res != nil && len(res.Targets) > 1 {
+				a.printMigrateSummary(res, time.Since(began))
+				if err != nil {
+					return &exitError{code: codeOf(err)} // each failure is listed above
+				}
+				return nil
+			}
 			if res != nil {
 				for _, t := range res.Targets {
 					switch {
@@ -113,15 +132,37 @@ hotfixes or out_of_order = true.`,
 	return cmd
 }
 
-// textProgress prints one line per migration as it is applied.
-func (a *app) textProgress(e engine.Event) {
-	switch e := e.(type) {
-	case engine.TargetStarted:
-		fmt.Fprintf(a.stdout, "migrating %s: %d pending\n", e.Target, e.Pending)
-	case engine.MigrationApplied:
-		fmt.Fprintf(a.stdout, "  %-10s %-40s %s\n", label(e.Migration), e.Migration.Description, roundDuration(e.Duration))
-	case engine.MigrationFailed:
-		fmt.Fprintf(a.stdout, "  %-10s %-40s FAILED\n", label(e.Migration), e.Migration.Description)
+// printMigrateSummary ends a run over several targets with a few lines.
+func (a *app) printMigrateSummary(res *engine.Result, took time.Duration) {
+	var upToDate, applied, failed, byOther int
+	for _, t := range res.Targets {
+		switch {
+		case t.Err != nil:
+			failed++
+		case len(t.Applied) > 0:
+			applied++
+		case t.DoneByOther:
+			byOther++
+		default:
+			upToDate++
+		}
+	}
+	fmt.Fprintf(a.stdout, "%d targets: %d migrated (%d migration%s), %d already up to date", len(res.Targets), applied, res.Applied(), plural(res.Applied()), upToDate)
+	if byOther > 0 {
+		fmt.Fprintf(a.stdout, ", %d done by another runner", byOther)
+	}
+	if failed > 0 {
+		fmt.Fprintf(a.stdout, ", %d failed", failed)
+	}
+	fmt.Fprintf(a.stdout, " (%s)\n", roundDuration(took))
+	if failed > 0 {
+		fmt.Fprintln(a.stderr, "failed targets:")
+		for _, t := range res.Targets {
+			if t.Err != nil {
+				fmt.Fprintf(a.stderr, "  %s: %s\n", t.Target, a.redact(firstLine(t.Err.Error())))
+			}
+		}
+		fmt.Fprintln(a.stderr, "fix the cause and run migrate again: it picks up only what is left")
 	}
 }
 
