@@ -39,6 +39,9 @@ type Options struct {
 	// Pooler is "" or "transaction" (PgBouncer in transaction mode): only
 	// the simple protocol is used.
 	Pooler string
+	// Tracer, when set, sees every query sent through database/sql (tests
+	// count statements with it).
+	Tracer pgx.QueryTracer
 }
 
 // Open opens a database/sql handle on PostgreSQL through pgx, with TCP
@@ -63,6 +66,9 @@ func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	cfg.DialFunc = dialer.DialContext
+	if opts.Tracer != nil {
+		cfg.Tracer = opts.Tracer
+	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}

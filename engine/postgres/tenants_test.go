@@ -1,0 +1,194 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/postgres"
+	"github.com/stratadb/strata/internal/pgtest"
+)
+
+// counter counts the queries sent through database/sql.
+type counter struct {
+	n       atomic.Int64
+	history atomic.Int64 // queries that read the history table
+}
+
+func (c *counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	if strings.Contains(d.SQL, `FROM "strata_schema_history" `) || strings.Contains(d.SQL, `FROM "control"."strata_schema_history"`) {
+		c.history.Add(1)
+	}
+	return ctx
+}
+
+func (c *counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func tracedDB(t *testing.T, url string, c *counter) *sql.DB {
+	db, err := postgres.Open(context.Background(), url, postgres.Options{Tracer: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(9)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func tenantNames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("tenant_%04d", i+1)
+	}
+	return out
+}
+
+// Status over many up-to-date tenants is a constant number of queries:
+// the state table is read once; no history, no connection per tenant.
+func TestInfoOverManyTenantsIsConstantQueries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("migrates 2,000 tenants")
+	}
+	url := pgtest.Database(t)
+	files := map[string]string{"V1__t.sql": "CREATE TABLE t (id INT);\n", "R__v.sql": "CREATE OR REPLACE VIEW v AS SELECT id FROM t;\n"}
+	setup := migrator(t, tracedDB(t, url, &counter{}), files, engine.WithTenantSource(engine.TenantSource{Schemas: tenantNames(2000)}), engine.WithParallel(8))
+	res, err := setup.Migrate(ctx(t))
+	if err != nil {
+		t.Fatalf("setup: %v", err)
+	}
+	if res.Applied() != 4000 {
+		t.Fatalf("setup applied %d, want 4000", res.Applied())
+	}
+	measure := func(n int, run func(*engine.Migrator) error) (queries, history int64) {
+		var c counter
+		m := migrator(t, tracedDB(t, url, &c), files, engine.WithTenantSource(engine.TenantSource{Schemas: tenantNames(n)}), engine.WithParallel(8))
+		if err := run(m); err != nil {
+			t.Fatal(err)
+		}
+		return c.n.Load(), c.history.Load()
+	}
+	info := func(m *engine.Migrator) error {
+		in, err := m.Info(ctx(t))
+		if err == nil && (len(in.Targets) == 0 || in.Targets[0].Current != "1") {
+			err = fmt.Errorf("info: %+v", in.Targets[0])
+		}
+		return err
+	}
+	noop := func(m *engine.Migrator) error {
+		res, err := m.Migrate(ctx(t))
+		if err == nil && res.Applied() != 0 {
+			err = fmt.Errorf("no-op migrate applied %d", res.Applied())
+		}
+		return err
+	}
+	for name, run := range map[string]func(*engine.Migrator) error{"info": info, "no-op migrate": noop} {
+		small, _ := measure(3, run)
+		big, hist := measure(2000, run)
+		if big != small || hist != 0 {
+			t.Errorf("%s: %d queries over 2,000 tenants (%d reading history), %d over 3: want the same, none reading history", name, big, hist, small)
+		}
+	}
+}
+
+func TestTenantPatternFilterAndSearchPath(t *testing.T) {
+	url := pgtest.Database(t)
+	db := opener2(t, url)
+	for _, s := range []string{"tenant_a", "tenant_b", "tenant_c", "other"} {
+		if _, err := db.ExecContext(ctx(t), "CREATE SCHEMA "+s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		// shared_lookup lives in the managed schema, found after the tenant on the path.
+		"V1__shared.sql": "CREATE TABLE IF NOT EXISTS shared.lookup (id INT);\nCREATE TABLE local_t (id INT);\nCREATE VIEW uses_shared AS SELECT id FROM lookup;\n",
+	}
+	m := migrator(t, db, files, engine.WithSchemas("shared"), engine.WithTenantSource(engine.TenantSource{Pattern: "tenant_*"}),
+		engine.WithTenantFilter("tenant_a", "tenant_c"))
+	res, err := m.Migrate(ctx(t))
+	if err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	var got []string
+	for _, tr := range res.Targets {
+		got = append(got, tr.Target)
+	}
+	if strings.Join(got, ",") != "tenant_a,tenant_c" {
+		t.Fatalf("targets = %v, want tenant_a and tenant_c", got)
+	}
+	for q, want := range map[string]bool{"tenant_a.local_t": true, "tenant_c.uses_shared": true, "tenant_b.local_t": false, "other.local_t": false, "shared.strata_schema_history": true} {
+		if got := scalar[bool](t, db, "SELECT to_regclass('"+q+"') IS NOT NULL"); got != want {
+			t.Errorf("%s exists = %v, want %v", q, got, want)
+		}
+	}
+	if _, err := migrator(t, db, files, engine.WithSchemas("shared"), engine.WithTenantSource(engine.TenantSource{Pattern: "tenant_*"}),
+		engine.WithTenantFilter("tenant_zz")).Plan(ctx(t)); err == nil || !strings.Contains(err.Error(), "tenant_zz") {
+		t.Fatalf("unknown --tenant = %v, want an error naming it", err)
+	}
+}
+
+func opener2(t *testing.T, url string) *sql.DB {
+	db, err := postgres.Open(context.Background(), url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Two runners over the same tenants share the work: each migration once,
+// every tenant accounted for by one of them or as done by the other.
+func TestTwoRunnersShareTenants(t *testing.T) {
+	url := pgtest.Database(t)
+	files := map[string]string{}
+	for i := 1; i <= 4; i++ {
+		files[fmt.Sprintf("V%d__s.sql", i)] = fmt.Sprintf("CREATE TABLE s%d (id INT);\nSELECT pg_sleep(0.01);\n", i)
+	}
+	names := tenantNames(20)
+	var wg sync.WaitGroup
+	results := make([]*engine.Result, 2)
+	errs := make([]error, 2)
+	for i := range results {
+		db := opener2(t, url)
+		db.SetMaxOpenConns(4)
+		m := migrator(t, db, files, engine.WithTenantSource(engine.TenantSource{Schemas: names}), engine.WithParallel(3), engine.WithLockTimeout(time.Minute))
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			results[i], errs[i] = m.Migrate(context.Background())
+		}(i)
+	}
+	wg.Wait()
+	applied := 0
+	seen := map[string]int{}
+	for i, res := range results {
+		if errs[i] != nil {
+			t.Fatalf("runner %d: %v", i, errs[i])
+		}
+		applied += res.Applied()
+		for _, tr := range res.Targets {
+			if len(tr.Applied) > 0 || tr.DoneByOther {
+				seen[tr.Target]++
+			}
+		}
+	}
+	if applied != 80 {
+		t.Fatalf("applied %d migrations in all, want 80 (20 tenants x 4, each once)", applied)
+	}
+	db := opener2(t, url)
+	if n := scalar[int](t, db, "SELECT count(*) FROM (SELECT tenant, version FROM strata_schema_history GROUP BY 1, 2 HAVING count(*) > 1) d"); n != 0 {
+		t.Fatalf("%d duplicated (tenant, version) rows", n)
+	}
+	for _, n := range names {
+		if seen[n] == 0 {
+			t.Errorf("tenant %s not accounted for by either runner", n)
+		}
+	}
+}
