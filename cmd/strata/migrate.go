@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -74,6 +75,21 @@ hotfixes or out_of_order = true.`,
 			}
 			cfg, m, done, err := a.setup(ctx, extra...)
 			if err != nil {
+				if a.format == "json" {
+					// A JSON consumer always gets a document, even when the
+					// run could not start (configuration, database).
+					out := jsonMigrate{Operation: "migrate", Targets: []jsonMigrateTarget{}}
+					if a.cfg != nil && a.cfg.Env != nil {
+						out.Env = a.cfg.Env.Name
+					}
+					msg := "see the diagnostics on stderr"
+					var ee *exitError
+					if !errors.As(err, &ee) || ee.err != nil {
+						msg = a.redact(err.Error())
+					}
+					out.Error = &jsonError{Message: msg, ExitCode: codeOf(err)}
+					_ = a.writeJSON(out)
+				}
 				return err
 			}
 			defer done()
