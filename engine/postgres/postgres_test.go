@@ -16,14 +16,17 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // opener gives each test its own database on the test server.
 func opener(t *testing.T) func() *sql.DB {
 	url := pgtest.Database(t)
-	return func() *sql.DB {
-		db, err := postgres.Open(context.Background(), url, postgres.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
+	return func() *sql.DB { return openURL(t, url) }
+}
+
+// openURL opens url and closes it when the test ends.
+func openURL(t *testing.T, url string) *sql.DB {
+	db, err := postgres.Open(context.Background(), url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 func TestConformance(t *testing.T) {

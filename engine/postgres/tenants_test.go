@@ -100,7 +100,7 @@ func TestInfoOverManyTenantsIsConstantQueries(t *testing.T) {
 
 func TestTenantPatternFilterAndSearchPath(t *testing.T) {
 	url := pgtest.Database(t)
-	db := opener2(t, url)
+	db := openURL(t, url)
 	for _, s := range []string{"tenant_a", "tenant_b", "tenant_c", "other"} {
 		if _, err := db.ExecContext(ctx(t), "CREATE SCHEMA "+s); err != nil {
 			t.Fatal(err)
@@ -134,14 +134,6 @@ func TestTenantPatternFilterAndSearchPath(t *testing.T) {
 	}
 }
 
-func opener2(t *testing.T, url string) *sql.DB {
-	db, err := postgres.Open(context.Background(), url, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 // Two runners over the same tenants share the work: each migration once,
 // every tenant accounted for by one of them or as done by the other.
@@ -156,7 +148,7 @@ func TestTwoRunnersShareTenants(t *testing.T) {
 	results := make([]*engine.Result, 2)
 	errs := make([]error, 2)
 	for i := range results {
-		db := opener2(t, url)
+		db := openURL(t, url)
 		db.SetMaxOpenConns(4)
 		m := migrator(t, db, files, engine.WithTenantSource(engine.TenantSource{Schemas: names}), engine.WithParallel(3), engine.WithLockTimeout(time.Minute))
 		wg.Add(1)
@@ -182,7 +174,7 @@ func TestTwoRunnersShareTenants(t *testing.T) {
 	if applied != 80 {
 		t.Fatalf("applied %d migrations in all, want 80 (20 tenants x 4, each once)", applied)
 	}
-	db := opener2(t, url)
+	db := openURL(t, url)
 	if n := scalar[int](t, db, "SELECT count(*) FROM (SELECT tenant, version FROM strata_schema_history GROUP BY 1, 2 HAVING count(*) > 1) d"); n != 0 {
 		t.Fatalf("%d duplicated (tenant, version) rows", n)
 	}
