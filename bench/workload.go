@@ -19,12 +19,18 @@ type workload struct {
 	Dir         string  `json:"-"`
 	Files       int     `json:"files"`
 	Bytes       int64   `json:"bytes"`
-	MaxRatio    float64 `json:"max_time_ratio"`
+	MaxRatio    float64 `json:"max_time_ratio,omitempty"`     // 0: no ratio target (W3)
 	MaxRSSKiB   int64   `json:"max_strata_rss_kib,omitempty"` // 0: no memory target
+	Tenants     int     `json:"tenants,omitempty"`            // W2, W3: tenant schemas, each gets every file
+	Parallel    int     `json:"parallel,omitempty"`           // W2, W3: Strata's tenants at once
+	MaxMS       float64 `json:"max_process_ms,omitempty"`     // W3: absolute target per process
 }
 
 // target describes the workload's targets for the report.
 func (w *workload) target() string {
+	if w.MaxMS > 0 {
+		return fmt.Sprintf("process < %.0f ms", w.MaxMS)
+	}
 	s := fmt.Sprintf("time <= %.1fx", w.MaxRatio)
 	if w.MaxRSSKiB > 0 {
 		s += fmt.Sprintf(", rss < %d MiB", w.MaxRSSKiB/1024)
@@ -32,8 +38,12 @@ func (w *workload) target() string {
 	return s
 }
 
+// applications is the number of file applications a run makes: every file
+// once per tenant, or once without tenants.
+func (w *workload) applications() int { return w.Files * max(w.Tenants, 1) }
+
 // generate writes the named workload under parent and returns it.
-func generate(parent, name string, w1Files int, w4Bytes int64) (*workload, error) {
+func generate(parent, name string, o options) (*workload, error) {
 	dir := filepath.Join(parent, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("generate %s: %w", name, err)
@@ -42,16 +52,26 @@ func generate(parent, name string, w1Files int, w4Bytes int64) (*workload, error
 	var err error
 	switch name {
 	case "w1":
-		w.Description = fmt.Sprintf("1 schema x %d small migrations", w1Files)
+		w.Description = fmt.Sprintf("1 schema x %d small migrations", o.w1Files)
 		w.MaxRatio = 1.2
-		err = generateW1(w, w1Files)
+		err = generateW1(w, o.w1Files)
+	case "w2":
+		w.Description = fmt.Sprintf("%d tenant schemas x %d small migrations, Strata with parallel = %d, floor sequential", o.w2Tenants, len(tenantApp), o.w2Parallel)
+		w.MaxRatio = 0.8
+		w.Tenants, w.Parallel = o.w2Tenants, o.w2Parallel
+		err = generateTenantApp(w, len(tenantApp))
+	case "w3":
+		w.Description = fmt.Sprintf("no-op migrate and info over %d up-to-date tenants x %d migrations (strata CLI)", o.w3Tenants, o.w3Files)
+		w.MaxMS = 300
+		w.Tenants, w.Parallel = o.w3Tenants, 4
+		err = generateTenantApp(w, o.w3Files)
 	case "w4":
-		w.Description = fmt.Sprintf("one %d MiB data migration of multi-row INSERTs", w4Bytes>>20)
+		w.Description = fmt.Sprintf("one %d MiB data migration of multi-row INSERTs", o.w4MiB)
 		w.MaxRatio = 1.1
 		w.MaxRSSKiB = 64 << 10
-		err = generateW4(w, w4Bytes)
+		err = generateW4(w, int64(o.w4MiB)<<20)
 	default:
-		return nil, fmt.Errorf("generate %s: unknown workload (want w1 or w4)", name)
+		return nil, fmt.Errorf("generate %s: unknown workload (want w1, w2, w3 or w4)", name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("generate %s: %w", name, err)

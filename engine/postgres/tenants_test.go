@@ -134,7 +134,6 @@ func TestTenantPatternFilterAndSearchPath(t *testing.T) {
 	}
 }
 
-
 // Two runners over the same tenants share the work: each migration once,
 // every tenant accounted for by one of them or as done by the other.
 func TestTwoRunnersShareTenants(t *testing.T) {
