@@ -87,6 +87,7 @@ nothing created.`,
 			if err := a.begin(); err != nil {
 				return err
 			}
+			a.readOnly = true
 			var extra []engine.Option
 			if details || len(a.tenants) > 0 {
 				extra = append(extra, engine.WithDetails())
@@ -284,6 +285,7 @@ otherwise). Exits 3 when anything is found.`,
 			if err := a.begin(); err != nil {
 				return err
 			}
+			a.readOnly = true
 			cfg, m, done, err := a.setup(cmd.Context())
 			if err != nil {
 				return err

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -47,6 +49,7 @@ type jsonMigrate struct {
 
 func (a *app) migrateCommand() *cobra.Command {
 	var target string
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply pending migrations",
@@ -63,6 +66,9 @@ hotfixes or out_of_order = true.`,
 			var extra []engine.Option
 			if target != "" {
 				extra = append(extra, engine.WithTarget(target))
+			}
+			if dryRun {
+				return a.dryRun(ctx, extra)
 			}
 			var prog *progress
 			if a.format == "text" {
@@ -145,7 +151,92 @@ hotfixes or out_of_order = true.`,
 		},
 	}
 	cmd.Flags().StringVar(&target, "target", "", "stop at this version (latest, current, next or a version); default: the env's target")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print, per target, the SQL that would run, placeholders replaced, and change nothing (no lock, no table created)")
 	return cmd
+}
+
+// jsonDryRun is migrate --dry-run's JSON output.
+type jsonDryRun struct {
+	Operation string             `json:"operation"`
+	DryRun    bool               `json:"dryRun"`
+	Env       string             `json:"env"`
+	Targets   []jsonDryRunTarget `json:"targets"`
+}
+
+type jsonDryRunTarget struct {
+	Target     string             `json:"target"`
+	Migrations []jsonDryRunScript `json:"migrations"`
+}
+
+type jsonDryRunScript struct {
+	Version       string   `json:"version"`
+	Description   string   `json:"description"`
+	Type          string   `json:"type"`
+	Script        string   `json:"script"`
+	Transactional bool     `json:"transactional"`
+	Statements    []string `json:"statements"`
+}
+
+// dryRun prints what migrate would run and changes nothing.
+func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
+	a.readOnly = true
+	cfg, m, done, err := a.setup(ctx, extra...)
+	if err != nil {
+		return err
+	}
+	defer done()
+	p, err := m.Plan(ctx)
+	if err != nil {
+		return err
+	}
+	out := jsonDryRun{Operation: "migrate", DryRun: true, Env: cfg.Env.Name, Targets: []jsonDryRunTarget{}}
+	if a.format == "text" {
+		fmt.Fprintf(a.stdout, "-- strata migrate --dry-run (env %s): nothing below has been run\n", cfg.Env.Name)
+	}
+	last := ""
+	err = m.DryRun(ctx, p, func(sc engine.Script) error {
+		e := sc.Migration
+		if a.format == "json" {
+			if sc.Target != last {
+				out.Targets = append(out.Targets, jsonDryRunTarget{Target: sc.Target})
+				last = sc.Target
+			}
+			jt := &out.Targets[len(out.Targets)-1]
+			jt.Migrations = append(jt.Migrations, jsonDryRunScript{Version: e.Version, Description: e.Description, Type: e.Type,
+				Script: e.Script, Transactional: sc.Transactional, Statements: sc.Statements})
+			return nil
+		}
+		if sc.Target != last {
+			fmt.Fprintf(a.stdout, "\n-- target %s\n", sc.Target)
+			last = sc.Target
+		}
+		how := "in one transaction with its history row"
+		if !sc.Transactional {
+			how = "statement by statement, outside a transaction"
+		}
+		fmt.Fprintf(a.stdout, "\n-- %s (%s %s, %s), %s\n", e.File.Path(), strings.ToLower(e.Category), orDash(e.Version), e.Description, how)
+		for _, st := range sc.Statements {
+			fmt.Fprintf(a.stdout, "%s;\n", st)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if a.format == "json" {
+		return a.writeJSON(out)
+	}
+	if last == "" {
+		fmt.Fprintln(a.stdout, "-- nothing to migrate")
+	}
+	return nil
+}
+
+func orDash(v string) string {
+	if v == "" {
+		return "-"
+	}
+	return v
 }
 
 // printMigrateSummary ends a run over several targets with a few lines.

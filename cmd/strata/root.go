@@ -34,6 +34,7 @@ type app struct {
 	placeholders   []string
 	format         string
 	tenants        []string
+	readOnly       bool // the command only reads: open the database so that nothing is created
 	started        bool
 
 	hclFiles map[string]*hcl.File // for rendering diagnostics
@@ -42,7 +43,7 @@ type app struct {
 
 // dialects maps URL schemes to dialects. Each entry opens the database of
 // an env and returns the dialect to use with it.
-var dialects = map[string]func(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.DB, error){
+var dialects = map[string]func(ctx context.Context, cfg *config.Config, readOnly bool) (engine.Dialect, *sql.DB, error){
 	"sqlite":     openSQLite,
 	"postgres":   openPostgres,
 	"postgresql": openPostgres,
@@ -176,10 +177,10 @@ func (a *app) open(ctx context.Context, cfg *config.Config) (engine.Dialect, *sq
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: url %s: unsupported database; supported: %s",
 			cfg.Env.Name, config.RedactURL(u), strings.Join(names, ", "))}
 	}
-	return open(ctx, cfg)
+	return open(ctx, cfg, a.readOnly)
 }
 
-func openSQLite(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.DB, error) {
+func openSQLite(ctx context.Context, cfg *config.Config, readOnly bool) (engine.Dialect, *sql.DB, error) {
 	env := cfg.Env
 	path, err := sqlite.PathFromURL(env.URL.Text, cfg.Dir)
 	if err != nil {
@@ -191,7 +192,11 @@ func openSQLite(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.D
 	if env.Tenants != nil {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: sqlite has one schema, so it cannot have tenants: remove the tenants block or use postgres", env.Name)}
 	}
-	db, err := sqlite.Open(path, env.Lock.Timeout)
+	open := sqlite.Open
+	if readOnly {
+		open = sqlite.OpenReadOnly
+	}
+	db, err := open(path, env.Lock.Timeout)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", errUnreachable, err)
 	}
@@ -202,7 +207,7 @@ func openSQLite(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.D
 	return sqlite.New(), db, nil
 }
 
-func openPostgres(ctx context.Context, cfg *config.Config) (engine.Dialect, *sql.DB, error) {
+func openPostgres(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
 	env := cfg.Env
 	db, err := postgres.Open(ctx, env.URL.Text, postgres.Options{Pooler: env.Pooler})
 	if err != nil {

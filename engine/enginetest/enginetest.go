@@ -42,6 +42,7 @@ func Run(t *testing.T, d engine.Dialect, newDB Opener) {
 	t.Run("MissingFile", s.missingFile)
 	t.Run("Repeatables", s.repeatables)
 	t.Run("ConcurrentMigrators", s.concurrent)
+	t.Run("DryRunMatchesApply", s.dryRun)
 }
 
 type suite struct {
@@ -516,4 +517,73 @@ func clone(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// recorder wraps a dialect and records the migration statements it runs.
+type recorder struct {
+	engine.Dialect
+	mu   sync.Mutex
+	stmt []string
+}
+
+func (r *recorder) Exec(ctx context.Context, conn *sql.Conn, parts []engine.Part) error {
+	r.mu.Lock()
+	for _, p := range parts {
+		switch {
+		case p.Stmts != nil:
+			for _, st := range p.Stmts {
+				r.stmt = append(r.stmt, st.Text)
+			}
+		case p.Script:
+			r.stmt = append(r.stmt, p.SQL)
+		}
+	}
+	r.mu.Unlock()
+	return r.Dialect.Exec(ctx, conn, parts)
+}
+
+func (s *suite) dryRun(t *testing.T) {
+	db := s.newDB(t)()
+	files := clone(base)
+	files["V3__more.sql"] = "-- a comment\nINSERT INTO items (id, name) VALUES (3, '${who} again');\n\nUPDATE items SET name = upper(name) WHERE id = 3"
+	m := s.migrator(t, db, files)
+	p, err := m.Plan(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var printed []string
+	var scripts int
+	err = m.DryRun(ctx(t), p, func(sc engine.Script) error {
+		scripts++
+		printed = append(printed, sc.Statements...)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	if scripts != 4 {
+		t.Fatalf("dry run showed %d migrations, want 4", scripts)
+	}
+	conn := mustConn(t, db)
+	if ok, err := s.d.TableExists(ctx(t), conn, "", "strata_schema_history"); err != nil || ok {
+		t.Fatalf("the dry run created the history table (%v, %v)", ok, err)
+	}
+	if ok, err := s.d.TableExists(ctx(t), conn, "", "items"); err != nil || ok {
+		t.Fatalf("the dry run ran a migration (%v, %v)", ok, err)
+	}
+	rec := &recorder{Dialect: s.d}
+	vals, _ := placeholders.NewValues(map[string]string{"who": "strata"})
+	m2, err := engine.New(rec, db, collect(t, files), engine.WithPlaceholders(placeholders.Syntax{}, vals))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m2.Migrate(ctx(t)); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if strings.Join(printed, "\n--\n") != strings.Join(rec.stmt, "\n--\n") {
+		t.Fatalf("the dry run printed\n%s\n\nbut the run executed\n%s", strings.Join(printed, "\n--\n"), strings.Join(rec.stmt, "\n--\n"))
+	}
+	if !strings.Contains(strings.Join(printed, "\n"), "'strata again'") {
+		t.Fatalf("placeholders not replaced in the dry run: %q", printed)
+	}
 }

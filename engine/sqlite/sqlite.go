@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -221,6 +222,35 @@ func Open(path string, busyTimeout time.Duration) (*sql.DB, error) {
 	}
 	if path == ":memory:" {
 		db.SetMaxOpenConns(1)
+	}
+	return db, nil
+}
+
+// OpenReadOnly opens an existing SQLite database without write access; a
+// path that does not exist opens an empty in-memory database instead, so
+// read-only commands never create the file.
+func OpenReadOnly(path string, busyTimeout time.Duration) (*sql.DB, error) {
+	if path == ":memory:" {
+		return Open(path, busyTimeout)
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		// A file migrate would create reads as an empty database; a missing
+		// directory is an error, as it would be for migrate.
+		if _, err := os.Stat(filepath.Dir(path)); err != nil {
+			return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
+		}
+		return Open(":memory:", busyTimeout)
+	}
+	if busyTimeout <= 0 {
+		busyTimeout = 30 * time.Second
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("mode", "ro")
+	escaped := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	db, err := sql.Open("sqlite", "file:"+escaped+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
 	}
 	return db, nil
 }
