@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/stratadb/strata/internal/pgtest"
 )
 
 var update = flag.Bool("update", false, "rewrite testscript files with actual output (cmp lines)")
@@ -32,6 +34,21 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
 			return copyDir(quickstart, filepath.Join(env.WorkDir, "quickstart"))
+		},
+	})
+}
+
+// TestScriptsPostgres runs the scenarios in testdata/script-pg against
+// PostgreSQL: every script gets a fresh database in $STRATA_PG_URL.
+func TestScriptsPostgres(t *testing.T) {
+	pgtest.Server(t)
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script-pg",
+		UpdateScripts: *update,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("NO_COLOR", "1")
+			env.Setenv("STRATA_PG_URL", pgtest.Database(t))
+			return nil
 		},
 	})
 }
