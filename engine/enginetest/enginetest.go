@@ -43,6 +43,12 @@ func Run(t *testing.T, d engine.Dialect, newDB Opener) {
 	t.Run("Repeatables", s.repeatables)
 	t.Run("ConcurrentMigrators", s.concurrent)
 	t.Run("DryRunMatchesApply", s.dryRun)
+	t.Run("UndoAndForward", s.undo)
+	t.Run("RepairFailedNonTransactional", s.repairFailed)
+	t.Run("RepairAlignsAndMarksDeleted", s.repairAlign)
+	t.Run("BaselineThenMigrate", s.baseline)
+	t.Run("BaselineMigrationOnEmpty", s.baselineFile)
+	t.Run("Clean", s.clean)
 }
 
 type suite struct {
@@ -585,5 +591,168 @@ func (s *suite) dryRun(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(printed, "\n"), "'strata again'") {
 		t.Fatalf("placeholders not replaced in the dry run: %q", printed)
+	}
+}
+
+func (s *suite) undo(t *testing.T) {
+	db := s.newDB(t)()
+	files := map[string]string{
+		"V1__a.sql": "CREATE TABLE ua (id INTEGER);\n",
+		"V2__b.sql": "CREATE TABLE ub (id INTEGER);\n",
+		"U2__b.sql": "DROP TABLE ub;\n",
+		"V3__c.sql": "CREATE TABLE uc (id INTEGER);\n",
+		"U3__c.sql": "DROP TABLE uc;\n",
+	}
+	mustMigrate(t, s.migrator(t, db, files))
+	// Version 1 has no undo file: undoing to 0 stops before anything runs.
+	if _, err := s.migrator(t, db, files).Undo(ctx(t), "0"); err == nil || !strings.Contains(err.Error(), "version 1") {
+		t.Fatalf("undo --to 0 = %v, want a refusal naming version 1", err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history"); n != 3 {
+		t.Fatalf("history rows = %d after the refusal", n)
+	}
+	res, err := s.migrator(t, db, files).Undo(ctx(t), "1")
+	if err != nil {
+		t.Fatalf("undo --to 1: %v", err)
+	}
+	if len(res.Actions) != 2 || res.Actions[0].Version != "3" || res.Actions[1].Version != "2" {
+		t.Fatalf("undo actions = %+v, want 3 then 2", res.Actions)
+	}
+	conn := mustConn(t, db)
+	for _, tbl := range []string{"ub", "uc"} {
+		if ok, _ := s.d.TableExists(ctx(t), conn, "", tbl); ok {
+			t.Fatalf("%s still exists after undo", tbl)
+		}
+	}
+	if got := states(t, s.migrator(t, db, files)); got != "1=Success;2=Undone;3=Undone;3=Success;2=Success;2=Pending;3=Pending;" {
+		t.Fatalf("states after undo = %s", got)
+	}
+	// And forward again.
+	if res := mustMigrate(t, s.migrator(t, db, files)); res.Applied() != 2 {
+		t.Fatalf("migrate after undo applied %d, want 2", res.Applied())
+	}
+	if _, err := s.migrator(t, db, files).Validate(ctx(t)); err != nil {
+		t.Fatalf("validate after undo and migrate: %v", err)
+	}
+}
+
+func (s *suite) repairFailed(t *testing.T) {
+	db := s.newDB(t)()
+	files := map[string]string{
+		"V1__t.sql":  "CREATE TABLE rt (id INTEGER PRIMARY KEY);\nCREATE TABLE rlog (n INTEGER);\n",
+		"V2__nt.sql": "-- strata:transaction=false\nINSERT INTO rlog (n) VALUES (1);\nINSERT INTO rt (id) VALUES (1);\nINSERT INTO rt (id) VALUES (1);\n",
+	}
+	if _, err := s.migrator(t, db, files).Migrate(ctx(t)); err == nil {
+		t.Fatal("migrate succeeded, want the duplicate key to fail")
+	}
+	plan, err := s.migrator(t, db, files).RepairPlan(ctx(t))
+	if err != nil || len(plan.Actions) != 1 || plan.Actions[0].Kind != "remove failed" {
+		t.Fatalf("repair plan = %+v, %v", plan, err)
+	}
+	if _, err := s.migrator(t, db, files).Repair(ctx(t)); err != nil {
+		t.Fatalf("repair: %v", err)
+	}
+	// After repair the file starts again from its first statement.
+	if _, err := db.ExecContext(ctx(t), "DELETE FROM rt"); err != nil {
+		t.Fatal(err)
+	}
+	files["V2__nt.sql"] = "-- strata:transaction=false\nINSERT INTO rlog (n) VALUES (1);\nINSERT INTO rt (id) VALUES (1);\n"
+	mustMigrate(t, s.migrator(t, db, files))
+	if n := count(t, db, "SELECT count(*) FROM rlog"); n != 2 {
+		t.Fatalf("rlog rows = %d, want 2: the first statement runs again after repair", n)
+	}
+	if _, err := s.migrator(t, db, files).Validate(ctx(t)); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+}
+
+func (s *suite) repairAlign(t *testing.T) {
+	db := s.newDB(t)()
+	mustMigrate(t, s.migrator(t, db, base))
+	changed := clone(base)
+	changed["V1__create_items.sql"] = "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL); -- reformatted\n"
+	delete(changed, "V2__add_items.sql")
+	changed["V3__later.sql"] = "SELECT 1;\n"
+	m := s.migrator(t, db, changed, engine.WithIgnorePatterns())
+	if _, err := m.Validate(ctx(t)); err == nil {
+		t.Fatal("validate passed before repair")
+	}
+	res, err := s.migrator(t, db, changed, engine.WithIgnorePatterns()).Repair(ctx(t))
+	if err != nil {
+		t.Fatalf("repair: %v", err)
+	}
+	kinds := map[string]string{}
+	for _, a := range res.Actions {
+		kinds[a.Version] = a.Kind
+	}
+	if kinds["1"] != "align" || kinds["2"] != "mark deleted" {
+		t.Fatalf("repair actions = %+v, want 1 aligned and 2 marked deleted", res.Actions)
+	}
+	if _, err := s.migrator(t, db, changed, engine.WithIgnorePatterns("*:pending")).Validate(ctx(t)); err != nil {
+		t.Fatalf("validate after repair: %v", err)
+	}
+	if got := states(t, s.migrator(t, db, changed)); !strings.Contains(got, "2=Deleted;") {
+		t.Fatalf("states = %s", got)
+	}
+}
+
+func (s *suite) baseline(t *testing.T) {
+	db := s.newDB(t)()
+	files := map[string]string{"V1__a.sql": "CREATE TABLE ba (id INTEGER);\n", "V2__b.sql": "CREATE TABLE bb (id INTEGER);\n", "V3__c.sql": "CREATE TABLE bc (id INTEGER);\n"}
+	if _, err := s.migrator(t, db, files).Baseline(ctx(t), "2", ""); err != nil {
+		t.Fatalf("baseline: %v", err)
+	}
+	res := mustMigrate(t, s.migrator(t, db, files))
+	if res.Applied() != 1 || res.Targets[0].Applied[0].Version != "3" {
+		t.Fatalf("migrate after baseline applied %+v, want only 3", res.Targets[0].Applied)
+	}
+	if got := states(t, s.migrator(t, db, files)); got != "2=Baseline;3=Success;1=Below Baseline;2=Ignored (Baseline);" {
+		t.Fatalf("states = %s", got)
+	}
+	// A second baseline with the same marker is a no-op; another is refused.
+	if _, err := s.migrator(t, db, files).Baseline(ctx(t), "5", ""); err == nil {
+		t.Fatal("baseline over a history succeeded")
+	}
+}
+
+func (s *suite) baselineFile(t *testing.T) {
+	db := s.newDB(t)()
+	files := map[string]string{
+		"V1__a.sql":      "CREATE TABLE fa (id INTEGER);\n",
+		"V2__b.sql":      "CREATE TABLE fb (id INTEGER);\n",
+		"B2__schema.sql": "CREATE TABLE fa (id INTEGER);\nCREATE TABLE fb (id INTEGER);\n",
+		"V3__c.sql":      "CREATE TABLE fc (id INTEGER);\n",
+	}
+	res := mustMigrate(t, s.migrator(t, db, files))
+	var got []string
+	for _, a := range res.Targets[0].Applied {
+		got = append(got, a.Type+" "+a.Version)
+	}
+	if strings.Join(got, ",") != "SQL_BASELINE 2,SQL 3" {
+		t.Fatalf("applied %v, want the B2 file then V3", got)
+	}
+	if _, err := s.migrator(t, db, files).Validate(ctx(t)); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+}
+
+func (s *suite) clean(t *testing.T) {
+	db := s.newDB(t)()
+	mustMigrate(t, s.migrator(t, db, base))
+	plan, err := s.migrator(t, db, base).CleanPlan(ctx(t), nil)
+	if err != nil || len(plan.Actions) == 0 || !strings.Contains(plan.Actions[0].Detail, "items") {
+		t.Fatalf("clean plan = %+v, %v", plan, err)
+	}
+	if _, err := s.migrator(t, db, base).Clean(ctx(t), nil); err != nil {
+		t.Fatalf("clean: %v", err)
+	}
+	conn := mustConn(t, db)
+	for _, tbl := range []string{"items", "strata_schema_history"} {
+		if ok, _ := s.d.TableExists(ctx(t), conn, "", tbl); ok {
+			t.Fatalf("%s survived clean", tbl)
+		}
+	}
+	if res := mustMigrate(t, s.migrator(t, db, base)); res.Applied() != 3 {
+		t.Fatalf("migrate after clean applied %d, want 3", res.Applied())
 	}
 }

@@ -1,0 +1,480 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/stratadb/strata/locations"
+	"github.com/stratadb/strata/schemas"
+)
+
+// Cleaner is implemented by dialects that can list and drop the objects of
+// a schema, for Clean and for the emptiness check before Baseline.
+type Cleaner interface {
+	// Objects lists the objects of schema that Clean would drop, as
+	// "kind name" strings; objects that belong to extensions are left out.
+	Objects(ctx context.Context, conn *sql.Conn, schema string) ([]string, error)
+	// CleanSchema drops every object of schema, or the schema itself with
+	// everything in it when drop is set.
+	CleanSchema(ctx context.Context, conn *sql.Conn, schema string, drop bool) error
+}
+
+// Action is one thing a lifecycle command did (or would do) on a target.
+type Action struct {
+	Target      string
+	Kind        string // "baseline", "remove failed", "mark deleted", "align", "undo", "drop schema", "clean schema"
+	Version     string
+	Description string
+	Script      string
+	Detail      string
+}
+
+// LifecycleResult lists what a lifecycle command did.
+type LifecycleResult struct {
+	Actions []Action
+}
+
+// onTarget runs fn on one target under its lock, with the target's history
+// read and planned, and then recomputes the target's state row from the
+// history as it stands afterwards.
+func (m *Migrator) onTarget(ctx context.Context, p *Plan, t schemas.Target, fn func(run *targetRun, tp *TargetPlan) error) (err error) {
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("target %s: connect: %w", t.Name, err)
+	}
+	defer func() {
+		if err != nil {
+			discard(conn)
+		}
+		conn.Close()
+	}()
+	if err := m.bootstrap(ctx, conn, t); err != nil {
+		return fmt.Errorf("target %s: %w", t.Name, err)
+	}
+	if m.pooling == DirectConnections {
+		for _, key := range m.lockKeys(t) {
+			release, err := m.dialect.Lock(ctx, conn, key, m.lockTimeout)
+			if err != nil {
+				var le *LockError
+				if errors.As(err, &le) && le.Target == "" {
+					le.Target = t.Name
+				}
+				return err
+			}
+			defer release(context.WithoutCancel(ctx))
+		}
+	}
+	if err := m.ensureStateRow(ctx, conn, t); err != nil {
+		return err
+	}
+	rows, err := m.readHistory(ctx, conn, t.Name)
+	if err != nil {
+		return err
+	}
+	tp, err := m.planTarget(p.session, t, rows, p.start)
+	if err != nil {
+		return err
+	}
+	run := &targetRun{m: m, conn: conn, session: p.session, target: t, start: p.start, fp: fingerprint(tp.state), version: tp.state.lastApplied}
+	run.session.Schema, run.session.Target = t.Schema, t.Name
+	run.cur = run.session
+	defer run.reset(ctx)
+	if err := fn(run, tp); err != nil {
+		return err
+	}
+	return m.refreshState(ctx, conn, p, t)
+}
+
+// refreshState rewrites a target's state row from its history: version,
+// fingerprint, not failed.
+func (m *Migrator) refreshState(ctx context.Context, conn *sql.Conn, p *Plan, t schemas.Target) error {
+	rows, err := m.readHistory(ctx, conn, t.Name)
+	if err != nil {
+		return err
+	}
+	tp, err := m.planTarget(p.session, t, rows, p.start)
+	if err != nil {
+		return err
+	}
+	d := m.dialect
+	version, key := "NULL", "NULL"
+	if v := tp.state.lastApplied; !v.IsZero() {
+		version, key = d.Literal(tp.Current), d.Literal(v.Key())
+	}
+	q := "UPDATE " + m.stateTable() + " SET " + d.Quote("version") + " = " + version + ", " + d.Quote("version_key") + " = " + key + ", " +
+		d.Quote("fingerprint") + " = " + d.Literal(fmt.Sprintf("%016x", fingerprint(tp.state))) + ", " +
+		d.Quote("failed") + " = " + d.Bool(false) + ", " + d.Quote("error") + " = NULL, " +
+		d.Quote("generation") + " = " + d.Quote("generation") + " + 1, " + d.Quote("updated_on") + " = CURRENT_TIMESTAMP WHERE " +
+		d.Quote("tenant") + " = " + d.Literal(t.Name)
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("target %s: update state: %w", t.Name, err)
+	}
+	return nil
+}
+
+// planAll reads the session and the targets without checks.
+func (m *Migrator) planAll(ctx context.Context) (*Plan, error) {
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close()
+	saved := m.details
+	m.details = true // every target's history, not the state table's summary
+	defer func() { m.details = saved }()
+	return m.inspect(ctx, conn)
+}
+
+// DefaultBaselineDescription is Flyway's description of a baseline row.
+const DefaultBaselineDescription = "<< Flyway Baseline >>"
+
+// Baseline marks every target as being at version: a BASELINE row, so that
+// only migrations above it run. A target that already has the same
+// baseline is left alone; one with other history is refused.
+func (m *Migrator) Baseline(ctx context.Context, version, description string) (*LifecycleResult, error) {
+	v, err := locations.ParseVersion(version)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: version %q: %w", version, err)
+	}
+	if description == "" {
+		description = DefaultBaselineDescription
+	}
+	p, err := m.planAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Refuse before anything changes when any target has a history.
+	for _, tp := range p.Targets {
+		for _, e := range tp.Entries {
+			if e.Row == nil || e.Row.Type == TypeSchema {
+				continue
+			}
+			if e.Row.Type == TypeBaseline && e.Version == v.String() && e.Description == description {
+				continue
+			}
+			return nil, fmt.Errorf("baseline: target %s already has a history (%s %s): baseline marks a database whose history is empty", tp.Target.Name, e.Type, e.Script)
+		}
+	}
+	res := &LifecycleResult{}
+	for _, tp := range p.Targets {
+		err := m.onTarget(ctx, p, tp.Target, func(run *targetRun, cur *TargetPlan) error {
+			for _, e := range cur.Entries {
+				if e.Row != nil && e.Row.Type == TypeBaseline {
+					return nil // baselined already, with the same marker (checked above)
+				}
+			}
+			row := HistoryRow{Version: v.String(), Description: abbreviate(description), Type: TypeBaseline, Script: abbreviate(description),
+				InstalledBy: m.installedBy, Success: true, Tenant: tp.Target.Name, VersionKey: v.Key(), FailedStatement: -1}
+			if _, err := run.conn.ExecContext(ctx, m.insertHistorySQL(row, "0")); err != nil {
+				return fmt.Errorf("target %s: baseline: %w", tp.Target.Name, err)
+			}
+			res.Actions = append(res.Actions, Action{Target: tp.Target.Name, Kind: "baseline", Version: v.String(), Description: description})
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// RepairPlan returns what Repair would do, changing nothing.
+func (m *Migrator) RepairPlan(ctx context.Context) (*LifecycleResult, error) {
+	p, err := m.planAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &LifecycleResult{}
+	for _, tp := range p.Targets {
+		res.Actions = append(res.Actions, m.repairActions(tp)...)
+	}
+	return res, nil
+}
+
+// repairActions is Flyway's repair for one target (FLYWAY.md 9.4): remove
+// failed rows, mark applied migrations whose file is gone as deleted (unless
+// an ignore pattern covers them), and align checksums, descriptions and
+// types with the files.
+func (m *Migrator) repairActions(tp *TargetPlan) []Action {
+	var out []Action
+	for _, e := range tp.Entries {
+		if e.Row == nil {
+			continue
+		}
+		r := e.Row
+		act := Action{Target: tp.Target.Name, Version: r.Version, Description: r.Description, Script: r.Script,
+			Detail: strconv.FormatInt(r.InstalledRank, 10)}
+		switch {
+		case !r.Success:
+			act.Kind = "remove failed"
+		case (e.State == StateMissing || e.State == StateFuture) && resolvableType(r.Type) && !ignored(m.ignore, e, e.State):
+			act.Kind = "mark deleted"
+		case e.File != nil && (e.State == StateSuccess || e.State == StateOutOfOrder) && e.Version != "" && !r.synthetic() && !r.undo():
+			f := e.File
+			if r.Checksum == nil || *r.Checksum != f.Checksum || r.Description != abbreviate(f.Description) || r.Type != typeOfKind(f.Kind) {
+				act.Kind = "align"
+			}
+		case e.File != nil && e.State == StateOutdated && r.Checksum != nil && *r.Checksum == e.File.Checksum:
+			act.Kind = "align" // the raw checksum Flyway accepted as equivalent
+		}
+		if act.Kind != "" {
+			out = append(out, act)
+		}
+	}
+	return out
+}
+
+// Repair applies RepairPlan's actions, each target in one transaction under
+// its lock. A failed non-transactional run's row is removed, so the next
+// migrate starts that file again from its first statement.
+func (m *Migrator) Repair(ctx context.Context) (*LifecycleResult, error) {
+	p, err := m.planAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &LifecycleResult{}
+	for _, tp := range p.Targets {
+		err := m.onTarget(ctx, p, tp.Target, func(run *targetRun, cur *TargetPlan) error {
+			acts := m.repairActions(cur)
+			if len(acts) == 0 {
+				return nil
+			}
+			d := m.dialect
+			parts := []Part{{SQL: d.Begin()}}
+			byRank := map[string]*Entry{}
+			for _, e := range cur.Entries {
+				if e.Row != nil {
+					byRank[strconv.FormatInt(e.Row.InstalledRank, 10)] = e
+				}
+			}
+			for _, a := range acts {
+				e := byRank[a.Detail]
+				r := e.Row
+				where := " WHERE " + d.Quote("installed_rank") + " = " + a.Detail
+				switch a.Kind {
+				case "remove failed":
+					parts = append(parts, Part{SQL: "DELETE FROM " + m.historyTable() + where})
+				case "mark deleted":
+					row := *r
+					row.Type, row.ExecutionTime, row.FailedStatement, row.Error, row.Progress = TypeDelete, 0, -1, "", 0
+					parts = append(parts, Part{SQL: m.insertHistorySQL(row, "0")})
+				case "align":
+					f := e.File
+					c := f.Checksum
+					if e.State == StateOutdated {
+						c = *e.Checksum // the checksum after placeholders
+					}
+					parts = append(parts, Part{SQL: "UPDATE " + m.historyTable() + " SET " + d.Quote("description") + " = " + d.Literal(abbreviate(f.Description)) +
+						", " + d.Quote("type") + " = " + d.Literal(typeOfKind(f.Kind)) + ", " + d.Quote("checksum") + " = " + strconv.FormatInt(int64(c), 10) + where})
+				}
+			}
+			parts = append(parts, Part{SQL: "COMMIT"})
+			if err := d.Exec(ctx, run.conn, parts); err != nil {
+				run.rollback(ctx)
+				return fmt.Errorf("target %s: repair: %w", tp.Target.Name, err)
+			}
+			res.Actions = append(res.Actions, acts...)
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// UndoPlan returns the migrations Undo would undo: with to == "" the most
+// recently applied versioned migration of each target, otherwise every
+// applied versioned migration above version to, newest (by installed_rank)
+// first. Every one needs an undo (U) file: the first that has none is an
+// error, before anything runs.
+func (m *Migrator) UndoPlan(ctx context.Context, to string) (*LifecycleResult, error) {
+	p, err := m.planAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, res, err := m.undoCandidates(p, to)
+	return res, err
+}
+
+func (m *Migrator) undoCandidates(p *Plan, to string) (map[string][]*Entry, *LifecycleResult, error) {
+	var toV locations.Version
+	if to != "" {
+		v, err := locations.ParseVersion(to)
+		if err != nil {
+			return nil, nil, fmt.Errorf("undo --to %q: %w", to, err)
+		}
+		toV = v
+	}
+	undoFiles := map[string]*locations.File{}
+	for _, f := range m.files.Undo {
+		undoFiles[f.Version.Key()] = f
+	}
+	byTarget := map[string][]*Entry{}
+	res := &LifecycleResult{}
+	var missing []string
+	for _, tp := range p.Targets {
+		var applied []*Entry
+		for _, e := range tp.Entries {
+			if e.Row != nil && e.Row.Type == TypeSQL && e.Version != "" && e.Row.Success &&
+				(e.State == StateSuccess || e.State == StateOutOfOrder) {
+				applied = append(applied, e)
+			}
+		}
+		// Newest first, by installed_rank.
+		for i := len(applied) - 1; i >= 0; i-- {
+			e := applied[i]
+			if to != "" && e.version.Compare(toV) <= 0 {
+				continue
+			}
+			u := undoFiles[e.version.Key()]
+			if u == nil {
+				missing = append(missing, fmt.Sprintf("version %s (%s) on target %s", e.Version, e.Script, tp.Target.Name))
+			} else {
+				c := u.Checksum
+				byTarget[tp.Target.Name] = append(byTarget[tp.Target.Name], &Entry{Category: "Undo", Version: e.Version, Description: u.Description,
+					Type: TypeUndoSQL, Script: u.Script, Checksum: &c, File: u, version: u.Version})
+				res.Actions = append(res.Actions, Action{Target: tp.Target.Name, Kind: "undo", Version: e.Version, Description: e.Description, Script: u.Path()})
+			}
+			if to == "" {
+				break
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return nil, nil, fmt.Errorf("undo: no undo migration (U file) for %s; nothing was undone", strings.Join(missing, ", "))
+	}
+	return byTarget, res, nil
+}
+
+// Undo runs the undo (U) files of UndoPlan, newest first, each in its own
+// transaction with an UNDO_SQL history row; the undone migrations become
+// pending again.
+func (m *Migrator) Undo(ctx context.Context, to string) (*LifecycleResult, error) {
+	p, err := m.planAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byTarget, planned, err := m.undoCandidates(p, to)
+	if err != nil {
+		return nil, err
+	}
+	res := &LifecycleResult{}
+	for _, tp := range p.Targets {
+		list := byTarget[tp.Target.Name]
+		if len(list) == 0 {
+			continue
+		}
+		err := m.onTarget(ctx, p, tp.Target, func(run *targetRun, cur *TargetPlan) error {
+			for _, e := range list {
+				if err := run.applyWithRetry(ctx, e); err != nil {
+					return err
+				}
+				for _, a := range planned.Actions {
+					if a.Target == tp.Target.Name && a.Version == e.Version {
+						res.Actions = append(res.Actions, a)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// CleanPlan returns what Clean would drop.
+func (m *Migrator) CleanPlan(ctx context.Context, tenants []string) (*LifecycleResult, error) {
+	return m.clean(ctx, tenants, false)
+}
+
+// Clean drops what the env manages: the managed schemas with everything in
+// them, or, without managed schemas, every object of the default schema
+// (Strata's tables included when they live there); tenant schemas only
+// when named in tenants. The caller decides whether cleaning is allowed
+// (clean_disabled).
+func (m *Migrator) Clean(ctx context.Context, tenants []string) (*LifecycleResult, error) {
+	return m.clean(ctx, tenants, true)
+}
+
+func (m *Migrator) clean(ctx context.Context, tenants []string, do bool) (*LifecycleResult, error) {
+	cl, ok := m.dialect.(Cleaner)
+	if !ok {
+		return nil, fmt.Errorf("clean: %s cannot clean schemas", m.dialect.Name())
+	}
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("clean: connect: %w", err)
+	}
+	defer conn.Close()
+	s, err := m.session(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, t := range m.targets {
+		if t.Tenant {
+			known[t.Name] = true
+		}
+	}
+	res := &LifecycleResult{}
+	type job struct {
+		schema string
+		drop   bool
+	}
+	var jobs []job
+	for _, t := range tenants {
+		if !known[t] {
+			return nil, fmt.Errorf("clean: %q is not one of the env's tenants", t)
+		}
+		jobs = append(jobs, job{t, true})
+	}
+	if len(m.schemas) > 0 {
+		for _, sch := range m.schemas {
+			jobs = append(jobs, job{sch, true})
+		}
+	} else if len(tenants) == 0 {
+		jobs = append(jobs, job{s.DefaultSchema, false})
+	}
+	for _, j := range jobs {
+		objs, err := cl.Objects(ctx, conn, j.schema)
+		if err != nil {
+			return nil, fmt.Errorf("clean: list objects of %s: %w", j.schema, err)
+		}
+		kind := "clean schema"
+		if j.drop {
+			kind = "drop schema"
+		}
+		res.Actions = append(res.Actions, Action{Target: j.schema, Kind: kind, Detail: strings.Join(objs, ", ")})
+		if do {
+			if err := cl.CleanSchema(ctx, conn, j.schema, j.drop); err != nil {
+				return res, fmt.Errorf("clean: %s: %w", j.schema, err)
+			}
+		}
+	}
+	if do && len(tenants) > 0 {
+		// The tenants' rows go too, when the history table survived.
+		if ok, _ := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.History); ok {
+			lits := make([]string, len(tenants))
+			for i, t := range tenants {
+				lits[i] = m.dialect.Literal(t)
+			}
+			in := m.dialect.Quote("tenant") + " IN (" + strings.Join(lits, ", ") + ")"
+			for _, tbl := range []string{m.historyTable(), m.stateTable()} {
+				if _, err := conn.ExecContext(ctx, "DELETE FROM "+tbl+" WHERE "+in); err != nil {
+					return res, fmt.Errorf("clean: forget tenants: %w", err)
+				}
+			}
+		}
+	}
+	if do {
+		m.tablesSeen.Store(false)
+	}
+	return res, nil
+}
