@@ -771,9 +771,13 @@ func contains(list []string, s string) bool {
 
 // TestSigtermRollsBackRunningMigration: SIGTERM while a tenant's migration
 // runs (it waits on an advisory lock the test holds) must roll that
-// migration back and release the tenant's lock; strata reports it
-// interrupted and exits 130. The migration must not commit later, after
-// strata has exited, when the lock it waited for is released.
+// migration back and release the tenant's lock before strata exits 130.
+// The migration must not go on running after strata has exited, and must
+// not commit when the lock it waited for is released.
+//
+// Whether it does depends on a race inside strata (pgx sends the server
+// its cancel request from a goroutine that os.Exit may cut short), so the
+// scenario is repeated a few times; it stops at the first orphaned run.
 func TestSigtermRollsBackRunningMigration(t *testing.T) {
 	const gate = 4250
 	url := pgtest.Database(t)
@@ -788,57 +792,59 @@ func TestSigtermRollsBackRunningMigration(t *testing.T) {
 	if err := conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&self); err != nil {
 		t.Fatal(err)
 	}
-	execAll(t, conn, fmt.Sprintf(`SELECT pg_advisory_lock(%d)`, gate))
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			execAll(t, conn, fmt.Sprintf(`SELECT pg_advisory_unlock(%d)`, gate))
-		}
-	}
-	defer release()
-
-	pr := p.start(t, "migrate")
-	backend := waitForWaiter(t, conn, pr, gate) // tenant_a's V2 waits
-	if err := pr.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("SIGTERM: %v", err)
-	}
-	r := pr.wait()
-	if r.code != exitInterrupted {
-		t.Errorf("after SIGTERM: want exit %d, got:\n%s", exitInterrupted, r)
-	}
-
-	// strata has exited: its session must not hold tenant_a's lock nor run
-	// V2 any more, even though the gate is still held.
+	// Advisory locks held or awaited by sessions other than the test's:
+	// strata's.
 	const strataLocks = `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid <> $1
 		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
-	deadline := time.Now().Add(10 * time.Second)
-	for queryInt(t, conn, strataLocks, self) > 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if n := queryInt(t, conn, strataLocks, self); n > 0 {
-		held := queryInt(t, conn, strataLocks+` AND granted`, self)
-		var state, query string
-		_ = conn.QueryRow(ctx, `SELECT COALESCE(state, '') || '/' || COALESCE(wait_event_type, ''), left(query, 200) FROM pg_stat_activity WHERE pid = $1`, backend).Scan(&state, &query)
-		t.Errorf("strata exited with %d after SIGTERM, but 10s later its backend (pid %d, %s) still holds %d advisory lock(s) (the tenant's) and still runs V2's transaction (%q): "+
-			"the running migration was not cancelled on the server, so it was not rolled back and the tenant's lock was not released", r.code, backend, state, held, query)
-	}
 
-	// Once the gate opens, V2 must stay rolled back.
-	release()
-	waitNoAdvisoryLocks(t, conn)
-	hist := tenantHistory(t, conn)
-	if fmt.Sprint(hist["tenant_a"]) != "[1]" || queryInt(t, conn, `SELECT count(*) FROM tenant_a.t`) != 0 {
-		t.Errorf("tenant_a after the interrupted run: history %v, %d row(s) in t; want [1] and none: V2 committed after strata had exited "+
-			"(which reported tenant_a as %q), instead of being rolled back",
-			hist["tenant_a"], queryInt(t, conn, `SELECT count(*) FROM tenant_a.t`), failedTargets(r.stderr)["tenant_a"])
-	}
-	if len(hist["tenant_b"]) != 0 {
-		t.Errorf("tenant_b should not have been started: history %v", hist["tenant_b"])
+	const rounds = 8
+	orphaned := false
+	for round := 1; round <= rounds && !orphaned; round++ {
+		execAll(t, conn, fmt.Sprintf(`SELECT pg_advisory_lock(%d)`, gate))
+		pr := p.start(t, "migrate")
+		backend := waitForWaiter(t, conn, pr, gate) // tenant_a's V2 waits
+		if err := pr.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatalf("SIGTERM: %v", err)
+		}
+		r := pr.wait()
+		if r.code != exitInterrupted {
+			t.Errorf("round %d: after SIGTERM: want exit %d, got:\n%s", round, exitInterrupted, r)
+		}
+		// strata has exited: its session must neither hold tenant_a's lock
+		// nor run V2 any more, although the gate is still held. A cancelled
+		// statement ends at once; 5s only absorbs a slow machine.
+		deadline := time.Now().Add(5 * time.Second)
+		for queryInt(t, conn, strataLocks, self) > 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := queryInt(t, conn, strataLocks, self); n > 0 {
+			orphaned = true
+			held := queryInt(t, conn, strataLocks+` AND granted`, self)
+			var state, query string
+			_ = conn.QueryRow(ctx, `SELECT COALESCE(state, '') || '/' || COALESCE(wait_event_type, ''), left(query, 200) FROM pg_stat_activity WHERE pid = $1`, backend).Scan(&state, &query)
+			t.Errorf("round %d: strata exited with %d after SIGTERM, but 5s later its backend (pid %d, %s) still holds %d advisory lock(s) (the tenant's) and still runs V2's transaction (%q): "+
+				"the running migration was not cancelled on the server, so it was not rolled back and the tenant's lock was not released",
+				round, r.code, backend, state, held, query)
+		}
+		execAll(t, conn, fmt.Sprintf(`SELECT pg_advisory_unlock(%d)`, gate))
+		waitNoAdvisoryLocks(t, conn)
+		// Once the gate opens, V2 must stay rolled back.
+		hist := tenantHistory(t, conn)
+		if rows := queryInt(t, conn, `SELECT count(*) FROM tenant_a.t`); fmt.Sprint(hist["tenant_a"]) != "[1]" || rows != 0 {
+			orphaned = true
+			t.Errorf("round %d: tenant_a after the interrupted run: history %v, %d row(s) in t; want [1] and none: V2 committed after strata had exited "+
+				"(which reported tenant_a as %q) instead of being rolled back", round, hist["tenant_a"], rows, failedTargets(r.stderr)["tenant_a"])
+		}
+		if len(hist["tenant_b"]) != 0 {
+			t.Errorf("round %d: tenant_b should not have been started: history %v", round, hist["tenant_b"])
+		}
+		if !orphaned {
+			t.Logf("round %d: V2 was rolled back and the lock released", round)
+		}
 	}
 
 	p.mustRun(t, 0, "migrate")
-	hist = tenantHistory(t, conn)
+	hist := tenantHistory(t, conn)
 	for _, tn := range []string{"tenant_a", "tenant_b"} {
 		if fmt.Sprint(hist[tn]) != "[1 2]" {
 			t.Errorf("after the re-run, %s: history %v, want [1 2]", tn, hist[tn])

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// runOnTerminal runs strata on a pseudo-terminal, answers the confirmation
+// prompt with answer, and returns the output and the exit code.
+func runOnTerminal(t *testing.T, dir, answer string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(strataBinary(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	f, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatalf("start on a pseudo-terminal: %v", err)
+	}
+	defer f.Close()
+	var out bytes.Buffer
+	buf := make([]byte, 4096)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "Type yes to continue: ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no prompt; output so far:\n%s", out.String())
+		}
+		n, err := f.Read(buf)
+		out.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("no prompt (%v); output:\n%s", err, out.String())
+		}
+	}
+	if _, err := f.Write([]byte(answer + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(f) // ends with EIO when the process exits
+	out.Write(rest)
+	err = cmd.Wait()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), code
+}
+
+func TestCleanConfirmedOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("strata.hcl", "locations = [\"db\"]\nenv \"dev\" {\n  url            = \"sqlite://x.db\"\n  clean_disabled = false\n}\n")
+	write("db/V1__a.sql", "CREATE TABLE a (id INTEGER);\n")
+	cmd := exec.Command(strataBinary(t), "migrate")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+
+	// Answering anything but yes changes nothing.
+	out, code := runOnTerminal(t, dir, "no", "clean")
+	if code != exitUsage || !strings.Contains(out, "drop every object of schema main") || !strings.Contains(out, `TABLE "a"`) || !strings.Contains(out, "not confirmed") {
+		t.Fatalf("answered no: exit %d, output:\n%s", code, out)
+	}
+	info := exec.Command(strataBinary(t), "info")
+	info.Dir = dir
+	if b, _ := info.CombinedOutput(); !strings.Contains(string(b), "Success") {
+		t.Fatalf("something was cleaned after answering no:\n%s", b)
+	}
+
+	// Yes cleans.
+	out, code = runOnTerminal(t, dir, "yes", "clean")
+	if code != 0 {
+		t.Fatalf("answered yes: exit %d, output:\n%s", code, out)
+	}
+	info = exec.Command(strataBinary(t), "info")
+	info.Dir = dir
+	if b, _ := info.CombinedOutput(); !strings.Contains(string(b), "Pending") || strings.Contains(string(b), "Success") {
+		t.Fatalf("not cleaned after answering yes:\n%s", b)
+	}
+}

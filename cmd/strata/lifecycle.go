@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/stratadb/strata/engine"
+)
+
+// stdin is where confirmations are read; tests replace it.
+var stdin io.Reader = os.Stdin
+
+// confirm asks before a destructive command. On a terminal it shows what
+// will happen and wants "yes"; without one it refuses unless --yes was given.
+func (a *app) confirm(what string, actions []engine.Action, yes bool) error {
+	if yes {
+		return nil
+	}
+	f, ok := stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s changes the database and needs confirmation: run it on a terminal to be asked, or pass --yes", what)}
+	}
+	fmt.Fprintf(a.stderr, "%s will:\n", what)
+	for _, act := range actions {
+		fmt.Fprintf(a.stderr, "  - %s\n", describe(act))
+	}
+	fmt.Fprint(a.stderr, "Type yes to continue: ")
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	if strings.TrimSpace(strings.ToLower(line)) != "yes" {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s: not confirmed; nothing was changed", what)}
+	}
+	return nil
+}
+
+func describe(a engine.Action) string {
+	switch a.Kind {
+	case "drop schema":
+		return fmt.Sprintf("drop schema %s and everything in it (%s)", a.Target, orNone(a.Detail))
+	case "clean schema":
+		return fmt.Sprintf("drop every object of schema %s (%s)", a.Target, orNone(a.Detail))
+	case "undo":
+		return fmt.Sprintf("target %s: undo version %s (%s) with %s", a.Target, a.Version, a.Description, a.Script)
+	case "baseline":
+		return fmt.Sprintf("target %s: mark as baselined at version %s", a.Target, a.Version)
+	}
+	id := a.Version
+	if id == "" {
+		id = a.Description
+	}
+	return fmt.Sprintf("target %s: %s %s (%s)", a.Target, a.Kind, id, a.Script)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nothing in it now"
+	}
+	if len(s) > 400 {
+		return s[:400] + "..."
+	}
+	return s
+}
+
+// jsonLifecycle is the JSON output of baseline, repair, undo and clean.
+type jsonLifecycle struct {
+	Operation string          `json:"operation"`
+	Env       string          `json:"env"`
+	Actions   []engine.Action `json:"actions"`
+}
+
+func (a *app) report(op, env string, res *engine.LifecycleResult, none string) error {
+	if res == nil {
+		res = &engine.LifecycleResult{}
+	}
+	if a.format == "json" {
+		acts := res.Actions
+		if acts == nil {
+			acts = []engine.Action{}
+		}
+		return a.writeJSON(jsonLifecycle{Operation: op, Env: env, Actions: acts})
+	}
+	if len(res.Actions) == 0 {
+		fmt.Fprintln(a.stdout, none)
+		return nil
+	}
+	for _, act := range res.Actions {
+		fmt.Fprintf(a.stdout, "%s\n", describe(act))
+	}
+	return nil
+}
+
+func (a *app) baselineCommand() *cobra.Command {
+	var version, description string
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "baseline --version V",
+		Short: "Mark an existing database as being at version V",
+		Long: `Write Flyway's BASELINE row on every target (each tenant too) whose history is
+empty, so that only migrations above V run. Targets with another history are
+refused before anything changes. A schema that already holds objects asks
+for confirmation (or --yes).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.begin(); err != nil {
+				return err
+			}
+			if version == "" {
+				return &exitError{code: exitUsage, err: fmt.Errorf("baseline needs --version V")}
+			}
+			ctx := cmd.Context()
+			cfg, m, done, err := a.setup(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			objs, err := m.CleanPlan(ctx, nil)
+			if err == nil && hasObjects(objs) {
+				acts := append(objs.Actions[:0:0], engine.Action{Kind: "baseline", Target: "every target", Version: version})
+				if err := a.confirm("baseline of a schema that already holds objects", acts, yes); err != nil {
+					return err
+				}
+			}
+			res, err := m.Baseline(ctx, version, description)
+			if err != nil {
+				return err
+			}
+			return a.report("baseline", cfg.Env.Name, res, "already baselined at this version: nothing to do")
+		},
+	}
+	cmd.Flags().StringVar(&version, "version", "", "the version to mark the database as being at")
+	cmd.Flags().StringVar(&description, "description", "", "description of the baseline row (default \""+engine.DefaultBaselineDescription+"\")")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return cmd
+}
+
+func hasObjects(res *engine.LifecycleResult) bool {
+	for _, a := range res.Actions {
+		if a.Detail != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) repairCommand() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "repair",
+		Short: "Remove failed history rows, mark missing files deleted, realign checksums",
+		Long: `Flyway's repair, per target under its lock: remove failed rows (a failed
+non-transactional file then starts again from its first statement on the next
+migrate), mark applied migrations whose file is gone as deleted (unless
+ignore_migration_patterns covers them), and align checksums, descriptions and
+types with the files. Asks for confirmation (or --yes).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.begin(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			cfg, m, done, err := a.setup(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			plan, err := m.RepairPlan(ctx)
+			if err != nil {
+				return err
+			}
+			if len(plan.Actions) == 0 {
+				return a.report("repair", cfg.Env.Name, nil, "the history matches the files: nothing to repair")
+			}
+			if err := a.confirm("repair", plan.Actions, yes); err != nil {
+				return err
+			}
+			res, err := m.Repair(ctx)
+			if err != nil {
+				return err
+			}
+			return a.report("repair", cfg.Env.Name, res, "nothing to repair")
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return cmd
+}
+
+func (a *app) undoCommand() *cobra.Command {
+	var to string
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "undo [--to V]",
+		Short: "Run undo (U) migrations, newest first",
+		Long: `Undo the most recently applied versioned migration of each target, or with
+--to V every one above V (V stays applied), newest first by installed_rank,
+each with its U<version>__*.sql file in its own transaction. A version without
+an undo file stops the command before anything runs. Asks for confirmation
+(or --yes).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.begin(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			cfg, m, done, err := a.setup(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			plan, err := m.UndoPlan(ctx, to)
+			if err != nil {
+				return err
+			}
+			if len(plan.Actions) == 0 {
+				return a.report("undo", cfg.Env.Name, nil, "nothing to undo")
+			}
+			if err := a.confirm("undo", plan.Actions, yes); err != nil {
+				return err
+			}
+			res, err := m.Undo(ctx, to)
+			if err != nil {
+				return err
+			}
+			return a.report("undo", cfg.Env.Name, res, "nothing to undo")
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "undo every migration above this version (it stays applied)")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return cmd
+}
+
+func (a *app) cleanCommand() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "clean",
+		Short: "Drop everything the env manages",
+		Long: `Drop the env's managed schemas with everything in them, or, without managed
+schemas, every object of the default schema, Strata's tables included.
+Tenant schemas are dropped only when named with --tenant. Refused unless the
+env sets clean_disabled = false; asks for confirmation (or --yes).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.begin(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			if cfg.Env.CleanDisabled {
+				return &exitError{code: exitUsage, err: fmt.Errorf("clean is disabled for env %s: set clean_disabled = false in its env block to allow it", cfg.Env.Name)}
+			}
+			tenants := a.tenants
+			a.tenants = nil // named tenants are what to drop, not a filter of the targets
+			cfg, m, done, err := a.setup(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			plan, err := m.CleanPlan(ctx, tenants)
+			if err != nil {
+				return err
+			}
+			if err := a.confirm("clean", plan.Actions, yes); err != nil {
+				return err
+			}
+			res, err := m.Clean(ctx, tenants)
+			if err != nil {
+				return err
+			}
+			return a.report("clean", cfg.Env.Name, res, "nothing to clean")
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return cmd
+}
