@@ -109,6 +109,12 @@ func (m *Migrator) Apply(ctx context.Context, p *Plan) (*Result, error) {
 				continue
 			}
 			g.Go(func() error {
+				// g.Go waited for a free slot: a failure (on_error = stop)
+				// or an interruption may have come meanwhile.
+				if stopped.Load() || ctx.Err() != nil {
+					res.Targets[i].Err = m.notStarted(ctx, p.Targets[i])
+					return nil
+				}
 				tr := m.applyTarget(ctx, p, p.Targets[i], wait)
 				var le *LockError
 				if !wait && errors.As(tr.Err, &le) && le.busy {
@@ -272,12 +278,27 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			started = true
 			m.logger.Debug("target locked", "target", t.Name, "pending", len(tp.Pending))
 			m.emit(TargetStarted{Target: t.Name, Pending: len(tp.Pending)})
+			run.cur = run.session
+			if err := run.runCallbacks(ctx, BeforeMigrate); err != nil {
+				tr.Err = err
+				return tr
+			}
 		}
 		conflict := false
 		for _, e := range tp.Pending {
 			if err := ctx.Err(); err != nil {
 				tr.Err = fmt.Errorf("target %s: stopped before %s: %w", t.Name, e.Script, err)
 				return tr
+			}
+			if e.Category == "Repeatable" && !run.repeatables {
+				run.repeatables = true
+				run.cur = run.session
+				if err := run.runCallbacks(ctx, AfterVersioned); err == nil {
+					err = run.runCallbacks(ctx, BeforeRepeatables)
+				} else {
+					tr.Err = err
+					return tr
+				}
 			}
 			m.emit(MigrationStarted{Target: t.Name, Migration: e})
 			t0 := time.Now()
@@ -290,7 +311,10 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			if err != nil {
 				m.emit(MigrationFailed{Target: t.Name, Migration: e, Err: err})
 				run.recordFailure(ctx, err)
-				tr.Err = err
+				run.cur = run.session
+				cbErr := errors.Join(run.runCallbacks(context.WithoutCancel(ctx), AfterEachMigrateError),
+					run.runCallbacks(context.WithoutCancel(ctx), AfterMigrateError))
+				tr.Err = errors.Join(err, cbErr)
 				return tr
 			}
 			run.generation++
@@ -303,6 +327,16 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			m.emit(MigrationApplied{Target: t.Name, Migration: e, Duration: d})
 		}
 		if !conflict {
+			run.cur = run.session
+			if len(tr.Applied) > 0 {
+				if err := run.runCallbacks(ctx, AfterMigrateApplied); err != nil {
+					tr.Err = err
+					return tr
+				}
+			}
+			if err := run.runCallbacks(ctx, AfterMigrate); err != nil {
+				tr.Err = err
+			}
 			return tr
 		}
 	}
@@ -513,16 +547,17 @@ func (m *Migrator) schemasToCreate(t schemas.Target) []string {
 // targetRun applies the pending migrations of one target on its pinned
 // connection, which holds the target's lock.
 type targetRun struct {
-	m          *Migrator
-	conn       *sql.Conn
-	session    Session
-	cur        Session           // session settings of the file being applied
-	version    locations.Version // the target's schema version
-	generation int64             // the state row's generation, through a transaction pooler
-	target     schemas.Target
-	start      time.Time
-	fp         uint64
-	failed     *MigrationError
+	m           *Migrator
+	conn        *sql.Conn
+	session     Session
+	cur         Session           // session settings of the file being applied
+	version     locations.Version // the target's schema version
+	generation  int64             // the state row's generation, through a transaction pooler
+	repeatables bool              // the repeatables have started (afterVersioned ran)
+	target      schemas.Target
+	start       time.Time
+	fp          uint64
+	failed      *MigrationError
 }
 
 func (r *targetRun) apply(ctx context.Context, e *Entry) error {
@@ -708,6 +743,17 @@ var errNeedsNoTx = errors.New("statement cannot run in a transaction")
 func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row HistoryRow, sc *script, src *replay) error {
 	m, d := r.m, r.m.dialect
 	prefix, lockParts, guard := r.txPrefix()
+	var before, after []Part
+	if e.Category != "Undo" {
+		var err error
+		if before, err = r.callbackParts(BeforeEachMigrate); err != nil {
+			return err
+		}
+		if after, err = r.callbackParts(AfterEachMigrate); err != nil {
+			return err
+		}
+	}
+	prefix = append(prefix, before...)
 	batches, stop := r.produceBatches(e.File, src)
 	defer stop()
 	began := false
@@ -728,6 +774,7 @@ func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row Histor
 		if msg.final {
 			row.Progress = msg.count
 			fp = r.nextFingerprint(e, row)
+			parts = append(parts, after...)
 			parts = append(parts,
 				Part{SQL: m.insertHistorySQL(row, d.Elapsed(time.Now()))},
 				Part{SQL: r.stateUpdateSQL(row, fp)},

@@ -126,6 +126,18 @@ func (e *OrderError) Error() string {
 	return b.String()
 }
 
+// RawTenantError refuses, before anything runs, a file that inserts a
+// tenant name unquoted (${strata:tenant}, ${flyway:defaultSchema}) for a
+// tenant whose name needs quoting.
+type RawTenantError struct {
+	Path   string
+	Tenant string
+}
+
+func (e *RawTenantError) Error() string {
+	return fmt.Sprintf("%s uses a raw tenant placeholder (${strata:tenant} or ${flyway:defaultSchema}), which would insert the tenant name %q unquoted: use ${strata:schema}, which quotes it", e.Path, e.Tenant)
+}
+
 // PlaceholderError lists undefined placeholders of the pending files.
 type PlaceholderError struct {
 	Items []PlaceholderProblem

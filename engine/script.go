@@ -145,7 +145,7 @@ func (m *Migrator) checkScript(s Session, t schemas.Target, f *locations.File, s
 		return 0, fmt.Errorf("read %s: %w", f.Path(), err)
 	}
 	if sc.rawTenant && t.Tenant && !schemas.Plain(t.Name) {
-		return 0, fmt.Errorf("%s uses a raw tenant placeholder (${strata:tenant} or ${flyway:defaultSchema}), which would insert the tenant name %q unquoted: use ${strata:schema}, which quotes it", f.Path(), t.Name)
+		return 0, &RawTenantError{Path: f.Path(), Tenant: t.Name}
 	}
 	return c, nil
 }

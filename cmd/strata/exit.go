@@ -51,6 +51,7 @@ func codeOf(err error) int {
 	var ence *locations.EncodingError
 	var uoe *locations.UndoOverrideError
 	var me *engine.MigrationError
+	var rte *engine.RawTenantError
 	switch {
 	case err == nil:
 		return exitOK
@@ -64,7 +65,7 @@ func codeOf(err error) int {
 		return exitLocked
 	case errors.Is(err, errUnreachable):
 		return exitUnreachable
-	case errors.As(err, &ve), errors.As(err, &oe), errors.As(err, &pe), errors.As(err, &ue):
+	case errors.As(err, &ve), errors.As(err, &oe), errors.As(err, &pe), errors.As(err, &ue), errors.As(err, &rte):
 		return exitValidation
 	case errors.As(err, &de), errors.As(err, &ne), errors.As(err, &dire), errors.As(err, &ence), errors.As(err, &uoe):
 		return exitUsage

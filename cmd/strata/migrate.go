@@ -241,9 +241,11 @@ func orDash(v string) string {
 
 // printMigrateSummary ends a run over several targets with a few lines.
 func (a *app) printMigrateSummary(res *engine.Result, took time.Duration) {
-	var upToDate, applied, failed, byOther int
+	var upToDate, applied, failed, byOther, notStarted int
 	for _, t := range res.Targets {
 		switch {
+		case t.Err != nil && strings.Contains(t.Err.Error(), ": not started: "):
+			notStarted++
 		case t.Err != nil:
 			failed++
 		case len(t.Applied) > 0:
@@ -261,11 +263,14 @@ func (a *app) printMigrateSummary(res *engine.Result, took time.Duration) {
 	if failed > 0 {
 		fmt.Fprintf(a.stdout, ", %d failed", failed)
 	}
+	if notStarted > 0 {
+		fmt.Fprintf(a.stdout, ", %d not started", notStarted)
+	}
 	fmt.Fprintf(a.stdout, " (%s)\n", roundDuration(took))
 	if failed > 0 {
 		fmt.Fprintln(a.stderr, "failed targets:")
 		for _, t := range res.Targets {
-			if t.Err != nil {
+			if t.Err != nil && !strings.Contains(t.Err.Error(), ": not started: ") {
 				fmt.Fprintf(a.stderr, "  %s: %s\n", t.Target, a.redact(firstLine(t.Err.Error())))
 			}
 		}

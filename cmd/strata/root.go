@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -63,9 +62,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\nrun 'strata --help' for usage\n", err)
 		return exitUsage
 	}
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+	if ctx.Err() != nil {
 		a.renderError(err)
-		fmt.Fprintln(stderr, "interrupted: migrations already applied are kept; run the same command again to finish")
+		fmt.Fprintln(stderr, "interrupted: the migration that was running was rolled back; those already applied are kept; run the same command again to finish")
 		return exitInterrupted
 	}
 	a.renderError(err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/stratadb/strata/engine"
@@ -68,6 +69,14 @@ func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 	cfg.DialFunc = dialer.DialContext
 	if opts.Tracer != nil {
 		cfg.Tracer = opts.Tracer
+	}
+	// A cancelled context (SIGINT, SIGTERM) sends PostgreSQL a cancel
+	// request at once and waits for the statement to stop, so the
+	// migration is rolled back before strata exits; the default handler
+	// only closes the socket in the background, which a server busy with
+	// a statement does not notice, and the migration could still commit.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 10 * time.Second}
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
