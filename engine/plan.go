@@ -91,7 +91,7 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn) (*Plan, error) {
 			return nil, fmt.Errorf("plan: look for %s: %w", m.tables.Meta(), err)
 		}
 		if !meta {
-			return nil, fmt.Errorf("history table %s exists but was not created by strata (there is no %s table next to it): if it is Flyway's, adopting it is planned (baseline --from-flyway); until then choose another name with history { table = \"...\" }", m.tables.History, m.tables.Meta())
+			return nil, fmt.Errorf("history table %s exists but was not created by strata (there is no %s table next to it): if it is Flyway's, keep Strata's own history table and adopt Flyway's with strata baseline --from-flyway --table %s", m.tables.History, m.tables.Meta(), m.tables.History)
 		}
 		if err := m.checkLayout(ctx, conn); err != nil {
 			return nil, err
@@ -441,7 +441,7 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 				code = "FAILED_REPEATABLE_MIGRATION"
 			}
 			add(e, code, msg)
-		case (st == StateMissing || st == StateFuture) && e.Row != nil && resolvableType(e.Row.Type):
+		case (st == StateMissing || st == StateFuture) && e.Row != nil && resolvableType(e.Row.Type) && !e.Row.undo():
 			code := "APPLIED_VERSIONED_MIGRATION_NOT_RESOLVED"
 			if e.Version == "" {
 				code = "APPLIED_REPEATABLE_MIGRATION_NOT_RESOLVED"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -95,8 +96,8 @@ func (a *app) report(op, env string, res *engine.LifecycleResult, none string) e
 }
 
 func (a *app) baselineCommand() *cobra.Command {
-	var version, description string
-	var yes bool
+	var version, description, table string
+	var yes, fromFlyway bool
 	cmd := &cobra.Command{
 		Use:   "baseline --version V",
 		Short: "Mark an existing database as being at version V",
@@ -109,8 +110,13 @@ for confirmation (or --yes).`,
 			if err := a.begin(); err != nil {
 				return err
 			}
-			if version == "" {
-				return &exitError{code: exitUsage, err: fmt.Errorf("baseline needs --version V")}
+			switch {
+			case fromFlyway && (version != "" || description != ""):
+				return &exitError{code: exitUsage, err: fmt.Errorf("baseline --from-flyway takes the versions from Flyway's table: drop --version and --description")}
+			case !fromFlyway && table != "":
+				return &exitError{code: exitUsage, err: fmt.Errorf("--table goes with --from-flyway")}
+			case !fromFlyway && version == "":
+				return &exitError{code: exitUsage, err: fmt.Errorf("baseline needs --version V (or --from-flyway to adopt a Flyway history)")}
 			}
 			ctx := cmd.Context()
 			cfg, m, done, err := a.setup(ctx)
@@ -118,6 +124,9 @@ for confirmation (or --yes).`,
 				return err
 			}
 			defer done()
+			if fromFlyway {
+				return a.adopt(ctx, cfg.Env.Name, m, table)
+			}
 			objs, err := m.CleanPlan(ctx, nil)
 			if err == nil && hasObjects(objs) {
 				acts := append(objs.Actions[:0:0], engine.Action{Kind: "baseline", Target: "every target", Version: version})
@@ -133,9 +142,38 @@ for confirmation (or --yes).`,
 		},
 	}
 	cmd.Flags().StringVar(&version, "version", "", "the version to mark the database as being at")
+	cmd.Flags().BoolVar(&fromFlyway, "from-flyway", false, "adopt an existing Flyway history table (one, or one per tenant schema) without running anything")
+	cmd.Flags().StringVar(&table, "table", "", "with --from-flyway: the name of Flyway's table (default flyway_schema_history)")
 	cmd.Flags().StringVar(&description, "description", "", "description of the baseline row (default \""+engine.DefaultBaselineDescription+"\")")
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	return cmd
+}
+
+// jsonAdopt is baseline --from-flyway's JSON output.
+type jsonAdopt struct {
+	Operation string                 `json:"operation"`
+	Env       string                 `json:"env"`
+	Targets   []engine.AdoptedTarget `json:"targets"`
+}
+
+// adopt copies Flyway's history into Strata's, running nothing.
+func (a *app) adopt(ctx context.Context, env string, m *engine.Migrator, table string) error {
+	res, err := m.AdoptFlyway(ctx, table)
+	if err != nil {
+		return err
+	}
+	if a.format == "json" {
+		return a.writeJSON(jsonAdopt{Operation: "baseline", Env: env, Targets: res.Targets})
+	}
+	for _, t := range res.Targets {
+		if t.Skipped {
+			fmt.Fprintf(a.stdout, "target %s: already has a strata history: skipped\n", t.Target)
+			continue
+		}
+		fmt.Fprintf(a.stdout, "target %s: adopted %d rows from %s; nothing was run\n", t.Target, t.Rows, t.Source)
+	}
+	fmt.Fprintln(a.stdout, "run strata validate to compare the adopted history with the files")
+	return nil
 }
 
 func hasObjects(res *engine.LifecycleResult) bool {
