@@ -24,6 +24,16 @@ const (
 	AfterMigrateError     = "afterMigrateError"
 )
 
+// RunsCallback reports whether Strata runs the callbacks of an event.
+func RunsCallback(event string) bool {
+	switch event {
+	case BeforeMigrate, BeforeEachMigrate, AfterEachMigrate, AfterEachMigrateError, AfterVersioned,
+		BeforeRepeatables, AfterMigrateApplied, AfterMigrate, AfterMigrateError:
+		return true
+	}
+	return false
+}
+
 // callbacks returns the callback files of an event, in Flyway's order
 // (by description, the one without a description first).
 func (m *Migrator) callbacks(event string) []*locations.File {

@@ -158,7 +158,9 @@ func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
 		fmt.Fprintf(a.stderr, "warning: %s: %s\n", w.Path, w.Message)
 	}
 	for _, c := range set.Callbacks {
-		fmt.Fprintf(a.stderr, "warning: %s: callbacks are found but not run yet (planned); this file is ignored\n", c.Path())
+		if !engine.RunsCallback(c.Event) {
+			fmt.Fprintf(a.stderr, "warning: %s: strata runs the migrate callbacks only (beforeMigrate, beforeEachMigrate, afterEachMigrate, afterVersioned, beforeRepeatables, afterMigrateApplied, afterMigrate, afterEachMigrateError, afterMigrateError); %s is ignored\n", c.Path(), c.Event)
+		}
 	}
 	return set, nil
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, d engine.Dialect, newDB Opener) {
 	t.Run("BaselineThenMigrate", s.baseline)
 	t.Run("BaselineMigrationOnEmpty", s.baselineFile)
 	t.Run("Clean", s.clean)
+	t.Run("Callbacks", s.callbacks)
 }
 
 type suite struct {
@@ -754,5 +755,55 @@ func (s *suite) clean(t *testing.T) {
 	}
 	if res := mustMigrate(t, s.migrator(t, db, base)); res.Applied() != 3 {
 		t.Fatalf("migrate after clean applied %d, want 3", res.Applied())
+	}
+}
+
+func (s *suite) callbacks(t *testing.T) {
+	db := s.newDB(t)()
+	if _, err := db.ExecContext(ctx(t), "CREATE TABLE cb_log (n INTEGER, event VARCHAR(40))"); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"V1__a.sql":                  "CREATE TABLE cba (id INTEGER);\n",
+		"V2__b.sql":                  "CREATE TABLE cbb (id INTEGER);\n",
+		"R__v.sql":                   "DROP VIEW IF EXISTS cbv;\nCREATE VIEW cbv AS SELECT id FROM cba;\n",
+		"beforeMigrate.sql":          "INSERT INTO cb_log VALUES ((SELECT count(*) FROM cb_log), 'beforeMigrate');\n",
+		"beforeEachMigrate.sql":      "INSERT INTO cb_log VALUES ((SELECT count(*) FROM cb_log), 'beforeEachMigrate');\n",
+		"afterEachMigrate__note.sql": "INSERT INTO cb_log VALUES ((SELECT count(*) FROM cb_log), 'afterEachMigrate');\n",
+		"afterVersioned.sql":         "INSERT INTO cb_log VALUES ((SELECT count(*) FROM cb_log), 'afterVersioned');\n",
+		"afterMigrate.sql":           "INSERT INTO cb_log VALUES ((SELECT count(*) FROM cb_log), 'afterMigrate');\n",
+		"afterMigrateError.sql":      "INSERT INTO cb_log VALUES ((SELECT count(*) FROM cb_log), 'afterMigrateError');\n",
+	}
+	mustMigrate(t, s.migrator(t, db, files))
+	rows, err := db.QueryContext(ctx(t), "SELECT event FROM cb_log ORDER BY n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var e string
+		rows.Scan(&e)
+		got = append(got, e)
+	}
+	rows.Close()
+	want := "beforeMigrate,beforeEachMigrate,afterEachMigrate,beforeEachMigrate,afterEachMigrate,afterVersioned,beforeEachMigrate,afterEachMigrate,afterMigrate"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("callbacks ran as\n%s\nwant\n%s", strings.Join(got, ","), want)
+	}
+	// Nothing pending: no callback runs.
+	mustMigrate(t, s.migrator(t, db, files))
+	if n := count(t, db, "SELECT count(*) FROM cb_log"); n != len(got) {
+		t.Fatalf("callbacks ran with nothing pending: %d rows, want %d", n, len(got))
+	}
+	// A failing migration: its each-callbacks roll back with it; afterMigrateError runs.
+	files["V3__bad.sql"] = "INSERT INTO nope VALUES (1);\n"
+	if _, err := s.migrator(t, db, files).Migrate(ctx(t)); err == nil {
+		t.Fatal("migrate succeeded")
+	}
+	if n := count(t, db, "SELECT count(*) FROM cb_log WHERE event = 'afterMigrateError'"); n != 1 {
+		t.Fatalf("afterMigrateError rows = %d, want 1", n)
+	}
+	if n := count(t, db, "SELECT count(*) FROM cb_log WHERE event = 'beforeEachMigrate'"); n != 3 {
+		t.Fatalf("beforeEachMigrate rows = %d, want 3: the failed migration's must roll back with it", n)
 	}
 }
