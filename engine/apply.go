@@ -911,12 +911,18 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 		if i < from {
 			continue
 		}
-		if rp, ok := d.(RetryPreparer); ok && e.Row != nil && i == from && st.NoTx {
+		// Before a statement that may have been cut short outside a
+		// transaction (this run's resume point, or any statement of a file
+		// run again after repair), the dialect cleans up what a broken run
+		// leaves (an INVALID index). Only a resume may take a finished
+		// result as the statement's work done.
+		resume := e.Row != nil && i == from
+		if rp, ok := d.(RetryPreparer); ok && st.NoTx && (resume || e.Row == nil) {
 			done, err := rp.PrepareRetry(ctx, r.conn, st, r.cur)
 			if err != nil {
-				return fmt.Errorf("apply %s (target %s): prepare to resume at statement %d: %w", e.File.Path(), r.target.Name, i+1, err)
+				return fmt.Errorf("apply %s (target %s): prepare statement %d: %w", e.File.Path(), r.target.Name, i+1, err)
 			}
-			if done {
+			if done && resume {
 				if _, err := r.conn.ExecContext(ctx, r.progressSQL(rank, i+1, "", -1)); err != nil {
 					return fmt.Errorf("apply %s (target %s): %w", e.File.Path(), r.target.Name, err)
 				}
