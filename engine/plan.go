@@ -434,7 +434,7 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 			if resumable {
 				msg += fmt.Sprintf("\nthe file is unchanged: fix the cause, then run migrate to resume at statement %d", e.Row.Progress+1)
 			} else {
-				msg += "\nremove any half-completed changes, then delete the failed row from the history table (repair, which will do this, is planned)"
+				msg += "\nremove any half-completed changes, then run repair to delete the failed row"
 			}
 			code := "FAILED_VERSIONED_MIGRATION"
 			if e.Version == "" {
@@ -446,7 +446,7 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 			if e.Version == "" {
 				code = "APPLIED_REPEATABLE_MIGRATION_NOT_RESOLVED"
 			}
-			add(e, code, fmt.Sprintf("detected applied migration not resolved locally: %s (%s)\nrestore the file, or ignore it with ignore_migration_patterns = [\"*:missing\"] (repair, which will mark it deleted, is planned)", name, e.Script))
+			add(e, code, fmt.Sprintf("detected applied migration not resolved locally: %s (%s)\nrestore the file, run repair to mark it deleted, or ignore it with ignore_migration_patterns = [\"*:missing\"]", name, e.Script))
 		case st == StateIgnored && e.File != nil && !migrating:
 			add(e, "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED", fmt.Sprintf("detected resolved migration not applied to database: %s (%s)\nit is below the highest applied version: add it to hotfixes, set out_of_order = true, or ignore it with ignore_migration_patterns = [\"*:ignored\"]", name, e.File.Path()))
 		case st == StatePending && !ignorePending:
@@ -465,9 +465,9 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 			case r.Type != typeOfKind(f.Kind):
 				add(e, "TYPE_MISMATCH", fmt.Sprintf("migration type mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %s", name, r.Type, typeOfKind(f.Kind)))
 			case r.Checksum == nil || *r.Checksum != f.Checksum:
-				add(e, "CHECKSUM_MISMATCH", fmt.Sprintf("migration checksum mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %d (%s)\neither revert the changes to the file, or update the checksum in the history table (repair, which will do this, is planned)", name, checksumText(r.Checksum), f.Checksum, f.Path()))
+				add(e, "CHECKSUM_MISMATCH", fmt.Sprintf("migration checksum mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %d (%s)\neither revert the changes to the file, or run repair to update the checksum in the history", name, checksumText(r.Checksum), f.Checksum, f.Path()))
 			case abbreviate(r.Description) != abbreviate(f.Description) && !(r.Description == "<< no description >>" && f.Description == ""):
-				add(e, "DESCRIPTION_MISMATCH", fmt.Sprintf("migration description mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %s\neither revert the rename, or update the description in the history table (repair, which will do this, is planned)", name, r.Description, f.Description))
+				add(e, "DESCRIPTION_MISMATCH", fmt.Sprintf("migration description mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %s\neither revert the rename, or run repair to update the description in the history", name, r.Description, f.Description))
 			}
 		}
 	}
