@@ -13,6 +13,7 @@ import (
 
 	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/locations"
+	"github.com/stratadb/strata/placeholders"
 )
 
 // jsonMigration is one row of info's JSON output.
@@ -291,6 +292,13 @@ otherwise). Exits 3 when anything is found.`,
 				return err
 			}
 			defer done()
+			if strings.HasPrefix(strings.ToLower(cfg.Env.URL.Text), "sqlserver:") && cfg.Env.Tenants != nil {
+				if set, err := a.collect(cfg); err == nil {
+					for _, w := range unqualifiedNames(set, placeholders.Syntax{Prefix: cfg.Env.Placeholders.Prefix, Suffix: cfg.Env.Placeholders.Suffix}) {
+						fmt.Fprintln(a.stderr, "warning: "+w)
+					}
+				}
+			}
 			res, err := m.Validate(cmd.Context())
 			var ve *engine.ValidationError
 			if err != nil && !asValidation(err, &ve) {

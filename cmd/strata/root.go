@@ -16,6 +16,7 @@ import (
 	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/postgres"
 	"github.com/stratadb/strata/engine/sqlite"
+	"github.com/stratadb/strata/engine/sqlserver"
 	"github.com/stratadb/strata/locations"
 	"github.com/stratadb/strata/placeholders"
 )
@@ -46,6 +47,7 @@ var dialects = map[string]func(ctx context.Context, cfg *config.Config, readOnly
 	"sqlite":     openSQLite,
 	"postgres":   openPostgres,
 	"postgresql": openPostgres,
+	"sqlserver":  openSQLServer,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -227,6 +229,24 @@ func openPostgres(ctx context.Context, cfg *config.Config, _ bool) (engine.Diale
 	db.SetMaxOpenConns(parallel + 1)
 	db.SetMaxIdleConns(parallel + 1)
 	return postgres.New(), db, nil
+}
+
+func openSQLServer(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
+	env := cfg.Env
+	db, err := sqlserver.Open(ctx, env.URL.Text)
+	if err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: %s", env.Name, redactAll(err.Error()))}
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("%w: env %s: connect to %s: %s", errUnreachable, env.Name, display(env.URL), redactAll(err.Error()))
+	}
+	parallel := 1
+	if env.Tenants != nil {
+		parallel = env.Tenants.Parallel
+	}
+	db.SetMaxOpenConns(parallel + 1)
+	return sqlserver.New(), db, nil
 }
 
 // migrator builds an engine.Migrator from the env.

@@ -1,0 +1,1 @@
+IF SCHEMA_ID(N'we]ird') IS NULL EXEC(N'CREATE SCHEMA [we]]ird]')

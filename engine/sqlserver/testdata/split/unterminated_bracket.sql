@@ -1,0 +1,5 @@
+SELECT 1
+GO
+SELECT [unterminated
+GO
+SELECT 2
