@@ -26,17 +26,18 @@ const childCommand = "__child"
 // childResult is what a child reports on stdout, as JSON. Times are the
 // child's own phases; the parent measures the whole process from outside.
 type childResult struct {
-	Files     int     `json:"files"`
-	Bytes     int64   `json:"bytes"`
+	Files     int     `json:"files"`                // file applications: files x tenants
+	Bytes     int64   `json:"bytes"`                // of the files, counted once
 	ConnectMS float64 `json:"connect_ms,omitempty"` // floor: pgx.Connect
-	ApplyMS   float64 `json:"apply_ms,omitempty"`   // floor: history table + all files
+	ApplyMS   float64 `json:"apply_ms,omitempty"`   // floor: history table + all files (+ tenant schemas)
 	CollectMS float64 `json:"collect_ms,omitempty"` // strata: locations.Collect
 	OpenMS    float64 `json:"open_ms,omitempty"`    // strata: postgres.Open
 	MigrateMS float64 `json:"migrate_ms,omitempty"` // strata: Migrator.Migrate
 	HWMKiB    int64   `json:"vm_hwm_kib"`           // VmHWM of the child's own image
 }
 
-// childMain runs one measured migration: bench __child floor|strata -url U -dir D.
+// childMain runs one measured migration:
+// bench __child floor|strata -url U -dir D [-tenants N [-parallel P]].
 func childMain(args []string) int {
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, "bench child: missing runner (floor or strata)")
@@ -46,17 +47,21 @@ func childMain(args []string) int {
 	fs := flag.NewFlagSet(childCommand, flag.ContinueOnError)
 	url := fs.String("url", "", "database URL")
 	dir := fs.String("dir", "", "migration directory")
+	tenants := fs.Int("tenants", 0, "migrate this many tenant schemas (tenant_0001 and on) instead of the default schema")
+	parallel := fs.Int("parallel", 4, "strata: tenants migrated at once")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
 	ctx := context.Background()
 	var res childResult
 	var err error
-	switch runner {
-	case "floor":
+	switch {
+	case runner == "floor" && *tenants > 0:
+		res, err = runFloorTenants(ctx, *url, *dir, tenantNames(*tenants))
+	case runner == "floor":
 		res, err = runFloor(ctx, *url, *dir)
-	case "strata":
-		res, err = runStrata(ctx, *url, *dir)
+	case runner == "strata":
+		res, err = runStrata(ctx, *url, *dir, tenantNames(*tenants), *parallel)
 	default:
 		err = fmt.Errorf("unknown runner %q", runner)
 	}
@@ -135,6 +140,89 @@ func runFloor(ctx context.Context, url, dir string) (childResult, error) {
 		}
 		res.Files++
 		res.Bytes += int64(len(text))
+	}
+	res.ApplyMS = msSince(start)
+	return res, nil
+}
+
+// floorTenantHistoryDDL is floorHistoryDDL with a tenant column: one
+// history table, in the connection's default schema, for every tenant.
+const floorTenantHistoryDDL = `CREATE TABLE floor_schema_history (
+    tenant text NOT NULL,
+    installed_rank integer NOT NULL,
+    version varchar(50),
+    description varchar(200) NOT NULL,
+    type varchar(20) NOT NULL,
+    script varchar(1000) NOT NULL,
+    checksum integer,
+    installed_by varchar(100) NOT NULL,
+    installed_on timestamp NOT NULL DEFAULT now(),
+    execution_time integer NOT NULL,
+    success boolean NOT NULL,
+    CONSTRAINT floor_schema_history_pk PRIMARY KEY (tenant, installed_rank)
+);
+CREATE INDEX floor_schema_history_s_idx ON floor_schema_history (success)`
+
+// runFloorTenants is the floor of a tenant workload: runFloor's loop for
+// each tenant in turn, on one connection, after one query that creates the
+// tenant's schema and sets the search path to it. The files are read once,
+// before the first tenant; the history rows go to one shared table.
+func runFloorTenants(ctx context.Context, url, dir string, tenants []string) (childResult, error) {
+	var res childResult
+	start := time.Now()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return res, fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	pg := conn.PgConn()
+	res.ConnectMS = msSince(start)
+
+	start = time.Now()
+	files, err := floorFiles(dir)
+	if err != nil {
+		return res, err
+	}
+	texts := make([]string, len(files))
+	sums := make([]uint32, len(files))
+	for i, f := range files {
+		if texts[i], sums[i], err = readText(filepath.Join(dir, f.script)); err != nil {
+			return res, err
+		}
+		res.Bytes += int64(len(texts[i]))
+	}
+	var schema string
+	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return res, fmt.Errorf("default schema: %w", err)
+	}
+	history := pgx.Identifier{schema, "floor_schema_history"}.Sanitize()
+	if err := simple(ctx, pg, floorTenantHistoryDDL); err != nil {
+		return res, fmt.Errorf("create history table: %w", err)
+	}
+	for _, t := range tenants {
+		id := pgx.Identifier{t}.Sanitize()
+		if err := simple(ctx, pg, "CREATE SCHEMA "+id+"; SET search_path TO "+id); err != nil {
+			return res, fmt.Errorf("%s: create schema: %w", t, err)
+		}
+		for rank, f := range files {
+			began := time.Now()
+			if err := simple(ctx, pg, "BEGIN"); err != nil {
+				return res, fmt.Errorf("%s: %s: begin: %w", t, f.script, err)
+			}
+			if err := simple(ctx, pg, texts[rank]); err != nil {
+				return res, fmt.Errorf("%s: %s: %w", t, f.script, err)
+			}
+			insert := fmt.Sprintf("INSERT INTO %s (tenant, installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES (%s, %d, %s, %s, 'SQL', %s, %d, current_user, %d, true)",
+				history, literal(t), rank+1, literal(strconv.Itoa(f.version)), literal(f.description), literal(f.script),
+				int32(sums[rank]), time.Since(began).Milliseconds())
+			if err := simple(ctx, pg, insert); err != nil {
+				return res, fmt.Errorf("%s: %s: insert history row: %w", t, f.script, err)
+			}
+			if err := simple(ctx, pg, "COMMIT"); err != nil {
+				return res, fmt.Errorf("%s: %s: commit: %w", t, f.script, err)
+			}
+			res.Files++
+		}
 	}
 	res.ApplyMS = msSince(start)
 	return res, nil

@@ -4,7 +4,11 @@
 // each measurement runs in its own child process (this binary re-executed)
 // on a fresh database, so time and peak memory are per process.
 //
-//	go run ./bench -url 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' -workload w1,w4 -runs 3
+//	go run ./bench -url 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' -workload w1,w2,w3,w4 -runs 3
+//
+// W3 measures the strata CLI instead: it builds ./cmd/strata (or takes
+// -strata-bin) and times whole `strata migrate` and `strata info` processes
+// against one database set up beforehand.
 //
 // See docs/benchmarks.md.
 package main
@@ -21,6 +25,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -45,6 +50,12 @@ type options struct {
 	json      bool
 	keep      bool
 	w1Files   int
+	w2Tenants int
+	w2Par     int
+	w3Tenants int
+	w3Files   int
+	w3Source  string
+	strataBin string
 	w4MiB     int
 }
 
@@ -52,23 +63,31 @@ func benchMain() int {
 	var o options
 	var workloads string
 	flag.StringVar(&o.url, "url", defaultURL, "admin URL of the PostgreSQL server (a database is created and dropped per measurement)")
-	flag.StringVar(&workloads, "workload", "w1,w4", "comma-separated workloads: w1, w4")
+	flag.StringVar(&workloads, "workload", "w1,w2,w3,w4", "comma-separated workloads: w1, w2, w3, w4")
 	flag.IntVar(&o.runs, "runs", 3, "runs per workload; the median is reported")
 	flag.StringVar(&o.only, "only", "", `measure only "floor" or "strata"`)
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON on stdout")
 	flag.BoolVar(&o.keep, "keep", false, "keep the generated migration files and print where they are")
 	flag.IntVar(&o.w1Files, "w1-files", 500, "number of W1 migrations")
+	flag.IntVar(&o.w2Tenants, "w2-tenants", 200, "number of W2 tenant schemas")
+	flag.IntVar(&o.w2Par, "w2-parallel", 4, "Strata's parallel for W2 (its *sql.DB gets parallel + 1 connections)")
+	flag.IntVar(&o.w3Tenants, "w3-tenants", 1000, "number of W3 tenant schemas")
+	flag.IntVar(&o.w3Files, "w3-files", 5, "number of W3 migrations per tenant (1 to 20)")
+	flag.StringVar(&o.w3Source, "w3-source", "pattern", `how W3's strata.hcl names the tenants: "pattern" (tenants { pattern = "tenant_*" }) or "schemas" (the list of names)`)
+	flag.StringVar(&o.strataBin, "strata-bin", "", "W3: the strata CLI to measure (default: go build ./cmd/strata into the temporary directory)")
 	flag.IntVar(&o.w4MiB, "w4-mib", 50, "size of the W4 migration in MiB")
 	flag.Parse()
 	for _, w := range strings.Split(workloads, ",") {
 		w = strings.ToLower(strings.TrimSpace(w))
-		if w != "w1" && w != "w4" {
-			fmt.Fprintf(os.Stderr, "bench: unknown workload %q (want w1 or w4)\n", w)
+		if w != "w1" && w != "w2" && w != "w3" && w != "w4" {
+			fmt.Fprintf(os.Stderr, "bench: unknown workload %q (want w1, w2, w3 or w4)\n", w)
 			return 2
 		}
 		o.workloads = append(o.workloads, w)
 	}
-	if o.runs < 1 || (o.only != "" && o.only != "floor" && o.only != "strata") || flag.NArg() > 0 {
+	if o.runs < 1 || (o.only != "" && o.only != "floor" && o.only != "strata") || flag.NArg() > 0 ||
+		o.w2Tenants < 1 || o.w2Par < 1 || o.w3Tenants < 1 || o.w3Files < 1 || o.w3Files > len(tenantApp) ||
+		(o.w3Source != "pattern" && o.w3Source != "schemas") {
 		flag.Usage()
 		return 2
 	}
@@ -107,6 +126,8 @@ type report struct {
 
 type workloadResult struct {
 	workload
+	Command   string   `json:"command,omitempty"`  // W3: the measured strata command line
+	SetupMS   float64  `json:"setup_ms,omitempty"` // W3: the unmeasured first migrate
 	Floor     *series  `json:"floor,omitempty"`
 	Strata    *series  `json:"strata,omitempty"`
 	TimeRatio float64  `json:"time_ratio,omitempty"` // strata/floor median process time
@@ -118,9 +139,9 @@ type workloadResult struct {
 
 // series is one runner's measurements of one workload.
 type series struct {
-	WallMS    float64       `json:"median_wall_ms"`    // child process start to exit
-	MaxRSSKiB int64         `json:"median_maxrss_kib"` // rusage ru_maxrss of the child
-	Phases    childResult   `json:"median_phases"`     // medians of the child's own phase times
+	WallMS    float64       `json:"median_wall_ms"`         // child process start to exit
+	MaxRSSKiB int64         `json:"median_maxrss_kib"`      // rusage ru_maxrss of the child
+	Phases    childResult   `json:"median_phases,omitzero"` // medians of the child's own phase times
 	Runs      []measurement `json:"runs"`
 }
 
@@ -130,7 +151,7 @@ type measurement struct {
 	First     bool        `json:"first"` // ran before the other runner in this run
 	WallMS    float64     `json:"wall_ms"`
 	MaxRSSKiB int64       `json:"maxrss_kib"`
-	Child     childResult `json:"child"`
+	Child     childResult `json:"child,omitzero"`
 }
 
 func run(ctx context.Context, o options) (*report, error) {
@@ -162,11 +183,27 @@ func run(ctx context.Context, o options) (*report, error) {
 	dbs := &databases{admin: admin, url: o.url}
 	defer dbs.dropAll()
 	for _, name := range o.workloads {
-		w, err := generate(tmp, name, o.w1Files, int64(o.w4MiB)<<20)
+		w, err := generate(tmp, name, o)
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(os.Stderr, "%s: %d files, %.1f MiB\n", w.Name, w.Files, float64(w.Bytes)/(1<<20))
+		fmt.Fprintf(os.Stderr, "%s: %d files, %.1f MiB", w.Name, w.Files, float64(w.Bytes)/(1<<20))
+		if w.Tenants > 0 {
+			fmt.Fprintf(os.Stderr, ", %d tenants", w.Tenants)
+		}
+		fmt.Fprintln(os.Stderr)
+		if name == "w3" {
+			if o.only == "floor" {
+				fmt.Fprintln(os.Stderr, "  skipped: w3 has no floor")
+				continue
+			}
+			wrs, err := runW3(ctx, o, tmp, dbs, w)
+			if err != nil {
+				return nil, fmt.Errorf("w3: %w", err)
+			}
+			rep.Workloads = append(rep.Workloads, wrs...)
+			continue
+		}
 		wr := workloadResult{workload: *w, Target: w.target()}
 		all := map[string]*series{}
 		for i := range o.runs {
@@ -215,7 +252,11 @@ func measure(ctx context.Context, self string, dbs *databases, runner string, w 
 	_, _ = dbs.admin.Exec(ctx, "CHECKPOINT")
 
 	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, self, childCommand, runner, "-url", url, "-dir", w.Dir)
+	args := []string{childCommand, runner, "-url", url, "-dir", w.Dir}
+	if w.Tenants > 0 {
+		args = append(args, "-tenants", strconv.Itoa(w.Tenants), "-parallel", strconv.Itoa(w.Parallel))
+	}
+	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
 	start := time.Now()
 	err = cmd.Run()
@@ -227,8 +268,8 @@ func measure(ctx context.Context, self string, dbs *databases, runner string, w 
 	if err := json.Unmarshal(out.Bytes(), &m.Child); err != nil {
 		return m, fmt.Errorf("read child result: %w", err)
 	}
-	if m.Child.Files != w.Files {
-		return m, fmt.Errorf("applied %d files, want %d", m.Child.Files, w.Files)
+	if m.Child.Files != w.applications() {
+		return m, fmt.Errorf("applied %d files, want %d", m.Child.Files, w.applications())
 	}
 	return m, nil
 }
@@ -264,8 +305,14 @@ func median(v []float64) float64 {
 	return (v[n/2-1] + v[n/2]) / 2
 }
 
-// judge computes the ratios and checks the targets when both sides ran.
+// judge computes the ratios and checks the targets when both sides ran,
+// or checks the absolute target (W3).
 func (w *workloadResult) judge() {
+	if w.MaxMS > 0 && w.Strata != nil {
+		pass := w.Strata.WallMS < w.MaxMS
+		w.Pass = &pass
+		return
+	}
 	if w.Floor == nil || w.Strata == nil {
 		return
 	}
@@ -293,7 +340,10 @@ func (w *workloadResult) checkRSS(parentKiB int64) {
 				n++
 			}
 		}
-		if n > 0 {
+		if n > 0 && w.Command != "" {
+			w.Notes = append(w.Notes, fmt.Sprintf("%d of %d runs have maxrss at or below the parent's own peak (%.1f MiB), which Linux copies into a child's maxrss at exec; the strata CLI does not report its own VmHWM",
+				n, len(s.Runs), float64(parentKiB)/1024))
+		} else if n > 0 {
 			w.Notes = append(w.Notes, fmt.Sprintf("%s: %d of %d runs have maxrss at or below the parent's own peak (%.1f MiB), which Linux copies into a child's maxrss at exec; the child's own VmHWM (median %.1f MiB) is in the JSON output",
 				s.Runs[0].runner, n, len(s.Runs), float64(parentKiB)/1024, float64(s.Phases.HWMKiB)/1024))
 		}
@@ -312,8 +362,10 @@ func (r *report) print(out io.Writer) {
 	fmt.Fprintln(tw, "workload\tfloor time\tstrata time\tratio\tfloor peak RSS\tstrata peak RSS\ttarget\tresult\t")
 	for _, w := range r.Workloads {
 		ratio, result := "-", "n/a"
-		if w.Pass != nil {
+		if w.TimeRatio > 0 {
 			ratio = fmt.Sprintf("%.2fx", w.TimeRatio)
+		}
+		if w.Pass != nil {
 			result = "FAIL"
 			if *w.Pass {
 				result = "pass"
@@ -324,22 +376,24 @@ func (r *report) print(out io.Writer) {
 	}
 	tw.Flush()
 
-	fmt.Fprintln(out, "\nphases inside the children (median ms):")
-	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tfiles\tMiB\tfloor connect\tfloor apply\tstrata collect\tstrata open\tstrata migrate\t")
-	for _, w := range r.Workloads {
-		var f, s childResult
-		if w.Floor != nil {
-			f = w.Floor.Phases
-		}
-		if w.Strata != nil {
-			s = w.Strata.Phases
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t\n", w.Name, w.Files, float64(w.Bytes)/(1<<20),
-			phase(w.Floor, f.ConnectMS), phase(w.Floor, f.ApplyMS),
-			phase(w.Strata, s.CollectMS), phase(w.Strata, s.OpenMS), phase(w.Strata, s.MigrateMS))
+	if slices.ContainsFunc(r.Workloads, func(w workloadResult) bool { return w.Command == "" }) {
+		r.printPhases(out)
 	}
-	tw.Flush()
+	if slices.ContainsFunc(r.Workloads, func(w workloadResult) bool { return w.Command != "" }) {
+		fmt.Fprintln(out, "\nstrata CLI processes (W3):")
+	}
+	for _, w := range r.Workloads {
+		if w.Command != "" {
+			fmt.Fprintf(out, "%s: %s", w.Name, w.Command)
+			if w.Strata != nil {
+				fmt.Fprintf(out, " (runs: %s)", runTimes(w.Strata))
+			}
+			if w.SetupMS > 0 {
+				fmt.Fprintf(out, "; setup migrate %.1f s", w.SetupMS/1000)
+			}
+			fmt.Fprintln(out)
+		}
+	}
 	for _, w := range r.Workloads {
 		for _, n := range w.Notes {
 			fmt.Fprintf(out, "note: %s: %s\n", w.Name, n)
@@ -352,6 +406,37 @@ func seriesTime(s *series) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f ms", s.WallMS)
+}
+
+// printPhases prints the phases the bench children report.
+func (r *report) printPhases(out io.Writer) {
+	fmt.Fprintln(out, "\nphases inside the children (median ms):")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "workload\tfiles\tMiB\tfloor connect\tfloor apply\tstrata collect\tstrata open\tstrata migrate\t")
+	for _, w := range r.Workloads {
+		if w.Command != "" {
+			continue // the strata CLI reports no phases
+		}
+		var f, s childResult
+		if w.Floor != nil {
+			f = w.Floor.Phases
+		}
+		if w.Strata != nil {
+			s = w.Strata.Phases
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t\n", w.Name, w.Files, float64(w.Bytes)/(1<<20),
+			phase(w.Floor, f.ConnectMS), phase(w.Floor, f.ApplyMS),
+			phase(w.Strata, s.CollectMS), phase(w.Strata, s.OpenMS), phase(w.Strata, s.MigrateMS))
+	}
+	tw.Flush()
+}
+
+func runTimes(s *series) string {
+	v := make([]string, len(s.Runs))
+	for i, m := range s.Runs {
+		v[i] = fmt.Sprintf("%.0f", m.WallMS)
+	}
+	return strings.Join(v, ", ") + " ms"
 }
 
 func seriesRSS(s *series) string {

@@ -12,8 +12,10 @@ import (
 )
 
 // runStrata migrates dir with Strata used as a library, with default
-// options: collect the files, open the database, migrate.
-func runStrata(ctx context.Context, url, dir string) (childResult, error) {
+// options: collect the files, open the database, migrate. With tenants,
+// they are the targets, migrated parallel at a time on a *sql.DB of
+// parallel + 1 connections (as the CLI opens it).
+func runStrata(ctx context.Context, url, dir string, tenants []string, parallel int) (childResult, error) {
 	var res childResult
 	start := time.Now()
 	set, err := locations.Collect([]locations.Root{{Name: dir, FS: os.DirFS(dir)}}, locations.Options{})
@@ -30,7 +32,13 @@ func runStrata(ctx context.Context, url, dir string) (childResult, error) {
 	defer db.Close()
 	res.OpenMS = msSince(start)
 
-	m, err := engine.New(postgres.New(), db, set)
+	var opts []engine.Option
+	if len(tenants) > 0 {
+		opts = append(opts, engine.WithTenantSource(engine.TenantSource{Schemas: tenants}), engine.WithParallel(parallel))
+		db.SetMaxOpenConns(parallel + 1)
+		db.SetMaxIdleConns(parallel + 1)
+	}
+	m, err := engine.New(postgres.New(), db, set, opts...)
 	if err != nil {
 		return res, err
 	}

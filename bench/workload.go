@@ -56,9 +56,9 @@ func generate(parent, name string, o options) (*workload, error) {
 		w.MaxRatio = 1.2
 		err = generateW1(w, o.w1Files)
 	case "w2":
-		w.Description = fmt.Sprintf("%d tenant schemas x %d small migrations, Strata with parallel = %d, floor sequential", o.w2Tenants, len(tenantApp), o.w2Parallel)
+		w.Description = fmt.Sprintf("%d tenant schemas x %d small migrations, Strata with parallel = %d, floor sequential", o.w2Tenants, len(tenantApp), o.w2Par)
 		w.MaxRatio = 0.8
-		w.Tenants, w.Parallel = o.w2Tenants, o.w2Parallel
+		w.Tenants, w.Parallel = o.w2Tenants, o.w2Par
 		err = generateTenantApp(w, len(tenantApp))
 	case "w3":
 		w.Description = fmt.Sprintf("no-op migrate and info over %d up-to-date tenants x %d migrations (strata CLI)", o.w3Tenants, o.w3Files)

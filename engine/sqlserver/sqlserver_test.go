@@ -50,11 +50,11 @@ func TestGoldenSQL(t *testing.T) {
 func TestQuoting(t *testing.T) {
 	d := dialect("shop")
 	tests := map[string]string{
-		d.Quote("a]b"):                   "[a]]b]",
-		d.Literal("it's ünï"):            "N'it''s ünï'",
-		d.Table("app", "t"):              "[shop].[app].[t]",
-		d.Table("", "t"):                 "[shop].[dbo].[t]",
-		dialect("").Table("app", "t"):    "[app].[t]",
+		d.Quote("a]b"):                       "[a]]b]",
+		d.Literal("it's ünï"):                "N'it''s ünï'",
+		d.Table("app", "t"):                  "[shop].[app].[t]",
+		d.Table("", "t"):                     "[shop].[dbo].[t]",
+		dialect("").Table("app", "t"):        "[app].[t]",
 		d.Table(`x]; DROP TABLE y; --`, "t"): "[shop].[x]]; DROP TABLE y; --].[t]",
 	}
 	for got, want := range tests {
