@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -994,27 +995,63 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 // commits reports whether a closing statement commits (COMMIT, END), as
 // opposed to rolling back or preparing.
 func commits(st Statement) bool {
-	w := strings.ToUpper(firstWord(st.Text))
+	if ms := txWords.FindAllString(skipLeadingComments(st.Text), -1); len(ms) > 1 {
+		return false // a batch that opens and ends transactions of its own runs bare
+	}
+	w := strings.ToUpper(firstWord(skipLeadingComments(st.Text)))
 	if w == "END" {
 		return true
 	}
 	return w == "COMMIT" && !strings.Contains(strings.ToUpper(st.Text), "PREPARED")
 }
 
-// txEffect says whether a transaction-control statement opens or closes a
-// transaction.
+// txWords are transaction-control keywords that can appear anywhere in a
+// SQL Server batch (a batch may open and commit a transaction).
+var txWords = regexp.MustCompile(`(?i)\b(BEGIN\s+(?:DISTRIBUTED\s+)?TRAN(?:SACTION)?|START\s+TRANSACTION|COMMIT|ROLLBACK|ABORT|PREPARE\s+TRANSACTION)\b`)
+
+// txEffect says whether a transaction-control statement leaves a
+// transaction open or closed. A single statement is judged by its first
+// word (BEGIN, START, COMMIT, END, ...); a batch with several such
+// keywords by the last one.
 func txEffect(st Statement) (opens, closes bool) {
 	if !st.TxControl {
 		return false, false
 	}
-	w := strings.ToUpper(firstWord(st.Text))
-	switch w {
+	text := skipLeadingComments(st.Text)
+	if ms := txWords.FindAllString(text, -1); len(ms) > 1 {
+		last := strings.ToUpper(firstWord(ms[len(ms)-1]))
+		return last == "BEGIN" || last == "START", !(last == "BEGIN" || last == "START")
+	}
+	switch strings.ToUpper(firstWord(text)) {
 	case "BEGIN", "START":
 		return true, false
 	case "COMMIT", "END", "ROLLBACK", "ABORT", "PREPARE":
 		return false, true
 	}
 	return false, false
+}
+
+// skipLeadingComments drops the comments and blanks a statement starts with.
+func skipLeadingComments(s string) string {
+	for {
+		s = strings.TrimSpace(s)
+		switch {
+		case strings.HasPrefix(s, "--"):
+			i := strings.IndexByte(s, '\n')
+			if i < 0 {
+				return ""
+			}
+			s = s[i+1:]
+		case strings.HasPrefix(s, "/*"):
+			i := strings.Index(s, "*/")
+			if i < 0 {
+				return ""
+			}
+			s = s[i+2:]
+		default:
+			return s
+		}
+	}
 }
 
 func firstWord(s string) string {
