@@ -212,41 +212,32 @@ func openSQLite(ctx context.Context, cfg *config.Config, readOnly bool) (engine.
 }
 
 func openPostgres(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
-	env := cfg.Env
-	db, err := postgres.Open(ctx, env.URL.Text, postgres.Options{Pooler: env.Pooler})
-	if err != nil {
-		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: %s", env.Name, redactAll(err.Error()))}
+	db, err := postgres.Open(ctx, cfg.Env.URL.Text, postgres.Options{Pooler: cfg.Env.Pooler})
+	return connected(ctx, cfg.Env, postgres.New(), db, err)
+}
+
+func openSQLServer(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
+	db, err := sqlserver.Open(ctx, cfg.Env.URL.Text)
+	return connected(ctx, cfg.Env, sqlserver.New(), db, err)
+}
+
+// connected checks that a server database answers and caps its pool at one
+// connection per worker plus one for planning: parallel + 1.
+func connected(ctx context.Context, env *config.Env, d engine.Dialect, db *sql.DB, openErr error) (engine.Dialect, *sql.DB, error) {
+	if openErr != nil {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: %s", env.Name, redactAll(openErr.Error()))}
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("%w: env %s: connect to %s: %s", errUnreachable, env.Name, display(env.URL), redactAll(err.Error()))
 	}
-	// One connection per worker plus one for planning: at most parallel + 1.
 	parallel := 1
 	if env.Tenants != nil {
 		parallel = env.Tenants.Parallel
 	}
 	db.SetMaxOpenConns(parallel + 1)
 	db.SetMaxIdleConns(parallel + 1)
-	return postgres.New(), db, nil
-}
-
-func openSQLServer(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
-	env := cfg.Env
-	db, err := sqlserver.Open(ctx, env.URL.Text)
-	if err != nil {
-		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: %s", env.Name, redactAll(err.Error()))}
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("%w: env %s: connect to %s: %s", errUnreachable, env.Name, display(env.URL), redactAll(err.Error()))
-	}
-	parallel := 1
-	if env.Tenants != nil {
-		parallel = env.Tenants.Parallel
-	}
-	db.SetMaxOpenConns(parallel + 1)
-	return sqlserver.New(), db, nil
+	return d, db, nil
 }
 
 // migrator builds an engine.Migrator from the env.
