@@ -5,8 +5,10 @@
 //
 // The engine imports no database driver. A Dialect supplies the SQL text and
 // the few operations that differ per database (statement splitting,
-// execution, locking); engine/sqlite, engine/postgres (and, planned, engine/sqlserver)
-// implement it (SQL Server is planned). The engine never prints: it reports progress as Events to an
+// execution, locking); engine/sqlite, engine/postgres and engine/sqlserver
+// implement it, and optional interfaces (FlywayLocker, TxLocker, Cleaner,
+// SchemaLister, LockTimeouts, RetryPreparer) add what only some databases
+// can do. The engine never prints: it reports progress as Events to an
 // observer given with WithObserver.
 //
 // A typical use:
