@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/stratadb/strata/engine/internal/scan"
 )
 
 // Statement is one statement of a PostgreSQL script, as found by a Splitter.
@@ -84,20 +86,11 @@ func (e *SplitError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, 
 // with a *SplitError, never with a partial statement: sending the rest of
 // the file as one statement would only produce a more confusing error.
 type Splitter struct {
-	r    io.Reader
-	buf  []byte
-	pos  int   // scan position in buf
-	base int64 // input offset of buf[0]
-	eof  bool  // r reported io.EOF
-	rerr error // read error other than io.EOF
-	err  error // sticky result of Next (io.EOF at the end)
-
-	lpos  int64 // input offset where lline is the line number
-	lline int
+	in  scan.Buffer
+	err error // sticky result of Next (io.EOF at the end)
 
 	// current statement
-	inStmt  bool  // bytes from start on must be kept
-	start   int64 // input offset of the first token
+	start   int64 // input offset of the first token (held in s.in)
 	lastEnd int64 // input offset just past the last token
 	depth   int   // parenthesis depth
 	parenAt int64 // input offset of the outermost open parenthesis
@@ -116,9 +109,9 @@ type Splitter struct {
 	stream   bool  // StreamCopy was called
 	copyOn   bool  // data of the last COPY statement is pending
 	copySkip bool  // the rest of the COPY statement's line is still to skip
-	copyMid  bool  // s.pos is inside a data line
-	copyOK   int   // bytes at s.pos known to be data
-	probe    int   // bytes at s.pos known to hold no '\n' and to fit "\."
+	copyMid  bool  // s.in.Pos is inside a data line
+	copyOK   int   // bytes at s.in.Pos known to be data
+	probe    int   // bytes at s.in.Pos known to hold no '\n' and to fit "\."
 	phase    uint8 // how much of "\." probe has seen: 0 none, 1 '\', 2 both
 	copyAt   int64 // offset of the COPY statement, for errors
 	copyLine int
@@ -126,15 +119,13 @@ type Splitter struct {
 }
 
 const (
-	initialBuffer = 64 << 10
-	minRead       = 16 << 10
-	maxTok        = 32 // tokens kept for classification
-	maxKeyword    = 16 // longest keyword looked up
+	maxTok     = 32 // tokens kept for classification
+	maxKeyword = 16 // longest keyword looked up
 )
 
 // NewSplitter returns a Splitter reading from r.
 func NewSplitter(r io.Reader) *Splitter {
-	return &Splitter{r: r, lline: 1}
+	return &Splitter{in: scan.NewBuffer(r)}
 }
 
 // StreamCopy makes Next leave Statement.CopyData nil: the data of a COPY ...
@@ -172,7 +163,7 @@ func (c *copyReader) Read(p []byte) (int, error) {
 		}
 		return 0, err
 	}
-	n = copy(p, s.buf[s.pos:s.pos+n])
+	n = copy(p, s.in.Buf[s.in.Pos:s.in.Pos+n])
 	s.copyConsume(n)
 	return n, nil
 }
@@ -180,18 +171,7 @@ func (c *copyReader) Read(p []byte) (int, error) {
 // Split returns the statements of src. On error it returns the statements
 // before the faulty one and the error.
 func Split(src string) ([]Statement, error) {
-	s := NewSplitter(strings.NewReader(src))
-	var out []Statement
-	for {
-		st, err := s.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		out = append(out, st)
-	}
+	return scan.Split[Statement](NewSplitter(strings.NewReader(src)))
 }
 
 // Next returns the next statement, or io.EOF when the input holds no more
@@ -223,7 +203,7 @@ func (s *Splitter) Next() (Statement, error) {
 				s.err = err
 				return Statement{}, err
 			}
-			data = append(data, s.buf[s.pos:s.pos+n]...)
+			data = append(data, s.in.Buf[s.in.Pos:s.in.Pos+n]...)
 			s.copyConsume(n)
 		}
 		st.CopyData = data
@@ -236,22 +216,22 @@ func (s *Splitter) next() (Statement, error) {
 	if !ok {
 		return Statement{}, err
 	}
-	s.inStmt = true
-	s.start = s.off(s.pos)
-	line := s.lineAt(s.start)
+	s.start = s.in.Off(s.in.Pos)
+	s.in.Hold(s.start)
+	line := s.in.Line(s.start)
 	s.depth, s.block, s.ntok = 0, 0, 0
 	s.prevKw, s.routine, s.copyStm, s.copyIn = kwNone, false, false, false
 	terminated, err := s.scanStatement()
 	if err != nil {
-		s.inStmt = false
+		s.in.Release()
 		return Statement{}, err
 	}
 	st := Statement{
-		Text:   string(s.buf[s.start-s.base : s.lastEnd-s.base]),
+		Text:   string(s.in.Slice(s.start, s.lastEnd)),
 		Offset: s.start,
 		Line:   line,
 	}
-	s.inStmt = false
+	s.in.Release()
 	s.classify(&st)
 	if s.copyIn {
 		st.CopyFromStdin = true
@@ -266,138 +246,66 @@ func (s *Splitter) next() (Statement, error) {
 	return st, nil
 }
 
-// off returns the input offset of buffer index i.
-func (s *Splitter) off(i int) int64 { return s.base + int64(i) }
-
-// lineAt returns the line of input offset off, which must not be before an
-// offset asked for earlier and must still be buffered.
-func (s *Splitter) lineAt(off int64) int {
-	if off > s.lpos {
-		s.lline += bytes.Count(s.buf[s.lpos-s.base:off-s.base], newline)
-		s.lpos = off
-	}
-	return s.lline
-}
-
-var newline = []byte{'\n'}
-
-// fill reads more input. It may first drop bytes that are no longer needed
-// and move the rest to the front of buf, adjusting s.pos. It reports
-// whether new bytes arrived.
-func (s *Splitter) fill() bool {
-	if s.eof || s.rerr != nil {
-		return false
-	}
-	if s.buf == nil {
-		s.buf = make([]byte, 0, initialBuffer)
-	}
-	if cap(s.buf)-len(s.buf) < minRead {
-		keep := s.pos
-		if s.inStmt {
-			keep = int(s.start - s.base)
-		}
-		if keep > 0 {
-			s.lineAt(s.off(keep))
-			n := copy(s.buf, s.buf[keep:])
-			s.buf = s.buf[:n]
-			s.base += int64(keep)
-			s.pos -= keep
-		}
-		if cap(s.buf)-len(s.buf) < minRead {
-			nb := make([]byte, len(s.buf), 2*cap(s.buf))
-			copy(nb, s.buf)
-			s.buf = nb
-		}
-	}
-	for range 100 {
-		n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
-		s.buf = s.buf[:len(s.buf)+n]
-		if err == io.EOF {
-			s.eof = true
-			return n > 0
-		}
-		if err != nil {
-			s.rerr = fmt.Errorf("read sql: %w", err)
-			return n > 0
-		}
-		if n > 0 {
-			return true
-		}
-	}
-	s.rerr = fmt.Errorf("read sql: %w", io.ErrNoProgress)
-	return false
-}
-
-// need makes n bytes from s.pos available; false when the input ends first.
-func (s *Splitter) need(n int) bool {
-	for len(s.buf)-s.pos < n {
-		if !s.fill() {
-			return false
-		}
-	}
-	return true
-}
-
 // endErr is what running out of input means where a statement may end:
 // io.EOF, or the read error.
 func (s *Splitter) endErr() error {
-	if s.rerr != nil {
-		return s.rerr
+	if err := s.in.Err(); err != nil {
+		return err
 	}
 	return io.EOF
 }
 
 func (s *Splitter) errorAt(off int64, format string, args ...any) error {
-	if s.rerr != nil {
-		return s.rerr
+	if err := s.in.Err(); err != nil {
+		return err
 	}
-	return &SplitError{Offset: off, Line: s.lineAt(off), Msg: fmt.Sprintf(format, args...)}
+	return &SplitError{Offset: off, Line: s.in.Line(off), Msg: fmt.Sprintf(format, args...)}
 }
 
 // skipGap skips what precedes a statement: whitespace, comments, empty
 // statements, a byte order mark and psql's \restrict lines. It reports
-// whether a statement starts at s.pos.
+// whether a statement starts at s.in.Pos.
 func (s *Splitter) skipGap() (bool, error) {
 	for {
-		if s.pos >= len(s.buf) && !s.fill() {
+		if s.in.Pos >= len(s.in.Buf) && !s.in.Fill() {
 			return false, s.endErr()
 		}
-		switch c := s.buf[s.pos]; c {
+		switch c := s.in.Buf[s.in.Pos]; c {
 		case ' ', '\t', '\n', '\r', '\f', '\v', ';':
-			s.pos++
+			s.in.Pos++
 		case 0xEF:
-			if s.off(s.pos) == 0 && s.need(3) && s.buf[s.pos+1] == 0xBB && s.buf[s.pos+2] == 0xBF {
-				s.pos += 3
+			if s.in.AtBOM() {
+				s.in.Pos += 3
 				continue
 			}
 			return true, nil
 		case '-':
-			if !s.need(2) || s.buf[s.pos+1] != '-' {
+			if !s.in.Need(2) || s.in.Buf[s.in.Pos+1] != '-' {
 				return true, nil
 			}
-			s.skipPast('\n')
+			s.in.SkipPast('\n')
 		case '/':
-			if !s.need(2) || s.buf[s.pos+1] != '*' {
+			if !s.in.Need(2) || s.in.Buf[s.in.Pos+1] != '*' {
 				return true, nil
 			}
 			// Its bytes may be dropped before the end is found.
-			at := s.off(s.pos)
-			line := s.lineAt(at)
+			at := s.in.Off(s.in.Pos)
+			line := s.in.Line(at)
 			if !s.skipBlockComment() {
-				if s.rerr != nil {
-					return false, s.rerr
+				if err := s.in.Err(); err != nil {
+					return false, err
 				}
 				return false, &SplitError{Offset: at, Line: line, Msg: "unterminated /* comment"}
 			}
 		case '\\':
-			at := s.off(s.pos)
+			at := s.in.Off(s.in.Pos)
 			j := 1
-			for s.need(j+1) && j < 40 && isIdent[s.buf[s.pos+j]] {
+			for s.in.Need(j+1) && j < 40 && isIdent[s.in.Buf[s.in.Pos+j]] {
 				j++
 			}
-			cmd := string(s.buf[s.pos : s.pos+j])
+			cmd := string(s.in.Buf[s.in.Pos : s.in.Pos+j])
 			if cmd == `\restrict` || cmd == `\unrestrict` {
-				s.skipPast('\n')
+				s.in.SkipPast('\n')
 				continue
 			}
 			return false, s.errorAt(at, "psql meta-command %s is not supported", cmd)
@@ -407,56 +315,42 @@ func (s *Splitter) skipGap() (bool, error) {
 	}
 }
 
-// skipPast moves s.pos past the next c, or to the end of the input.
-func (s *Splitter) skipPast(c byte) bool {
-	for {
-		if i := bytes.IndexByte(s.buf[s.pos:], c); i >= 0 {
-			s.pos += i + 1
-			return true
-		}
-		s.pos = len(s.buf)
-		if !s.fill() {
-			return false
-		}
-	}
-}
-
-// skipBlockComment moves s.pos past the (nested) comment starting at s.pos.
+// skipBlockComment moves s.in.Pos past the (nested) comment starting at s.in.Pos.
 func (s *Splitter) skipBlockComment() bool {
-	s.pos += 2
+	s.in.Pos += 2
 	depth := 1
 	for {
-		for s.pos+1 < len(s.buf) {
-			switch c := s.buf[s.pos]; {
-			case c == '*' && s.buf[s.pos+1] == '/':
-				s.pos += 2
+		for s.in.Pos+1 < len(s.in.Buf) {
+			switch c := s.in.Buf[s.in.Pos]; {
+			case c == '*' && s.in.Buf[s.in.Pos+1] == '/':
+				s.in.Pos += 2
 				if depth--; depth == 0 {
 					return true
 				}
-			case c == '/' && s.buf[s.pos+1] == '*':
-				s.pos += 2
+			case c == '/' && s.in.Buf[s.in.Pos+1] == '*':
+				s.in.Pos += 2
 				depth++
 			default:
-				s.pos++
+				s.in.Pos++
 			}
 		}
-		if !s.fill() {
-			s.pos = len(s.buf)
+		if !s.in.Fill() {
+			s.in.Pos = len(s.in.Buf)
 			return false
 		}
 	}
 }
 
-// skipQuoted moves s.pos past the quoted token whose opening quote q is at
-// s.pos. A doubled q stands for itself; with backslash, '\' escapes the
+// skipQuoted moves s.in.Pos past the quoted token whose opening quote q is at
+// s.in.Pos. A doubled q stands for itself; with backslash, '\' escapes the
 // next byte.
 func (s *Splitter) skipQuoted(q byte, backslash bool) bool {
-	s.pos++
+	s.in.Pos++
 	for {
-		if s.pos >= len(s.buf) && !s.fill() {
+		if s.in.Pos >= len(s.in.Buf) && !s.in.Fill() {
 			return false
 		}
-		b := s.buf[s.pos:]
+		b := s.in.Buf[s.in.Pos:]
 		i := bytes.IndexByte(b, q)
 		if backslash {
 			if j := bytes.IndexByte(b, '\\'); j >= 0 && (i < 0 || j < i) {
@@ -464,53 +358,53 @@ func (s *Splitter) skipQuoted(q byte, backslash bool) bool {
 			}
 		}
 		if i < 0 {
-			s.pos = len(s.buf)
+			s.in.Pos = len(s.in.Buf)
 			continue
 		}
-		s.pos += i
-		if !s.need(2) {
-			if s.buf[s.pos] == q {
-				s.pos++
+		s.in.Pos += i
+		if !s.in.Need(2) {
+			if s.in.Buf[s.in.Pos] == q {
+				s.in.Pos++
 				return true
 			}
-			s.pos = len(s.buf)
+			s.in.Pos = len(s.in.Buf)
 			return false
 		}
-		if s.buf[s.pos] == '\\' || s.buf[s.pos+1] == q {
-			s.pos += 2
+		if s.in.Buf[s.in.Pos] == '\\' || s.in.Buf[s.in.Pos+1] == q {
+			s.in.Pos += 2
 			continue
 		}
-		s.pos++
+		s.in.Pos++
 		return true
 	}
 }
 
-// dollar handles a '$' at s.pos: it skips a dollar-quoted string, or just
+// dollar handles a '$' at s.in.Pos: it skips a dollar-quoted string, or just
 // the '$' when none starts there. It reports false for an unterminated one.
 func (s *Splitter) dollar() bool {
 	j := 1 // length of the delimiter so far
-	if s.need(2) && isDolqStart[s.buf[s.pos+1]] {
+	if s.in.Need(2) && isDolqStart[s.in.Buf[s.in.Pos+1]] {
 		j = 2
-		for s.need(j+1) && isDolqCont[s.buf[s.pos+j]] {
+		for s.in.Need(j+1) && isDolqCont[s.in.Buf[s.in.Pos+j]] {
 			j++
 		}
 	}
-	if !s.need(j+1) || s.buf[s.pos+j] != '$' {
-		s.pos++ // a parameter ($1) or a lone '$'
+	if !s.in.Need(j+1) || s.in.Buf[s.in.Pos+j] != '$' {
+		s.in.Pos++ // a parameter ($1) or a lone '$'
 		return true
 	}
-	s.tag = append(s.tag[:0], s.buf[s.pos:s.pos+j+1]...)
-	s.pos += len(s.tag)
+	s.tag = append(s.tag[:0], s.in.Buf[s.in.Pos:s.in.Pos+j+1]...)
+	s.in.Pos += len(s.tag)
 	for {
-		if i := bytes.Index(s.buf[s.pos:], s.tag); i >= 0 {
-			s.pos += i + len(s.tag)
+		if i := bytes.Index(s.in.Buf[s.in.Pos:], s.tag); i >= 0 {
+			s.in.Pos += i + len(s.tag)
 			return true
 		}
-		if k := len(s.buf) - len(s.tag) + 1; k > s.pos {
-			s.pos = k
+		if k := len(s.in.Buf) - len(s.tag) + 1; k > s.in.Pos {
+			s.in.Pos = k
 		}
-		if !s.fill() {
-			s.pos = len(s.buf)
+		if !s.in.Fill() {
+			s.in.Pos = len(s.in.Buf)
 			return false
 		}
 	}
@@ -520,9 +414,9 @@ func (s *Splitter) dollar() bool {
 // reports whether a ';' ended it (false: the input ended).
 func (s *Splitter) scanStatement() (bool, error) {
 	for {
-		if s.pos >= len(s.buf) && !s.fill() {
-			if s.rerr != nil {
-				return false, s.rerr
+		if s.in.Pos >= len(s.in.Buf) && !s.in.Fill() {
+			if err := s.in.Err(); err != nil {
+				return false, err
 			}
 			if s.depth > 0 {
 				return false, s.errorAt(s.parenAt, "unclosed parenthesis: no ')' before the end of the input")
@@ -532,90 +426,90 @@ func (s *Splitter) scanStatement() (bool, error) {
 			}
 			return false, nil
 		}
-		at := s.pos
-		c := s.buf[at]
+		at := s.in.Pos
+		c := s.in.Buf[at]
 		kw := kwNone
 		switch class[c] {
 		case clSpace:
-			s.pos++
+			s.in.Pos++
 			continue
 		case clSemi:
-			s.pos++
+			s.in.Pos++
 			if s.depth == 0 && s.block == 0 {
 				return true, nil
 			}
 			s.token(tkPunct, kwNone, c)
 		case clOpen:
-			s.pos++
+			s.in.Pos++
 			s.token(tkPunct, kwNone, c)
 			if s.depth == 0 {
-				s.parenAt = s.off(at)
+				s.parenAt = s.in.Off(at)
 			}
 			s.depth++
 		case clClose:
-			s.pos++
+			s.in.Pos++
 			if s.depth > 0 {
 				s.depth--
 			}
 			s.token(tkPunct, kwNone, c)
 		case clDash:
-			if s.need(2) && s.buf[s.pos+1] == '-' {
-				s.skipPast('\n')
+			if s.in.Need(2) && s.in.Buf[s.in.Pos+1] == '-' {
+				s.in.SkipPast('\n')
 				continue
 			}
-			s.pos++
+			s.in.Pos++
 			s.token(tkPunct, kwNone, c)
 		case clSlash:
-			if s.need(2) && s.buf[s.pos+1] == '*' {
-				start := s.off(s.pos)
+			if s.in.Need(2) && s.in.Buf[s.in.Pos+1] == '*' {
+				start := s.in.Off(s.in.Pos)
 				if !s.skipBlockComment() {
 					return false, s.errorAt(start, "unterminated /* comment")
 				}
 				continue
 			}
-			s.pos++
+			s.in.Pos++
 			s.token(tkPunct, kwNone, c)
 		case clQuote:
-			start := s.off(s.pos)
+			start := s.in.Off(s.in.Pos)
 			if !s.skipQuoted('\'', false) {
 				return false, s.errorAt(start, "unterminated quoted string")
 			}
 			s.token(tkOther, kwNone, 0)
 		case clDQuote:
-			start := s.off(s.pos)
+			start := s.in.Off(s.in.Pos)
 			if !s.skipQuoted('"', false) {
 				return false, s.errorAt(start, "unterminated quoted identifier")
 			}
 			s.token(tkOther, kwNone, 0)
 		case clDollar:
-			start := s.off(s.pos)
+			start := s.in.Off(s.in.Pos)
 			if !s.dollar() {
 				return false, s.errorAt(start, "unterminated dollar-quoted string %s", s.tag)
 			}
 			s.token(tkOther, kwNone, 0)
 		case clDigit:
-			s.pos++
+			s.in.Pos++
 			for {
-				for s.pos < len(s.buf) && isNumber[s.buf[s.pos]] {
-					s.pos++
+				for s.in.Pos < len(s.in.Buf) && isNumber[s.in.Buf[s.in.Pos]] {
+					s.in.Pos++
 				}
-				if s.pos < len(s.buf) || !s.fill() {
+				if s.in.Pos < len(s.in.Buf) || !s.in.Fill() {
 					break
 				}
 			}
 			s.token(tkOther, kwNone, 0)
 		case clWord:
-			start := s.off(s.pos)
-			s.pos++
+			start := s.in.Off(s.in.Pos)
+			s.in.Pos++
 			for {
-				for s.pos < len(s.buf) && isIdent[s.buf[s.pos]] {
-					s.pos++
+				for s.in.Pos < len(s.in.Buf) && isIdent[s.in.Buf[s.in.Pos]] {
+					s.in.Pos++
 				}
-				if s.pos < len(s.buf) || !s.fill() {
+				if s.in.Pos < len(s.in.Buf) || !s.in.Fill() {
 					break
 				}
 			}
-			w := s.buf[int(start-s.base):s.pos]
+			w := s.in.Buf[s.in.Index(start):s.in.Pos]
 			if len(w) == 1 {
 				if q, bs := s.stringPrefix(w[0]); q != 0 {
 					if !s.skipQuoted(q, bs) {
@@ -631,28 +525,28 @@ func (s *Splitter) scanStatement() (bool, error) {
 			kw = keyword(w)
 			s.word(kw, start)
 		default:
-			s.pos++
+			s.in.Pos++
 			s.token(tkPunct, kwNone, c)
 		}
 		s.prevKw = kw
-		s.lastEnd = s.off(s.pos)
+		s.lastEnd = s.in.Off(s.in.Pos)
 	}
 }
 
 // stringPrefix reports whether the one-letter word c just scanned starts a
 // string (E'...', B'...', X'...', N'...', U&'...') or an identifier
 // (U&"..."): it returns the quote and whether backslash escapes apply, with
-// s.pos on the quote.
+// s.in.Pos on the quote.
 func (s *Splitter) stringPrefix(c byte) (q byte, backslash bool) {
 	switch c {
 	case 'E', 'e', 'B', 'b', 'X', 'x', 'N', 'n':
-		if s.need(1) && s.buf[s.pos] == '\'' {
+		if s.in.Need(1) && s.in.Buf[s.in.Pos] == '\'' {
 			return '\'', c == 'E' || c == 'e'
 		}
 	case 'U', 'u':
-		if s.need(2) && s.buf[s.pos] == '&' && (s.buf[s.pos+1] == '\'' || s.buf[s.pos+1] == '"') {
-			s.pos++
-			return s.buf[s.pos], false
+		if s.in.Need(2) && s.in.Buf[s.in.Pos] == '&' && (s.in.Buf[s.in.Pos+1] == '\'' || s.in.Buf[s.in.Pos+1] == '"') {
+			s.in.Pos++
+			return s.in.Buf[s.in.Pos], false
 		}
 	}
 	return 0, false
@@ -982,12 +876,12 @@ func keyword(w []byte) uint8 {
 
 // COPY data.
 
-// copyAvail returns how many bytes at s.pos are COPY data (at least one),
+// copyAvail returns how many bytes at s.in.Pos are COPY data (at least one),
 // reading input as needed. At the "\." line it consumes that line and
 // returns io.EOF.
 func (s *Splitter) copyAvail() (int, error) {
 	if s.copySkip {
-		if !s.skipPast('\n') {
+		if !s.in.SkipPast('\n') {
 			return 0, s.copyUnterminated()
 		}
 		s.copySkip = false
@@ -996,7 +890,7 @@ func (s *Splitter) copyAvail() (int, error) {
 		if s.copyOK > 0 {
 			return s.copyOK, nil
 		}
-		b := s.buf[s.pos:]
+		b := s.in.Buf[s.in.Pos:]
 		switch i := bytes.IndexByte(b[s.probe:], '\n'); {
 		case s.copyMid:
 			s.copyOK = len(b)
@@ -1006,7 +900,7 @@ func (s *Splitter) copyAvail() (int, error) {
 		case i >= 0:
 			p := s.probe + i + 1
 			if isEndOfData(b[:p]) {
-				s.pos += p
+				s.in.Pos += p
 				s.copyOn = false
 				return 0, io.EOF
 			}
@@ -1024,12 +918,12 @@ func (s *Splitter) copyAvail() (int, error) {
 		if s.copyOK > 0 {
 			return s.copyOK, nil
 		}
-		if !s.fill() {
-			if s.rerr != nil {
-				return 0, s.rerr
+		if !s.in.Fill() {
+			if err := s.in.Err(); err != nil {
+				return 0, err
 			}
-			if b := s.buf[s.pos:]; len(b) > 0 && !s.copyMid && isEndOfData(b) {
-				s.pos = len(s.buf)
+			if b := s.in.Buf[s.in.Pos:]; len(b) > 0 && !s.copyMid && isEndOfData(b) {
+				s.in.Pos = len(s.in.Buf)
 				s.copyOn = false
 				return 0, io.EOF
 			}
@@ -1040,15 +934,15 @@ func (s *Splitter) copyAvail() (int, error) {
 
 // copyConsume moves past n bytes of COPY data.
 func (s *Splitter) copyConsume(n int) {
-	s.pos += n
+	s.in.Pos += n
 	s.copyOK -= n
 	s.probe, s.phase = 0, 0
 	if s.copyOK == 0 {
-		s.copyMid = s.buf[s.pos-1] != '\n'
+		s.copyMid = s.in.Buf[s.in.Pos-1] != '\n'
 	}
 }
 
-// probeEnd reports whether the unfinished line b at s.pos, which holds no
+// probeEnd reports whether the unfinished line b at s.in.Pos, which holds no
 // '\n', may still turn out to be the "\." line. It goes on from where the
 // previous call for the same line stopped.
 func (s *Splitter) probeEnd(b []byte) bool {
@@ -1083,8 +977,8 @@ func (s *Splitter) skipCopy() error {
 
 func (s *Splitter) copyUnterminated() error {
 	s.copyOn = false
-	if s.rerr != nil {
-		return s.rerr
+	if err := s.in.Err(); err != nil {
+		return err
 	}
 	return &SplitError{Offset: s.copyAt, Line: s.copyLine, Msg: `COPY ... FROM STDIN data has no terminating \. line`}
 }

@@ -6,12 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/stratadb/strata/engine/internal/splittest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -157,7 +156,7 @@ func TestSplit(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Split: %v", err)
 			}
-			checkStatements(t, tt.src, got)
+			harness.CheckStatements(t, tt.src, got)
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %d statements, want %d:\n%s", len(got), len(tt.want), format(got, nil))
 			}
@@ -341,48 +340,12 @@ func TestSplitLongTokens(t *testing.T) {
 		{"copy rest of line", "COPY t FROM STDIN;" + r(" ", n) + "\n\\.\n"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			want, wantErr := Split(tt.src)
-			got, err := splitAll(NewSplitter(iotest.OneByteReader(strings.NewReader(tt.src))))
-			if !sameResult(got, err, want, wantErr) || err != nil {
-				t.Fatalf("one byte reader: %d statements, %v; Split: %d statements, %v", len(got), err, len(want), wantErr)
-			}
-			checkStatements(t, tt.src, got)
-		})
+		t.Run(tt.name, func(t *testing.T) { harness.CheckOneByte(t, tt.src) })
 	}
 }
 
 func TestSplitGolden(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "split", "*.sql"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden inputs: %v", err)
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			src, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stmts, err := Split(string(src))
-			checkStatements(t, string(src), stmts)
-			checkChunked(t, string(src))
-			got := format(stmts, err)
-			golden := strings.TrimSuffix(file, ".sql") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (go test -update rewrites it):\n%s", golden, got)
-			}
-		})
-	}
+	harness.Golden(t, *update)
 }
 
 // format renders statements and a final error for golden files and messages.
@@ -412,27 +375,19 @@ func format(stmts []Statement, err error) string {
 	return b.String()
 }
 
-// checkStatements checks what holds for every split: statements in input
-// order without overlap, Text found at Offset, Line matching Offset, and
-// Text trimmed.
-func checkStatements(t testing.TB, src string, stmts []Statement) {
-	t.Helper()
-	end := int64(0)
-	for i, st := range stmts {
-		if st.Offset < end || st.Offset+int64(len(st.Text)) > int64(len(src)) {
-			t.Fatalf("statement %d at offset %d (length %d) overlaps or leaves the input (end of previous %d, input %d)",
-				i+1, st.Offset, len(st.Text), end, len(src))
-		}
-		if src[st.Offset:st.Offset+int64(len(st.Text))] != st.Text {
-			t.Fatalf("statement %d: input at offset %d is not its Text %q", i+1, st.Offset, st.Text)
-		}
-		if want := 1 + strings.Count(src[:st.Offset], "\n"); st.Line != want {
-			t.Fatalf("statement %d: Line = %d, want %d", i+1, st.Line, want)
-		}
-		if st.Text == "" || strings.Trim(st.Text, " \t\n\r\f\v") != st.Text {
-			t.Fatalf("statement %d: Text %q is empty or not trimmed", i+1, st.Text)
-		}
-		end = st.Offset + int64(len(st.Text))
+// harness holds the checks every splitter's tests share. Besides them, the
+// COPY data of a statement must be in the input after it.
+var harness = splittest.Harness[Statement]{
+	Noun:   "statement",
+	Nouns:  "statements",
+	Split:  Split,
+	Read:   func(r io.Reader) ([]Statement, error) { return splitAll(NewSplitter(r)) },
+	Format: format,
+	Span: func(st Statement) splittest.Span {
+		return splittest.Span{Text: st.Text, Offset: st.Offset, Line: st.Line}
+	},
+	Check: func(t testing.TB, src string, i int, st Statement, end int64) int64 {
+		t.Helper()
 		if st.CopyFromStdin {
 			i := strings.Index(src[end:], string(st.CopyData))
 			if i < 0 {
@@ -440,26 +395,16 @@ func checkStatements(t testing.TB, src string, stmts []Statement) {
 			}
 			end += int64(i + len(st.CopyData))
 		}
-	}
+		return end
+	},
 }
 
 // checkChunked checks that every way of chunking the input gives what Split
 // gives, with COPY data collected or streamed.
 func checkChunked(t testing.TB, src string) {
 	t.Helper()
+	harness.CheckChunked(t, src)
 	want, wantErr := Split(src)
-	readers := map[string]func(io.Reader) io.Reader{
-		"one byte": iotest.OneByteReader,
-		"half":     iotest.HalfReader,
-		"data+err": iotest.DataErrReader,
-		"odd":      func(r io.Reader) io.Reader { return &oddReader{r: r} },
-	}
-	for name, wrap := range readers {
-		got, err := splitAll(NewSplitter(wrap(strings.NewReader(src))))
-		if !sameResult(got, err, want, wantErr) {
-			t.Fatalf("%s reader: got\n%s\nwant\n%s", name, format(got, err), format(want, wantErr))
-		}
-	}
 	s := NewSplitter(iotest.HalfReader(strings.NewReader(src)))
 	s.StreamCopy()
 	got, err := splitAll(s)
@@ -495,20 +440,6 @@ func sameResult(a []Statement, aErr error, b []Statement, bErr error) bool {
 	return format(a, aErr) == format(b, bErr)
 }
 
-// oddReader returns reads of 1, 2, 3, ... 17 bytes in turn.
-type oddReader struct {
-	r io.Reader
-	n int
-}
-
-func (o *oddReader) Read(p []byte) (int, error) {
-	o.n = o.n%17 + 1
-	if len(p) > o.n {
-		p = p[:o.n]
-	}
-	return o.r.Read(p)
-}
-
 func FuzzSplit(f *testing.F) {
 	seeds := []string{
 		"SELECT 1; SELECT 'a;b'; SELECT $$;$$",
@@ -520,39 +451,17 @@ func FuzzSplit(f *testing.F) {
 		"SELECT U&'x' AS U&\"y\", $1, a$b$, $x$ $y$ $x$",
 		"\ufeffBEGIN; COMMIT",
 	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "split", "*.sql"))
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		seeds = append(seeds, string(b))
-	}
-	for _, s := range seeds {
-		f.Add(s)
-	}
+	splittest.AddSeeds(f, seeds...)
 	f.Fuzz(func(t *testing.T, src string) {
 		stmts, err := Split(src)
-		var se *SplitError
-		if err != nil && !errors.As(err, &se) {
-			t.Fatalf("error %v is not a *SplitError", err)
-		}
-		if se != nil && (se.Offset < 0 || se.Offset > int64(len(src)) || se.Line != 1+strings.Count(src[:se.Offset], "\n")) {
-			t.Fatalf("error position %+v is wrong", *se)
-		}
-		checkStatements(t, src, stmts)
+		splittest.CheckSplitError(t, src, err, func(se *SplitError) (int64, int) { return se.Offset, se.Line })
+		harness.CheckStatements(t, src, stmts)
 		checkChunked(t, src)
 	})
 }
 
-// insertReader generates multi-row INSERT statements, about size bytes.
-type insertReader struct {
-	size, n int64
-	block   []byte
-	off     int
-}
-
-func newInsertReader(size int64) *insertReader {
+// newInsertReader generates multi-row INSERT statements, about size bytes.
+func newInsertReader(size int64) *splittest.BlockReader {
 	var b bytes.Buffer
 	for i := range 50 {
 		b.WriteString("INSERT INTO public.events (id, kind, payload, created_at) VALUES\n")
@@ -564,74 +473,21 @@ func newInsertReader(size int64) *insertReader {
 		}
 		b.WriteString(";\n-- batch done\n")
 	}
-	size -= size % int64(b.Len()) // whole statements only
-	return &insertReader{size: size, block: b.Bytes()}
-}
-
-func (r *insertReader) Read(p []byte) (int, error) {
-	if r.n >= r.size {
-		return 0, io.EOF
-	}
-	if rest := r.size - r.n; int64(len(p)) > rest {
-		p = p[:rest]
-	}
-	n := 0
-	for n < len(p) {
-		c := copy(p[n:], r.block[r.off:])
-		n += c
-		r.off = (r.off + c) % len(r.block)
-	}
-	r.n += int64(n)
-	return n, nil
+	return splittest.NewBlockReader(b.Bytes(), size) // whole statements only
 }
 
 // TestSplitLargeInputMemory splits 20 MB of generated statements, and a
 // 20 MB streamed COPY, and checks that the live heap stays far below that.
 func TestSplitLargeInputMemory(t *testing.T) {
 	const size = 20 << 20
-	measure := func(t *testing.T, run func(sample func())) {
-		var m runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&m)
-		before, peak := m.HeapAlloc, uint64(0)
-		run(func() {
-			runtime.GC()
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > before && m.HeapAlloc-before > peak {
-				peak = m.HeapAlloc - before
-			}
-		})
-		if peak > size/10 {
-			t.Errorf("live heap grew by %d bytes while splitting %d bytes", peak, size)
-		}
-		t.Logf("peak live heap growth: %d bytes", peak)
-	}
 	t.Run("inserts", func(t *testing.T) {
-		measure(t, func(sample func()) {
+		harness.CheckLargeInput(t, size, func() (*splittest.BlockReader, func() (Statement, error)) {
 			r := newInsertReader(size)
-			s := NewSplitter(r)
-			n, next := 0, int64(0)
-			for {
-				_, err := s.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				n++
-				if r.n >= next {
-					sample()
-					next += 1 << 20
-				}
-			}
-			if n < 1000 {
-				t.Fatalf("only %d statements", n)
-			}
+			return r, NewSplitter(r).Next
 		})
 	})
 	t.Run("streamed copy", func(t *testing.T) {
-		measure(t, func(sample func()) {
+		splittest.MeasureHeap(t, size, func(sample func()) {
 			head := strings.NewReader("COPY t (a, b) FROM stdin;\n")
 			line := []byte("12345\tsome text; with 'quotes' and $$\n")
 			rows := &repeatReader{line: line, size: size - size%len(line)}
@@ -690,7 +546,7 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 }
 
 func BenchmarkSplit(b *testing.B) {
-	size := newInsertReader(50 << 20).size
+	size := newInsertReader(50 << 20).Size
 	b.ReportAllocs()
 	b.SetBytes(size)
 	for b.Loop() {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/stratadb/strata/engine/internal/scan"
 )
 
 // Statement is one statement of an SQLite script, as found by a Splitter.
@@ -59,20 +61,11 @@ func (e *SplitError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, 
 // with a *SplitError, never with a partial statement: sending the rest of
 // the file as one statement would only produce a more confusing error.
 type Splitter struct {
-	r    io.Reader
-	buf  []byte
-	pos  int   // scan position in buf
-	base int64 // input offset of buf[0]
-	eof  bool  // r reported io.EOF
-	rerr error // read error other than io.EOF
-	err  error // sticky result of Next (io.EOF at the end)
-
-	lpos  int64 // input offset where lline is the line number
-	lline int
+	in  scan.Buffer
+	err error // sticky result of Next (io.EOF at the end)
 
 	// current statement
-	inStmt  bool  // bytes from start on must be kept
-	start   int64 // input offset of the first token
+	start   int64 // input offset of the first token (held in s.in)
 	lastEnd int64 // input offset just past the last token
 	state   uint8 // sqlite3_complete state
 	ntok    int
@@ -80,32 +73,19 @@ type Splitter struct {
 }
 
 const (
-	initialBuffer = 64 << 10
-	minRead       = 16 << 10
-	maxTok        = 8  // tokens kept for classification
-	maxKeyword    = 12 // longest keyword looked up
+	maxTok     = 8  // tokens kept for classification
+	maxKeyword = 12 // longest keyword looked up
 )
 
 // NewSplitter returns a Splitter reading from r.
 func NewSplitter(r io.Reader) *Splitter {
-	return &Splitter{r: r, lline: 1}
+	return &Splitter{in: scan.NewBuffer(r)}
 }
 
 // Split returns the statements of src. On error it returns the statements
 // before the faulty one and the error.
 func Split(src string) ([]Statement, error) {
-	s := NewSplitter(strings.NewReader(src))
-	var out []Statement
-	for {
-		st, err := s.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		out = append(out, st)
-	}
+	return scan.Split[Statement](NewSplitter(strings.NewReader(src)))
 }
 
 // Next returns the next statement, or io.EOF when the input holds no more
@@ -128,139 +108,67 @@ func (s *Splitter) next() (Statement, error) {
 	if !ok {
 		return Statement{}, err
 	}
-	s.inStmt = true
-	s.start = s.off(s.pos)
-	line := s.lineAt(s.start)
+	s.start = s.in.Off(s.in.Pos)
+	s.in.Hold(s.start)
+	line := s.in.Line(s.start)
 	s.state, s.ntok = stStart, 0
 	err = s.scanStatement()
 	if err != nil {
-		s.inStmt = false
+		s.in.Release()
 		return Statement{}, err
 	}
 	st := Statement{
-		Text:   string(s.buf[s.start-s.base : s.lastEnd-s.base]),
+		Text:   string(s.in.Slice(s.start, s.lastEnd)),
 		Offset: s.start,
 		Line:   line,
 	}
-	s.inStmt = false
+	s.in.Release()
 	s.classify(&st)
 	return st, nil
 }
 
-// off returns the input offset of buffer index i.
-func (s *Splitter) off(i int) int64 { return s.base + int64(i) }
-
-// lineAt returns the line of input offset off, which must not be before an
-// offset asked for earlier and must still be buffered.
-func (s *Splitter) lineAt(off int64) int {
-	if off > s.lpos {
-		s.lline += bytes.Count(s.buf[s.lpos-s.base:off-s.base], newline)
-		s.lpos = off
-	}
-	return s.lline
-}
-
-var newline = []byte{'\n'}
-
-// fill reads more input. It may first drop bytes that are no longer needed
-// and move the rest to the front of buf, adjusting s.pos. It reports
-// whether new bytes arrived.
-func (s *Splitter) fill() bool {
-	if s.eof || s.rerr != nil {
-		return false
-	}
-	if s.buf == nil {
-		s.buf = make([]byte, 0, initialBuffer)
-	}
-	if cap(s.buf)-len(s.buf) < minRead {
-		keep := s.pos
-		if s.inStmt {
-			keep = int(s.start - s.base)
-		}
-		if keep > 0 {
-			s.lineAt(s.off(keep))
-			n := copy(s.buf, s.buf[keep:])
-			s.buf = s.buf[:n]
-			s.base += int64(keep)
-			s.pos -= keep
-		}
-		if cap(s.buf)-len(s.buf) < minRead {
-			nb := make([]byte, len(s.buf), 2*cap(s.buf))
-			copy(nb, s.buf)
-			s.buf = nb
-		}
-	}
-	for range 100 {
-		n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
-		s.buf = s.buf[:len(s.buf)+n]
-		if err == io.EOF {
-			s.eof = true
-			return n > 0
-		}
-		if err != nil {
-			s.rerr = fmt.Errorf("read sql: %w", err)
-			return n > 0
-		}
-		if n > 0 {
-			return true
-		}
-	}
-	s.rerr = fmt.Errorf("read sql: %w", io.ErrNoProgress)
-	return false
-}
-
-// need makes n bytes from s.pos available; false when the input ends first.
-func (s *Splitter) need(n int) bool {
-	for len(s.buf)-s.pos < n {
-		if !s.fill() {
-			return false
-		}
-	}
-	return true
-}
-
 func (s *Splitter) errorAt(off int64, msg string) error {
-	if s.rerr != nil {
-		return s.rerr
+	if err := s.in.Err(); err != nil {
+		return err
 	}
-	return &SplitError{Offset: off, Line: s.lineAt(off), Msg: msg}
+	return &SplitError{Offset: off, Line: s.in.Line(off), Msg: msg}
 }
 
 // skipGap skips what precedes a statement: whitespace, comments, empty
 // statements and a byte order mark. It reports whether a statement starts
-// at s.pos.
+// at s.in.Pos.
 func (s *Splitter) skipGap() (bool, error) {
 	for {
-		if s.pos >= len(s.buf) && !s.fill() {
-			if s.rerr != nil {
-				return false, s.rerr
+		if s.in.Pos >= len(s.in.Buf) && !s.in.Fill() {
+			if err := s.in.Err(); err != nil {
+				return false, err
 			}
 			return false, io.EOF
 		}
-		switch c := s.buf[s.pos]; c {
+		switch c := s.in.Buf[s.in.Pos]; c {
 		case ' ', '\t', '\n', '\r', '\f', '\v', ';':
-			s.pos++
+			s.in.Pos++
 		case 0xEF:
-			if s.off(s.pos) == 0 && s.need(3) && s.buf[s.pos+1] == 0xBB && s.buf[s.pos+2] == 0xBF {
-				s.pos += 3
+			if s.in.AtBOM() {
+				s.in.Pos += 3
 				continue
 			}
 			return true, nil
 		case '-':
-			if !s.need(2) || s.buf[s.pos+1] != '-' {
+			if !s.in.Need(2) || s.in.Buf[s.in.Pos+1] != '-' {
 				return true, nil
 			}
-			s.skipPast('\n')
+			s.in.SkipPast('\n')
 		case '/':
-			if !s.need(2) || s.buf[s.pos+1] != '*' {
+			if !s.in.Need(2) || s.in.Buf[s.in.Pos+1] != '*' {
 				return true, nil
 			}
 			// Its bytes may be dropped before the end is found.
-			at := s.off(s.pos)
-			line := s.lineAt(at)
+			at := s.in.Off(s.in.Pos)
+			line := s.in.Line(at)
 			if !s.skipBlockComment() {
-				if s.rerr != nil {
-					return false, s.rerr
+				if err := s.in.Err(); err != nil {
+					return false, err
 				}
 				return false, &SplitError{Offset: at, Line: line, Msg: "unterminated /* comment"}
 			}
@@ -270,33 +178,19 @@ func (s *Splitter) skipGap() (bool, error) {
 	}
 }
 
-// skipPast moves s.pos past the next c, or to the end of the input.
-func (s *Splitter) skipPast(c byte) bool {
-	for {
-		if i := bytes.IndexByte(s.buf[s.pos:], c); i >= 0 {
-			s.pos += i + 1
-			return true
-		}
-		s.pos = len(s.buf)
-		if !s.fill() {
-			return false
-		}
-	}
-}
-
-// skipBlockComment moves s.pos past the comment starting at s.pos.
+// skipBlockComment moves s.in.Pos past the comment starting at s.in.Pos.
 func (s *Splitter) skipBlockComment() bool {
-	s.pos += 2
+	s.in.Pos += 2
 	for {
-		if i := bytes.Index(s.buf[s.pos:], commentEnd); i >= 0 {
-			s.pos += i + 2
+		if i := bytes.Index(s.in.Buf[s.in.Pos:], commentEnd); i >= 0 {
+			s.in.Pos += i + 2
 			return true
 		}
-		if len(s.buf)-1 > s.pos {
-			s.pos = len(s.buf) - 1 // a '*' there may start the end
+		if len(s.in.Buf)-1 > s.in.Pos {
+			s.in.Pos = len(s.in.Buf) - 1 // a '*' there may start the end
 		}
-		if !s.fill() {
-			s.pos = len(s.buf)
+		if !s.in.Fill() {
+			s.in.Pos = len(s.in.Buf)
 			return false
 		}
 	}
@@ -304,24 +198,24 @@ func (s *Splitter) skipBlockComment() bool {
 
 var commentEnd = []byte("*/")
 
-// skipQuoted moves s.pos past the quoted token opening at s.pos and closed
+// skipQuoted moves s.in.Pos past the quoted token opening at s.in.Pos and closed
 // by q. When q is not the opening byte ([...]), nothing escapes it;
 // otherwise a doubled q stands for itself.
 func (s *Splitter) skipQuoted(q byte) bool {
-	doubled := s.buf[s.pos] == q
-	s.pos++
+	doubled := s.in.Buf[s.in.Pos] == q
+	s.in.Pos++
 	for {
-		if s.pos >= len(s.buf) && !s.fill() {
+		if s.in.Pos >= len(s.in.Buf) && !s.in.Fill() {
 			return false
 		}
-		i := bytes.IndexByte(s.buf[s.pos:], q)
+		i := bytes.IndexByte(s.in.Buf[s.in.Pos:], q)
 		if i < 0 {
-			s.pos = len(s.buf)
+			s.in.Pos = len(s.in.Buf)
 			continue
 		}
-		s.pos += i + 1
-		if doubled && s.need(1) && s.buf[s.pos] == q {
-			s.pos++
+		s.in.Pos += i + 1
+		if doubled && s.in.Need(1) && s.in.Buf[s.in.Pos] == q {
+			s.in.Pos++
 			continue
 		}
 		return true
@@ -343,22 +237,22 @@ const (
 // ';' that sqlite3_complete would accept, or the end of the input.
 func (s *Splitter) scanStatement() error {
 	for {
-		if s.pos >= len(s.buf) && !s.fill() {
-			if s.rerr != nil {
-				return s.rerr
+		if s.in.Pos >= len(s.in.Buf) && !s.in.Fill() {
+			if err := s.in.Err(); err != nil {
+				return err
 			}
 			if s.state == stTrigger || s.state == stSemi {
 				return s.errorAt(s.start, "CREATE TRIGGER without END: the statement runs to the end of the input")
 			}
 			return nil
 		}
-		c := s.buf[s.pos]
+		c := s.in.Buf[s.in.Pos]
 		switch class[c] {
 		case clSpace:
-			s.pos++
+			s.in.Pos++
 			continue
 		case clSemi:
-			s.pos++
+			s.in.Pos++
 			switch s.state {
 			case stTrigger, stSemi:
 				s.state = stSemi
@@ -366,57 +260,57 @@ func (s *Splitter) scanStatement() error {
 				return nil
 			}
 		case clDash:
-			if s.need(2) && s.buf[s.pos+1] == '-' {
-				s.skipPast('\n')
+			if s.in.Need(2) && s.in.Buf[s.in.Pos+1] == '-' {
+				s.in.SkipPast('\n')
 				continue
 			}
-			s.pos++
+			s.in.Pos++
 			s.token(tkPunct, kwNone, c)
 		case clSlash:
-			if s.need(2) && s.buf[s.pos+1] == '*' {
-				start := s.off(s.pos)
+			if s.in.Need(2) && s.in.Buf[s.in.Pos+1] == '*' {
+				start := s.in.Off(s.in.Pos)
 				if !s.skipBlockComment() {
 					return s.errorAt(start, "unterminated /* comment")
 				}
 				continue
 			}
-			s.pos++
+			s.in.Pos++
 			s.token(tkPunct, kwNone, c)
 		case clQuote:
-			start := s.off(s.pos)
+			start := s.in.Off(s.in.Pos)
 			if !s.skipQuoted('\'') {
 				return s.errorAt(start, "unterminated quoted string")
 			}
 			s.token(tkOther, kwNone, 0)
 		case clDQuote, clBacktick:
-			start := s.off(s.pos)
+			start := s.in.Off(s.in.Pos)
 			if !s.skipQuoted(c) {
 				return s.errorAt(start, "unterminated quoted identifier")
 			}
 			s.token(tkOther, kwNone, 0)
 		case clBracket:
-			start := s.off(s.pos)
+			start := s.in.Off(s.in.Pos)
 			if !s.skipQuoted(']') {
 				return s.errorAt(start, "unterminated [identifier]")
 			}
 			s.token(tkOther, kwNone, 0)
 		case clWord:
-			start := s.off(s.pos)
-			s.pos++
+			start := s.in.Off(s.in.Pos)
+			s.in.Pos++
 			for {
-				for s.pos < len(s.buf) && class[s.buf[s.pos]] == clWord {
-					s.pos++
+				for s.in.Pos < len(s.in.Buf) && class[s.in.Buf[s.in.Pos]] == clWord {
+					s.in.Pos++
 				}
-				if s.pos < len(s.buf) || !s.fill() {
+				if s.in.Pos < len(s.in.Buf) || !s.in.Fill() {
 					break
 				}
 			}
-			s.token(tkWord, keyword(s.buf[start-s.base:s.pos]), 0)
+			s.token(tkWord, keyword(s.in.Buf[s.in.Index(start):s.in.Pos]), 0)
 		default:
-			s.pos++
+			s.in.Pos++
 			s.token(tkPunct, kwNone, c)
 		}
-		s.lastEnd = s.off(s.pos)
+		s.lastEnd = s.in.Off(s.in.Pos)
 	}
 }
 

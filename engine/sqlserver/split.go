@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/stratadb/strata/engine/internal/scan"
 )
 
 // MaxRepeat is the largest count accepted after GO.
@@ -95,22 +97,13 @@ func (e *SplitError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, 
 // batch: sending the rest of the file as one batch would only produce a more
 // confusing error.
 type Splitter struct {
-	r    io.Reader
-	buf  []byte
-	pos  int   // scan position in buf
-	base int64 // input offset of buf[0]
-	eof  bool  // r reported io.EOF
-	rerr error // read error other than io.EOF
-	err  error // sticky result of Next (io.EOF at the end)
-
-	lpos  int64 // input offset where lline is the line number
-	lline int
+	in  scan.Buffer
+	err error // sticky result of Next (io.EOF at the end)
 
 	skipLine bool // the rest of a GO line is still to skip
 
 	// current batch
-	inBatch   bool  // start is set: bytes from start on must be kept
-	start     int64 // input offset of the first byte that is not a blank
+	start     int64 // input offset of the first byte that is not a blank (held in s.in)
 	line      int   // line of start
 	lastEnd   int64 // input offset just past the last byte that is not a blank
 	hasCode   bool  // a token that is not a comment was seen
@@ -120,31 +113,18 @@ type Splitter struct {
 }
 
 const (
-	initialBuffer = 64 << 10
-	minRead       = 16 << 10
-	maxKeyword    = 24 // longest word looked up
+	maxKeyword = 24 // longest word looked up
 )
 
 // NewSplitter returns a Splitter reading from r.
 func NewSplitter(r io.Reader) *Splitter {
-	return &Splitter{r: r, lline: 1}
+	return &Splitter{in: scan.NewBuffer(r)}
 }
 
 // Split returns the batches of src. On error it returns the batches before
 // the faulty one and the error.
 func Split(src string) ([]Statement, error) {
-	s := NewSplitter(strings.NewReader(src))
-	var out []Statement
-	for {
-		st, err := s.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		out = append(out, st)
-	}
+	return scan.Split[Statement](NewSplitter(strings.NewReader(src)))
 }
 
 // Next returns the next batch, or io.EOF when the input holds no more.
@@ -157,7 +137,7 @@ func (s *Splitter) Next() (Statement, error) {
 	for {
 		st, ok, err := s.batch()
 		if err != nil {
-			s.inBatch = false
+			s.in.Release()
 			s.err = err
 			return Statement{}, err
 		}
@@ -172,31 +152,32 @@ func (s *Splitter) Next() (Statement, error) {
 func (s *Splitter) batch() (Statement, bool, error) {
 	if s.skipLine {
 		s.skipLine = false
-		s.skipPast('\n')
+		s.in.SkipPast('\n')
 	}
-	s.inBatch, s.hasCode, s.lineStart, s.depth = false, false, true, 0
+	s.in.Release()
+	s.hasCode, s.lineStart, s.depth = false, true, 0
 	s.cls = classifier{}
 	for {
-		if s.pos >= len(s.buf) && !s.fill() {
-			if s.rerr != nil {
-				return Statement{}, false, s.rerr
+		if s.in.Pos >= len(s.in.Buf) && !s.in.Fill() {
+			if err := s.in.Err(); err != nil {
+				return Statement{}, false, err
 			}
 			if !s.hasCode {
 				return Statement{}, false, io.EOF
 			}
 			return s.finish(1), true, nil
 		}
-		c := s.buf[s.pos]
+		c := s.in.Buf[s.in.Pos]
 		cl := class[c]
 		if cl == clSpace {
 			if c == '\n' {
 				s.lineStart = true
 			}
-			s.pos++
+			s.in.Pos++
 			continue
 		}
-		if c == 0xEF && s.off(s.pos) == 0 && s.need(3) && s.buf[s.pos+1] == 0xBB && s.buf[s.pos+2] == 0xBF {
-			s.pos += 3
+		if c == 0xEF && s.in.AtBOM() {
+			s.in.Pos += 3
 			continue
 		}
 		if s.lineStart && (c == 'G' || c == 'g') {
@@ -211,10 +192,10 @@ func (s *Splitter) batch() (Statement, bool, error) {
 				return s.finish(count), true, nil
 			}
 		}
-		if !s.inBatch {
-			s.inBatch = true
-			s.start = s.off(s.pos)
-			s.line = s.lineAt(s.start)
+		if !s.in.Holding() {
+			s.start = s.in.Off(s.in.Pos)
+			s.in.Hold(s.start)
+			s.line = s.in.Line(s.start)
 		}
 		s.lineStart = false
 		if err := s.token(cl); err != nil {
@@ -226,40 +207,40 @@ func (s *Splitter) batch() (Statement, bool, error) {
 // finish returns the batch scanned so far.
 func (s *Splitter) finish(count int) Statement {
 	st := Statement{
-		Text:   string(s.buf[s.start-s.base : s.lastEnd-s.base]),
+		Text:   string(s.in.Slice(s.start, s.lastEnd)),
 		Offset: s.start,
 		Line:   s.line,
 		Repeat: count,
 	}
-	s.inBatch = false
+	s.in.Release()
 	s.cls.end()
 	st.NoTx, st.TxControl = s.cls.noTx, s.cls.txControl
 	return st
 }
 
-// token scans the token or comment starting at s.pos, whose first byte is
+// token scans the token or comment starting at s.in.Pos, whose first byte is
 // of class cl and not a blank.
 func (s *Splitter) token(cl uint8) error {
-	at := s.pos
-	start := s.off(at)
-	c := s.buf[at]
+	at := s.in.Pos
+	start := s.in.Off(at)
+	c := s.in.Buf[at]
 	t := tok{kind: tkPunct, ch: c}
 	switch cl {
 	case clDash:
-		if s.need(2) && s.buf[s.pos+1] == '-' {
+		if s.in.Need(2) && s.in.Buf[s.in.Pos+1] == '-' {
 			s.lineComment()
 			return nil
 		}
-		s.pos++
+		s.in.Pos++
 	case clSlash:
-		if s.need(2) && s.buf[s.pos+1] == '*' {
+		if s.in.Need(2) && s.in.Buf[s.in.Pos+1] == '*' {
 			if !s.skipBlockComment() {
 				return s.errorAt(start, "unterminated /* comment")
 			}
-			s.lastEnd = s.off(s.pos)
+			s.lastEnd = s.in.Off(s.in.Pos)
 			return nil
 		}
-		s.pos++
+		s.in.Pos++
 	case clQuote:
 		if !s.skipQuoted('\'') {
 			return s.errorAt(start, "unterminated quoted string")
@@ -273,24 +254,24 @@ func (s *Splitter) token(cl uint8) error {
 		if !s.skipQuoted(q) {
 			return s.errorAt(start, "unterminated %s identifier", what)
 		}
-		t = tok{kind: tkQuoted, kw: keyword(s.buf[int(start-s.base)+1 : s.pos-1])}
+		t = tok{kind: tkQuoted, kw: keyword(s.in.Buf[s.in.Index(start)+1 : s.in.Pos-1])}
 	case clOpen:
-		s.pos++
+		s.in.Pos++
 		s.depth++
 	case clClose:
-		s.pos++
+		s.in.Pos++
 		if s.depth > 0 {
 			s.depth--
 		}
 	case clDigit:
-		s.pos++
+		s.in.Pos++
 		s.scanWhile(&isNumber)
 		t = tok{kind: tkOther}
 	case clWord:
-		s.pos++
+		s.in.Pos++
 		s.scanWhile(&isIdent)
-		w := s.buf[int(start-s.base):s.pos]
-		if len(w) == 1 && (c == 'N' || c == 'n') && s.need(1) && s.buf[s.pos] == '\'' {
+		w := s.in.Buf[s.in.Index(start):s.in.Pos]
+		if len(w) == 1 && (c == 'N' || c == 'n') && s.in.Need(1) && s.in.Buf[s.in.Pos] == '\'' {
 			if !s.skipQuoted('\'') {
 				return s.errorAt(start, "unterminated quoted string")
 			}
@@ -302,230 +283,144 @@ func (s *Splitter) token(cl uint8) error {
 			t.kind = tkVar
 		}
 	default:
-		s.pos++
+		s.in.Pos++
 	}
 	s.hasCode = true
-	s.lastEnd = s.off(s.pos)
+	s.lastEnd = s.in.Off(s.in.Pos)
 	t.depth = s.depth
 	s.cls.add(t)
 	return nil
 }
 
-// scanWhile moves s.pos past the bytes in set.
+// scanWhile moves s.in.Pos past the bytes in set.
 func (s *Splitter) scanWhile(set *[256]bool) {
 	for {
-		for s.pos < len(s.buf) && set[s.buf[s.pos]] {
-			s.pos++
+		for s.in.Pos < len(s.in.Buf) && set[s.in.Buf[s.in.Pos]] {
+			s.in.Pos++
 		}
-		if s.pos < len(s.buf) || !s.fill() {
+		if s.in.Pos < len(s.in.Buf) || !s.in.Fill() {
 			return
 		}
 	}
 }
 
-// goLine looks at a line whose first byte that is not a blank, at s.pos,
+// goLine looks at a line whose first byte that is not a blank, at s.in.Pos,
 // is 'G' or 'g'. When the line is a batch separator it returns the count
-// and true, moves s.pos past GO and its count and leaves the rest of the
+// and true, moves s.in.Pos past GO and its count and leaves the rest of the
 // line (blanks, a -- comment, the '\n') for the next batch to skip.
 func (s *Splitter) goLine() (int, bool, error) {
-	if !s.need(2) || s.buf[s.pos+1]|0x20 != 'o' {
+	if !s.in.Need(2) || s.in.Buf[s.in.Pos+1]|0x20 != 'o' {
 		return 0, false, nil
 	}
 	j := 2
-	if s.need(j+1) && isIdent[s.buf[s.pos+j]] {
+	if s.in.Need(j+1) && isIdent[s.in.Buf[s.in.Pos+j]] {
 		return 0, false, nil // GOTO, GO_1
 	}
 	blanks := func() {
-		for s.need(j+1) && class[s.buf[s.pos+j]] == clSpace && s.buf[s.pos+j] != '\n' {
+		for s.in.Need(j+1) && class[s.in.Buf[s.in.Pos+j]] == clSpace && s.in.Buf[s.in.Pos+j] != '\n' {
 			j++
 		}
 	}
 	blanks()
 	count, countAt, digits := 1, -1, 0
-	if s.need(j+1) && isDigit(s.buf[s.pos+j]) {
+	if s.in.Need(j+1) && isDigit(s.in.Buf[s.in.Pos+j]) {
 		countAt, count = j, 0
-		for s.need(j+1) && isDigit(s.buf[s.pos+j]) {
+		for s.in.Need(j+1) && isDigit(s.in.Buf[s.in.Pos+j]) {
 			if count <= MaxRepeat {
-				count = count*10 + int(s.buf[s.pos+j]-'0')
+				count = count*10 + int(s.in.Buf[s.in.Pos+j]-'0')
 			}
 			j++
 			digits++
 		}
-		if s.need(j+1) && isIdent[s.buf[s.pos+j]] {
+		if s.in.Need(j+1) && isIdent[s.in.Buf[s.in.Pos+j]] {
 			return 0, false, nil // GO 5x
 		}
 		blanks()
 	}
-	if s.need(j+1) && s.buf[s.pos+j] != '\n' && (s.buf[s.pos+j] != '-' || !s.need(j+2) || s.buf[s.pos+j+1] != '-') {
+	if s.in.Need(j+1) && s.in.Buf[s.in.Pos+j] != '\n' && (s.in.Buf[s.in.Pos+j] != '-' || !s.in.Need(j+2) || s.in.Buf[s.in.Pos+j+1] != '-') {
 		return 0, false, nil // GO followed by something else
 	}
 	if countAt >= 0 && (count < 1 || count > MaxRepeat) {
-		lit := string(s.buf[s.pos+countAt : s.pos+countAt+min(digits, 20)])
+		lit := string(s.in.Buf[s.in.Pos+countAt : s.in.Pos+countAt+min(digits, 20)])
 		if digits > 20 {
 			lit += "..."
 		}
-		return 0, false, s.errorAt(s.off(s.pos+countAt), "GO count %s out of range (1 to %d)", lit, MaxRepeat)
+		return 0, false, s.errorAt(s.in.Off(s.in.Pos+countAt), "GO count %s out of range (1 to %d)", lit, MaxRepeat)
 	}
-	s.pos += j
+	s.in.Pos += j
 	s.skipLine = true
 	return count, true, nil
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// lineComment moves s.pos past the -- comment at s.pos and its '\n'.
+// lineComment moves s.in.Pos past the -- comment at s.in.Pos and its '\n'.
 func (s *Splitter) lineComment() {
-	at := s.off(s.pos)
-	found := s.skipPast('\n')
-	end := s.pos
+	at := s.in.Off(s.in.Pos)
+	found := s.in.SkipPast('\n')
+	end := s.in.Pos
 	if found {
 		end--
 		s.lineStart = true
 	}
-	for s.off(end) > at+2 && class[s.buf[end-1]] == clSpace {
+	for s.in.Off(end) > at+2 && class[s.in.Buf[end-1]] == clSpace {
 		end--
 	}
-	s.lastEnd = s.off(end)
-}
-
-// off returns the input offset of buffer index i.
-func (s *Splitter) off(i int) int64 { return s.base + int64(i) }
-
-// lineAt returns the line of input offset off, which must not be before an
-// offset asked for earlier and must still be buffered.
-func (s *Splitter) lineAt(off int64) int {
-	if off > s.lpos {
-		s.lline += bytes.Count(s.buf[s.lpos-s.base:off-s.base], newline)
-		s.lpos = off
-	}
-	return s.lline
-}
-
-var newline = []byte{'\n'}
-
-// fill reads more input. It may first drop bytes that are no longer needed
-// and move the rest to the front of buf, adjusting s.pos. It reports
-// whether new bytes arrived.
-func (s *Splitter) fill() bool {
-	if s.eof || s.rerr != nil {
-		return false
-	}
-	if s.buf == nil {
-		s.buf = make([]byte, 0, initialBuffer)
-	}
-	if cap(s.buf)-len(s.buf) < minRead {
-		keep := s.pos
-		if s.inBatch {
-			keep = int(s.start - s.base)
-		}
-		if keep > 0 {
-			s.lineAt(s.off(keep))
-			n := copy(s.buf, s.buf[keep:])
-			s.buf = s.buf[:n]
-			s.base += int64(keep)
-			s.pos -= keep
-		}
-		if cap(s.buf)-len(s.buf) < minRead {
-			nb := make([]byte, len(s.buf), 2*cap(s.buf))
-			copy(nb, s.buf)
-			s.buf = nb
-		}
-	}
-	for range 100 {
-		n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
-		s.buf = s.buf[:len(s.buf)+n]
-		if err == io.EOF {
-			s.eof = true
-			return n > 0
-		}
-		if err != nil {
-			s.rerr = fmt.Errorf("read sql: %w", err)
-			return n > 0
-		}
-		if n > 0 {
-			return true
-		}
-	}
-	s.rerr = fmt.Errorf("read sql: %w", io.ErrNoProgress)
-	return false
-}
-
-// need makes n bytes from s.pos available; false when the input ends first.
-func (s *Splitter) need(n int) bool {
-	for len(s.buf)-s.pos < n {
-		if !s.fill() {
-			return false
-		}
-	}
-	return true
+	s.lastEnd = s.in.Off(end)
 }
 
 func (s *Splitter) errorAt(off int64, format string, args ...any) error {
-	if s.rerr != nil {
-		return s.rerr
+	if err := s.in.Err(); err != nil {
+		return err
 	}
-	return &SplitError{Offset: off, Line: s.lineAt(off), Msg: fmt.Sprintf(format, args...)}
+	return &SplitError{Offset: off, Line: s.in.Line(off), Msg: fmt.Sprintf(format, args...)}
 }
 
-// skipPast moves s.pos past the next c, or to the end of the input.
-func (s *Splitter) skipPast(c byte) bool {
-	for {
-		if i := bytes.IndexByte(s.buf[s.pos:], c); i >= 0 {
-			s.pos += i + 1
-			return true
-		}
-		s.pos = len(s.buf)
-		if !s.fill() {
-			return false
-		}
-	}
-}
-
-// skipBlockComment moves s.pos past the (nested) comment starting at s.pos.
+// skipBlockComment moves s.in.Pos past the (nested) comment starting at s.in.Pos.
 func (s *Splitter) skipBlockComment() bool {
-	s.pos += 2
+	s.in.Pos += 2
 	depth := 1
 	for {
-		for s.pos+1 < len(s.buf) {
-			switch c := s.buf[s.pos]; {
-			case c == '*' && s.buf[s.pos+1] == '/':
-				s.pos += 2
+		for s.in.Pos+1 < len(s.in.Buf) {
+			switch c := s.in.Buf[s.in.Pos]; {
+			case c == '*' && s.in.Buf[s.in.Pos+1] == '/':
+				s.in.Pos += 2
 				if depth--; depth == 0 {
 					return true
 				}
-			case c == '/' && s.buf[s.pos+1] == '*':
-				s.pos += 2
+			case c == '/' && s.in.Buf[s.in.Pos+1] == '*':
+				s.in.Pos += 2
 				depth++
 			default:
-				s.pos++
+				s.in.Pos++
 			}
 		}
-		if !s.fill() {
-			s.pos = len(s.buf)
+		if !s.in.Fill() {
+			s.in.Pos = len(s.in.Buf)
 			return false
 		}
 	}
 }
 
-// skipQuoted moves s.pos past the quoted token whose opening character is
-// at s.pos and whose closing character is q; a doubled q stands for itself.
+// skipQuoted moves s.in.Pos past the quoted token whose opening character is
+// at s.in.Pos and whose closing character is q; a doubled q stands for itself.
 func (s *Splitter) skipQuoted(q byte) bool {
-	s.pos++
+	s.in.Pos++
 	for {
-		if s.pos >= len(s.buf) && !s.fill() {
+		if s.in.Pos >= len(s.in.Buf) && !s.in.Fill() {
 			return false
 		}
-		i := bytes.IndexByte(s.buf[s.pos:], q)
+		i := bytes.IndexByte(s.in.Buf[s.in.Pos:], q)
 		if i < 0 {
-			s.pos = len(s.buf)
+			s.in.Pos = len(s.in.Buf)
 			continue
 		}
-		s.pos += i
-		if s.need(2) && s.buf[s.pos+1] == q {
-			s.pos += 2
+		s.in.Pos += i
+		if s.in.Need(2) && s.in.Buf[s.in.Pos+1] == q {
+			s.in.Pos += 2
 			continue
 		}
-		s.pos++
+		s.in.Pos++
 		return true
 	}
 }
