@@ -395,3 +395,22 @@ func TestForbiddenStatements(t *testing.T) {
 		}
 	}
 }
+
+// A file's own statement_timeout directive applies to that file only.
+func TestPerFileStatementTimeout(t *testing.T) {
+	db := opener(t)()
+	files := map[string]string{
+		"V1__slow.sql": "-- strata:statement_timeout=100ms\nSELECT pg_sleep(2);\n",
+	}
+	_, err := migrator(t, db, files).Migrate(ctx(t))
+	var me *engine.MigrationError
+	if !errors.As(err, &me) || me.Code != "57014" {
+		t.Fatalf("migrate = %v, want the file's statement_timeout to cancel it (57014)", err)
+	}
+	// Without the directive the env's setting (none) applies and the same
+	// statement completes.
+	files["V1__slow.sql"] = "SELECT pg_sleep(0.3);\n"
+	if _, err := migrator(t, db, files).Migrate(ctx(t)); err != nil {
+		t.Fatalf("migrate without the directive: %v", err)
+	}
+}
