@@ -213,14 +213,6 @@ func (l *loader) versionNumber(expr hcl.Expression, v cty.Value) {
 		text, text)
 }
 
-func texts(elems []strElem) []string {
-	out := make([]string, len(elems))
-	for i, e := range elems {
-		out[i] = e.text
-	}
-	return out
-}
-
 var (
 	versionRE  = regexp.MustCompile(`^[0-9]+([._][0-9]+)*$`)
 	ignoreType = map[string]bool{"versioned": true, "repeatable": true, "*": true}

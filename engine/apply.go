@@ -175,6 +175,38 @@ func (m *Migrator) lockKeys(t schemas.Target) []int64 {
 	return keys
 }
 
+// lockTarget takes every lock of a target's run (lockKeys) on conn,
+// waiting at most timeout for each. A LockError names the target and, for a
+// single try (timeout 0), is marked busy. On failure the locks already
+// taken are released; release gives back all of them, with a context that
+// is never cancelled.
+func (m *Migrator) lockTarget(ctx context.Context, conn *sql.Conn, t schemas.Target, timeout time.Duration) (release func() error, err error) {
+	var releases []func(context.Context) error
+	release = func() error {
+		var errs []error
+		for i := len(releases) - 1; i >= 0; i-- {
+			errs = append(errs, releases[i](context.WithoutCancel(ctx)))
+		}
+		return errors.Join(errs...)
+	}
+	for _, key := range m.lockKeys(t) {
+		rel, err := m.dialect.Lock(ctx, conn, key, timeout)
+		if err != nil {
+			var le *LockError
+			if errors.As(err, &le) {
+				if le.Target == "" {
+					le.Target = t.Name
+				}
+				le.busy = timeout == 0
+			}
+			release()
+			return nil, err
+		}
+		releases = append(releases, rel)
+	}
+	return release, nil
+}
+
 // bootstrapKey guards creating schemas and Strata's tables.
 func (m *Migrator) bootstrapKey() int64 { return m.lockKey("\x00bootstrap") }
 
@@ -208,25 +240,16 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 		if !wait && len(p.Targets) > 1 {
 			timeout = 0 // busy: put aside and come back at the end
 		}
-		for _, key := range m.lockKeys(t) {
-			release, err := m.dialect.Lock(ctx, conn, key, timeout)
-			if err != nil {
-				var le *LockError
-				if errors.As(err, &le) {
-					if le.Target == "" {
-						le.Target = t.Name
-					}
-					le.busy = timeout == 0
-				}
-				tr.Err = err
-				return tr
-			}
-			defer func() {
-				if err := release(context.WithoutCancel(ctx)); err != nil && tr.Err == nil {
-					tr.Err = fmt.Errorf("target %s: release lock: %w", t.Name, err)
-				}
-			}()
+		release, err := m.lockTarget(ctx, conn, t, timeout)
+		if err != nil {
+			tr.Err = err
+			return tr
 		}
+		defer func() {
+			if err := release(); err != nil && tr.Err == nil {
+				tr.Err = fmt.Errorf("target %s: release lock: %w", t.Name, err)
+			}
+		}()
 	}
 	if err := m.ensureStateRow(ctx, conn, t); err != nil {
 		tr.Err = err
@@ -558,7 +581,6 @@ type targetRun struct {
 	target      schemas.Target
 	start       time.Time
 	fp          uint64
-	failed      *MigrationError
 }
 
 func (r *targetRun) apply(ctx context.Context, e *Entry) error {

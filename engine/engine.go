@@ -26,7 +26,6 @@ type Migrator struct {
 	files        *locations.Set
 	tables       Tables
 	schemas      []string
-	tenants      []string
 	targets      []schemas.Target // resolved from schemas/tenants once the session is known
 	syntax       placeholders.Syntax
 	values       placeholders.Values
@@ -79,9 +78,10 @@ func WithSchemas(names ...string) Option {
 	return func(m *Migrator) error { m.schemas = append([]string(nil), names...); return nil }
 }
 
-// WithTenants sets the tenant schemas that each receive the migrations.
+// WithTenants sets the tenant schemas that each receive the migrations:
+// WithTenantSource with a list.
 func WithTenants(names ...string) Option {
-	return func(m *Migrator) error { m.tenants = append([]string(nil), names...); return nil }
+	return WithTenantSource(TenantSource{Schemas: append([]string(nil), names...)})
 }
 
 // WithPlaceholders sets the placeholder syntax and values.
@@ -273,14 +273,12 @@ func (m *Migrator) session(ctx context.Context, conn *sql.Conn) (Session, error)
 		return s, fmt.Errorf("describe session: %w", err)
 	}
 	if m.targets == nil {
-		tenants := m.tenants
-		if len(tenants) == 0 {
-			if tenants, err = m.resolveTenants(ctx, conn); err != nil {
-				return s, err
-			}
-			if m.hasTenants() && len(tenants) == 0 {
-				return s, errors.New("tenants: the env's tenant source names no tenant")
-			}
+		tenants, err := m.resolveTenants(ctx, conn)
+		if err != nil {
+			return s, err
+		}
+		if m.hasTenants() && len(tenants) == 0 {
+			return s, errors.New("tenants: the env's tenant source names no tenant")
 		}
 		m.targets, err = schemas.Expand(m.schemas, tenants, s.DefaultSchema)
 		if err != nil {

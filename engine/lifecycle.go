@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -56,17 +55,11 @@ func (m *Migrator) onTarget(ctx context.Context, p *Plan, t schemas.Target, fn f
 		return fmt.Errorf("target %s: %w", t.Name, err)
 	}
 	if m.pooling == DirectConnections {
-		for _, key := range m.lockKeys(t) {
-			release, err := m.dialect.Lock(ctx, conn, key, m.lockTimeout)
-			if err != nil {
-				var le *LockError
-				if errors.As(err, &le) && le.Target == "" {
-					le.Target = t.Name
-				}
-				return err
-			}
-			defer release(context.WithoutCancel(ctx))
+		release, err := m.lockTarget(ctx, conn, t, m.lockTimeout)
+		if err != nil {
+			return err
 		}
+		defer release()
 	}
 	if err := m.ensureStateRow(ctx, conn, t); err != nil {
 		return err

@@ -447,14 +447,3 @@ func hasFailedRow(applied []*appliedRow, f *locations.File) bool {
 	}
 	return false
 }
-
-// failedRow returns the failed history row of a versioned file, if any.
-func (ts *targetState) failedRow(f *locations.File) *HistoryRow {
-	for i := len(ts.entries) - 1; i >= 0; i-- {
-		e := ts.entries[i]
-		if e.Row != nil && !e.Row.Success && e.Row.Version != "" && e.version.Equal(f.Version) && e.Row.Type == typeOfKind(f.Kind) {
-			return e.Row
-		}
-	}
-	return nil
-}

@@ -151,5 +151,5 @@ func (m *Migrator) resolveTenants(ctx context.Context, conn *sql.Conn) ([]string
 
 // hasTenants reports whether the env has a tenant source.
 func (m *Migrator) hasTenants() bool {
-	return len(m.tenantSrc.Schemas) > 0 || m.tenantSrc.Query != "" || m.tenantSrc.Pattern != "" || len(m.tenants) > 0
+	return len(m.tenantSrc.Schemas) > 0 || m.tenantSrc.Query != "" || m.tenantSrc.Pattern != ""
 }
