@@ -455,7 +455,7 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 				code = "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED"
 			}
 			add(e, code, fmt.Sprintf("detected resolved migration not applied to database: %s (%s)\nrun migrate, or ignore it with ignore_migration_patterns = [\"*:pending\"]", name, e.File.Path()))
-		case st == StateOutdated && !ignorePending:
+		case st == StateOutdated && !ignorePending && !ignored(m.ignore, e, StatePending):
 			add(e, "OUTDATED_REPEATABLE_MIGRATION", fmt.Sprintf("detected outdated repeatable migration that should be re-applied: %s\nrun migrate", e.Description))
 		}
 		// Applied and resolved: type, checksum, description.

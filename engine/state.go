@@ -374,7 +374,18 @@ func computeStates(in stateInput) *targetState {
 		}
 		return unapplied[i].Category == "Versioned" && unapplied[j].Category != "Versioned"
 	})
-	ts.entries = append(ts.entries, unapplied...)
+	// Flyway lists Below Baseline migrations before every applied one
+	// (MigrationInfoImpl.compareTo), the rest after them.
+	var below []*Entry
+	rest := unapplied[:0:0]
+	for _, e := range unapplied {
+		if e.State == StateBelowBaseline {
+			below = append(below, e)
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	ts.entries = append(below, append(ts.entries, rest...)...)
 	for _, e := range unapplied {
 		if e.State == StatePending {
 			ts.pending = append(ts.pending, e)

@@ -117,7 +117,7 @@ func TestComputeStates(t *testing.T) {
 			name: "baseline row",
 			in: stateInput{versioned: []resolved{V("3"), V("5"), V("6")}, target: latest,
 				rows: []HistoryRow{{InstalledRank: 1, Type: TypeBaseline, Version: "5", Description: "<< Flyway Baseline >>", Success: true}}},
-			want: "5=Baseline V3=Below Baseline V5=Ignored (Baseline) V6=Pending | pending: 6",
+			want: "V3=Below Baseline 5=Baseline V5=Ignored (Baseline) V6=Pending | pending: 6",
 		},
 		{
 			name: "baseline migration on an empty target",

@@ -707,7 +707,7 @@ func (s *suite) baseline(t *testing.T) {
 	if res.Applied() != 1 || res.Targets[0].Applied[0].Version != "3" {
 		t.Fatalf("migrate after baseline applied %+v, want only 3", res.Targets[0].Applied)
 	}
-	if got := states(t, s.migrator(t, db, files)); got != "2=Baseline;3=Success;1=Below Baseline;2=Ignored (Baseline);" {
+	if got := states(t, s.migrator(t, db, files)); got != "1=Below Baseline;2=Baseline;3=Success;2=Ignored (Baseline);" {
 		t.Fatalf("states = %s", got)
 	}
 	// A second baseline with the same marker is a no-op; another is refused.
