@@ -123,8 +123,14 @@ type Env struct {
 	IgnoreMigrationPatterns []string // Flyway's type:state patterns, lower-cased; default ["*:future"]
 	Target                  string   // default "latest"
 	InstalledBy             string
-	Ranges                  map[string]hcl.Range // attribute name -> where it was set (for later diagnostics)
-	Range                   hcl.Range            // the `env "name"` header
+	// BaselineOnMigrate baselines, on migrate, a target whose schema holds
+	// objects but has no history, at BaselineVersion (Flyway's
+	// baselineOnMigrate, baselineVersion, baselineDescription).
+	BaselineOnMigrate   bool
+	BaselineVersion     string               // default "1"
+	BaselineDescription string               // "" = Flyway's "<< Flyway Baseline >>"
+	Ranges              map[string]hcl.Range // attribute name -> where it was set (for later diagnostics)
+	Range               hcl.Range            // the `env "name"` header
 
 	dir string
 }

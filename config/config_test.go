@@ -108,6 +108,7 @@ func TestDefaults(t *testing.T) {
 		Lock:                    Lock{Timeout: 30 * time.Second},
 		IgnoreMigrationPatterns: []string{"*:future"},
 		Target:                  "latest",
+		BaselineVersion:         "1",
 	}
 	// Ranges are checked elsewhere; compare the settings.
 	got := *e

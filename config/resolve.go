@@ -35,6 +35,9 @@ var examples = map[string]string{
 	"ignore_migration_patterns": `ignore_migration_patterns = ["*:future", "repeatable:missing"]`,
 	"target":                    `target = "7.1"`,
 	"installed_by":              `installed_by = "ci"`,
+	"baseline_on_migrate":       `baseline_on_migrate = true`,
+	"baseline_version":          `baseline_version = "1"`,
+	"baseline_description":      `baseline_description = "<< Flyway Baseline >>"`,
 	"placeholders.prefix":       `prefix = "#["`,
 	"placeholders.suffix":       `suffix = "]"`,
 	"placeholders.enabled":      `enabled = false`,
@@ -226,6 +229,7 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 		Range:                   env.defRange,
 		CleanDisabled:           true,
 		Target:                  DefaultTarget,
+		BaselineVersion:         DefaultBaselineVersion,
 		IgnoreMigrationPatterns: append([]string(nil), DefaultIgnoreMigrationPatterns...),
 		Placeholders:            Placeholders{Prefix: DefaultPlaceholderPrefix, Suffix: DefaultPlaceholderSuffix, Enabled: true, Values: map[string]Value{}},
 		History:                 History{Table: DefaultHistoryTable, Range: env.defRange},
@@ -345,6 +349,31 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 		if text, _, ok := l.str(s, false); ok {
 			record(s)
 			e.InstalledBy = text
+		}
+	}
+	if s, ok := l.pick("baseline_on_migrate", both...); ok && s != nil {
+		if b, ok := l.boolean(s); ok {
+			e.BaselineOnMigrate = b
+			record(s)
+		}
+	}
+	if s, ok := l.pick("baseline_version", both...); ok && s != nil {
+		if text, sens, ok := l.str(s, false); ok {
+			record(s)
+			if !versionRE.MatchString(text) {
+				r := s.rng()
+				l.errorf(&r, "Invalid version",
+					"%s is not a version: a version is digits in groups separated by \".\" or \"_\", such as \"1\" or \"7.1\" (Flyway's default baseline version is \"1\").",
+					show(text, sens))
+			} else {
+				e.BaselineVersion = text
+			}
+		}
+	}
+	if s, ok := l.pick("baseline_description", both...); ok && s != nil {
+		if text, _, ok := l.str(s, false); ok {
+			record(s)
+			e.BaselineDescription = text
 		}
 	}
 

@@ -16,6 +16,9 @@ var sharedAttrs = []string{
 	"ignore_migration_patterns",
 	"target",
 	"installed_by",
+	"baseline_on_migrate",
+	"baseline_version",
+	"baseline_description",
 }
 
 // envOnlyAttrs may appear only inside env blocks.
@@ -75,6 +78,7 @@ const (
 	DefaultTenantsParallel   = 4
 	DefaultTenantsOnError    = "continue"
 	DefaultTarget            = "latest"
+	DefaultBaselineVersion   = "1" // Flyway's baselineVersion
 )
 
 // DefaultIgnoreMigrationPatterns is the value of ignore_migration_patterns

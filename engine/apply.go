@@ -90,7 +90,14 @@ func (m *Migrator) Apply(ctx context.Context, p *Plan) (*Result, error) {
 	pending := 0
 	for i, tp := range p.Targets {
 		res.Targets[i] = TargetResult{Target: tp.Target.Name, Version: tp.Current}
-		if len(tp.Pending) > 0 {
+		if tp.NonEmpty != nil {
+			// A tenant whose schema holds objects but has no history: left
+			// untouched, the others proceed.
+			res.Targets[i].Err = tp.NonEmpty
+			m.emit(TargetFinished{Target: tp.Target.Name, Err: tp.NonEmpty})
+			continue
+		}
+		if len(tp.Pending) > 0 || tp.baselineOnMigrate {
 			work = append(work, i)
 			pending += len(tp.Pending)
 		}
@@ -279,15 +286,20 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			tr.Err = err
 			return tr
 		}
+		if len(rows) == 0 && tp.baselineOnMigrate {
+			// The plan found the schema not empty and without history;
+			// under the lock it still has none: baseline it first.
+			if rows, err = run.baselineOnMigrate(ctx); errors.Is(err, errConflict) {
+				continue // through a pooler, another runner changed the target: read again
+			}
+			if err != nil {
+				tr.Err = err
+				return tr
+			}
+		}
 		tp, err = m.planTarget(p.session, t, rows, p.start)
 		if err == nil {
-			err = m.checkTarget(tp)
-		}
-		if err == nil {
-			err = m.joinChecks([]*TargetPlan{tp})
-		}
-		if err == nil && m.pooling == TransactionPooling {
-			err = run.refuseNonTransactional(tp.Pending)
+			err = m.preflight(p, []*TargetPlan{tp})
 		}
 		if err != nil {
 			tr.Err = err
@@ -366,6 +378,40 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 	}
 }
 
+// baselineOnMigrate writes the baseline row of baseline on migrate, in one
+// transaction with the target's state, and returns the history then.
+// Through a transaction pooler the transaction takes the target's lock and
+// checks that nobody changed the target since it was read (errConflict).
+func (r *targetRun) baselineOnMigrate(ctx context.Context) ([]HistoryRow, error) {
+	m, d, t := r.m, r.m.dialect, r.target
+	row := m.baselineRow(t.Name)
+	state := "UPDATE " + m.stateTable() + " SET " + d.Quote("version") + " = " + d.Literal(row.Version) + ", " +
+		d.Quote("version_key") + " = " + d.Literal(row.VersionKey) + ", " + d.Quote("fingerprint") + " = " + d.Literal(fmt.Sprintf("%016x", 0)) + ", " +
+		d.Quote("generation") + " = " + d.Quote("generation") + " + 1, " + d.Quote("updated_on") + " = CURRENT_TIMESTAMP WHERE " +
+		d.Quote("tenant") + " = " + d.Literal(t.Name)
+	parts := []Part{{SQL: d.Begin()}}
+	lockParts, guard := 0, -1
+	if tl, ok := d.(TxLocker); ok && m.pooling == TransactionPooling {
+		for _, q := range tl.TxLock(m.lockKey(t.Name), m.lockTimeout) {
+			parts = append(parts, Part{SQL: q})
+			lockParts++
+		}
+		guard = len(parts)
+		parts = append(parts, Part{SQL: tl.Guard(r.generationIs())})
+	}
+	parts = append(parts, Part{SQL: m.insertHistorySQL(row, "0")}, Part{SQL: state}, Part{SQL: "COMMIT"})
+	if err := d.Exec(ctx, r.conn, parts); err != nil {
+		r.rollback(ctx)
+		if perr := r.txPrefixError(err, lockParts, guard); perr != nil {
+			return nil, perr
+		}
+		return nil, fmt.Errorf("target %s: baseline on migrate: %w", t.Name, err)
+	}
+	r.generation++
+	m.logger.Info("baselined a non-empty schema without history", "target", t.Name, "version", row.Version)
+	return m.readHistory(ctx, r.conn, t.Name)
+}
+
 // errConflict: through a transaction pooler, another runner changed the
 // target between reading it and applying a migration.
 var errConflict = errors.New("target changed by another runner")
@@ -382,35 +428,6 @@ func (m *Migrator) readGeneration(ctx context.Context, conn *sql.Conn, t schemas
 	return g, nil
 }
 
-// refuseNonTransactional refuses, before anything runs, files that cannot
-// run in one transaction: a transaction pooler cannot keep their progress
-// and locks across statements.
-func (r *targetRun) refuseNonTransactional(pending []*Entry) error {
-	var bad []string
-	for _, e := range pending {
-		if e.Row != nil {
-			bad = append(bad, e.File.Path()+" (a failed run to resume)")
-			continue
-		}
-		sc, err := r.m.openScript(r.session, r.target, e.File, r.start)
-		if err != nil {
-			return err
-		}
-		head, err := SplitAll(r.m.dialect, sc)
-		sc.Close()
-		if err != nil {
-			return r.readError(e.File, err)
-		}
-		if !transactional(e.File, head) {
-			bad = append(bad, e.File.Path())
-		}
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("target %s: through a transaction pooler (pooler = \"transaction\") only files that run in one transaction can be applied; connect directly to apply: %s", r.target.Name, strings.Join(bad, ", "))
-	}
-	return nil
-}
-
 // txPrefix returns the statements that open a migration's transaction:
 // BEGIN, through a pooler the transaction-level lock and the guard, then
 // the target's session settings. lockParts is the number of statements
@@ -424,15 +441,21 @@ func (r *targetRun) txPrefix() (parts []Part, lockParts int, guard int) {
 			parts = append(parts, Part{SQL: q})
 			lockParts++
 		}
-		cond := "(SELECT " + d.Quote("generation") + " FROM " + r.m.stateTable() + " WHERE " + d.Quote("tenant") + " = " +
-			d.Literal(r.target.Name) + ") = " + strconv.FormatInt(r.generation, 10)
 		guard = len(parts)
-		parts = append(parts, Part{SQL: tl.Guard(cond)})
+		parts = append(parts, Part{SQL: tl.Guard(r.generationIs())})
 	}
 	for _, s := range d.SessionSetup(r.cur, ScopeTransaction) {
 		parts = append(parts, Part{SQL: s})
 	}
 	return parts, lockParts, guard
+}
+
+// generationIs is the SQL condition that the target's state generation is
+// still the one this run read.
+func (r *targetRun) generationIs() string {
+	d := r.m.dialect
+	return "(SELECT " + d.Quote("generation") + " FROM " + r.m.stateTable() + " WHERE " + d.Quote("tenant") + " = " +
+		d.Literal(r.target.Name) + ") = " + strconv.FormatInt(r.generation, 10)
 }
 
 // txPrefixError turns a failure of the prefix into a lock error or a

@@ -195,3 +195,18 @@ func SplitAll(d Dialect, r io.Reader) ([]Statement, error) {
 		out = append(out, st)
 	}
 }
+
+// SchemaInspector is implemented by dialects that can tell which schemas
+// exist and what they hold, so that Strata refuses to run migrations over
+// a schema that holds objects but no history (Flyway's "non-empty schema
+// without schema history table") and notices a schema dropped behind its
+// back.
+type SchemaInspector interface {
+	// SchemaObjects returns a key for each of names that exists. With
+	// limit > 0 its value lists up to limit objects the schema holds
+	// (tables, views, sequences, functions, types; not those an extension
+	// owns, not Strata's own tables in skip.Schema nor what belongs to
+	// them), each as "kind name"; with limit 0 only existence is read.
+	// All names are answered by one query.
+	SchemaObjects(ctx context.Context, conn *sql.Conn, names []string, skip Tables, limit int) (map[string][]string, error)
+}

@@ -49,6 +49,11 @@ type Migrator struct {
 	retries      int                             // attempts after a lock timeout
 	backoff      time.Duration                   // first wait between attempts, doubled each time
 	flywayTable  string
+	// baseline on migrate: a target without history whose schema holds
+	// objects gets a baseline row at this version first.
+	baselineOnMigrate   bool
+	baselineVersion     locations.Version
+	baselineDescription string
 	prefixMu     sync.Mutex
 	prefixSeen   map[*locations.File]bool
 	stmtTimeout  string
@@ -202,6 +207,30 @@ func WithPooling(p Pooling) Option {
 			}
 		}
 		m.pooling = p
+		return nil
+	}
+}
+
+// WithBaselineOnMigrate makes migrate baseline a target that has no
+// history but whose schema holds objects (Flyway's baselineOnMigrate):
+// a BASELINE row at version (Flyway's default "1"), with description
+// (default DefaultBaselineDescription), is written first, and only the
+// migrations above it run. Without it such a target is refused with a
+// *NonEmptySchemaError. A target whose schema is empty is migrated from
+// its first version either way.
+func WithBaselineOnMigrate(version, description string) Option {
+	return func(m *Migrator) error {
+		if version == "" {
+			version = "1"
+		}
+		v, err := locations.ParseVersion(version)
+		if err != nil {
+			return fmt.Errorf("baseline version %q: %w", version, err)
+		}
+		if description == "" {
+			description = DefaultBaselineDescription
+		}
+		m.baselineOnMigrate, m.baselineVersion, m.baselineDescription = true, v, description
 		return nil
 	}
 }

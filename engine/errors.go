@@ -163,3 +163,25 @@ func (e *PlaceholderError) Error() string {
 	b.WriteString("\ndefine them in placeholders { values = { ... } } or pass --placeholder name=value")
 	return b.String()
 }
+
+// NonEmptySchemaError refuses to migrate a target whose schema holds
+// objects but which has no history (Flyway's "non-empty schema without
+// schema history table"): running every migration from the first over
+// existing objects can overwrite newer ones (CREATE OR REPLACE, CREATE
+// ... IF NOT EXISTS) before one fails.
+type NonEmptySchemaError struct {
+	Target      string
+	Schema      string
+	Objects     []string // a few of the objects found, "kind name"
+	FlywayTable string   // a Flyway history table found in the schema, "" when none
+}
+
+func (e *NonEmptySchemaError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "target %s: schema %s holds objects (%s) but has no migration history: refusing to run the migrations from the first version over them; nothing was applied", e.Target, e.Schema, strings.Join(e.Objects, ", "))
+	if e.FlywayTable != "" {
+		fmt.Fprintf(&b, "\na Flyway history table is here (%s): adopt it with strata baseline --from-flyway, which records what Flyway applied without running anything", e.FlywayTable)
+	}
+	b.WriteString("\nif the schema already holds what the migrations up to some version create, baseline it there (strata baseline --version V, or baseline_on_migrate = true with baseline_version = \"V\" in the env), and migrate applies only what comes after")
+	return b.String()
+}

@@ -19,7 +19,13 @@ type TargetInfo struct {
 	Entries   []*Entry // in Flyway's order: applied by rank, then the rest
 	Pending   int      // migrations migrate would apply
 	Failed    int      // entries in a failed state
-	LastError string   // the last run on this target failed with this error (its changes were rolled back)
+	LastError string   // the last run on this target failed with this error
+	// Problems are findings about the target itself: its schema is gone,
+	// or its history was changed outside strata.
+	Problems []Finding
+	// NonEmpty is set when migrate would refuse the target: its schema
+	// holds objects but it has no history.
+	NonEmpty *NonEmptySchemaError
 }
 
 // Info reads the history without taking any lock and without creating
@@ -30,13 +36,14 @@ func (m *Migrator) Info(ctx context.Context) (*Info, error) {
 		return nil, fmt.Errorf("info: connect: %w", err)
 	}
 	defer conn.Close()
-	p, err := m.inspect(ctx, conn)
+	p, err := m.inspect(ctx, conn, m.details)
 	if err != nil {
 		return nil, err
 	}
 	out := &Info{TablesExist: p.tablesExist}
 	for _, tp := range p.Targets {
-		ti := TargetInfo{Target: tp.Target.Name, Current: tp.Current, Entries: tp.Entries, Pending: len(tp.Pending), LastError: tp.LastError}
+		ti := TargetInfo{Target: tp.Target.Name, Current: tp.Current, Entries: tp.Entries, Pending: len(tp.Pending), LastError: tp.LastError,
+			Problems: tp.structural, NonEmpty: tp.NonEmpty}
 		for _, e := range tp.Entries {
 			if e.State.Failed() {
 				ti.Failed++
@@ -50,6 +57,13 @@ func (m *Migrator) Info(ctx context.Context) (*Info, error) {
 // ValidateResult is what Validate checked.
 type ValidateResult struct {
 	Validated int // migrations checked over all targets
+	Targets   []TargetValidated
+}
+
+// TargetValidated is what Validate checked on one target.
+type TargetValidated struct {
+	Target    string
+	Validated int // migrations (files and history rows) checked
 }
 
 // Validate compares the files with the history of every target: checksum
@@ -62,7 +76,7 @@ func (m *Migrator) Validate(ctx context.Context) (*ValidateResult, error) {
 		return nil, fmt.Errorf("validate: connect: %w", err)
 	}
 	defer conn.Close()
-	p, err := m.inspect(ctx, conn)
+	p, err := m.inspect(ctx, conn, true) // every target's history, not the state table's summary
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +84,15 @@ func (m *Migrator) Validate(ctx context.Context) (*ValidateResult, error) {
 	var all []Finding
 	for _, tp := range p.Targets {
 		res.Validated += len(tp.Entries)
+		res.Targets = append(res.Targets, TargetValidated{Target: tp.Target.Name, Validated: len(tp.Entries)})
 		all = append(all, m.findings(tp, false)...)
+		if tp.NonEmpty != nil {
+			all = append(all, Finding{Target: tp.Target.Name, Code: "NON_EMPTY_SCHEMA", Message: tp.NonEmpty.Error()})
+		}
+		for _, pr := range tp.problems {
+			all = append(all, Finding{Target: tp.Target.Name, Code: "UNDEFINED_PLACEHOLDER", Script: pr.Path,
+				Message: fmt.Sprintf("%s:%d:%d: undefined placeholder %s in a pending migration: migrate would refuse to start", pr.Path, pr.Line, pr.Column, pr.Name)})
+		}
 	}
 	if len(all) > 0 {
 		return res, &ValidationError{Findings: all}

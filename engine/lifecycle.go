@@ -116,10 +116,7 @@ func (m *Migrator) planAll(ctx context.Context) (*Plan, error) {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Close()
-	saved := m.details
-	m.details = true // every target's history, not the state table's summary
-	defer func() { m.details = saved }()
-	return m.inspect(ctx, conn)
+	return m.inspect(ctx, conn, true) // every target's history, not the state table's summary
 }
 
 // DefaultBaselineDescription is Flyway's description of a baseline row.

@@ -41,37 +41,68 @@ type TargetPlan struct {
 	LastError string   // the error of the target's last failed run, from the state table
 	Entries   []*Entry // info rows, in Flyway's order
 	Pending   []*Entry // what Apply runs, in order
-	state     *targetState
-	problems  []PlaceholderProblem
+	// NonEmpty refuses a target whose schema holds objects but which has
+	// no history; nil otherwise.
+	NonEmpty *NonEmptySchemaError
+	state    *targetState
+	problems []PlaceholderProblem
+	// structural are findings about the target itself (its schema is gone,
+	// its history and state disagree), which every command reports.
+	structural        []Finding
+	hasHistory        bool // the target has history rows or a state fingerprint
+	schemaMissing     bool // the target has a history but its schema is gone
+	baselineOnMigrate bool // the schema is not empty: migrate writes a baseline row first
 }
 
 // Plan reads the history of every target and computes what is pending. It
-// fails before anything runs on validation problems, out-of-order versions
-// and undefined placeholders.
+// fails before anything runs when any target has a problem that must stop
+// a run, and reports every such problem of every target together:
+// validation findings, out-of-order versions, undefined placeholders, a
+// non-empty schema without history, files a transaction pooler cannot run.
 func (m *Migrator) Plan(ctx context.Context) (*Plan, error) {
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("plan: connect: %w", err)
 	}
 	defer conn.Close()
-	p, err := m.inspect(ctx, conn)
+	p, err := m.inspect(ctx, conn, m.details)
 	if err != nil {
 		return nil, err
 	}
-	for _, tp := range p.Targets {
-		if err := m.checkTarget(tp); err != nil {
-			return nil, err
-		}
-	}
-	if err := m.joinChecks(p.Targets); err != nil {
+	if err := m.preflight(p, p.Targets); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
+// preflight gathers every problem of the given targets that must stop a
+// migrate before anything runs, and returns them joined: one run reports
+// them all.
+func (m *Migrator) preflight(p *Plan, tps []*TargetPlan) error {
+	var errs []error
+	var findings []Finding
+	for _, tp := range tps {
+		findings = append(findings, m.findings(tp, true)...)
+	}
+	if len(findings) > 0 {
+		errs = append(errs, &ValidationError{Findings: findings})
+	}
+	errs = append(errs, m.joinChecks(tps))
+	for _, tp := range tps {
+		if tp.NonEmpty != nil && !tp.Target.Tenant {
+			errs = append(errs, tp.NonEmpty) // tenants: refused one by one, the others proceed
+		}
+	}
+	if m.pooling == TransactionPooling {
+		errs = append(errs, m.refuseNonTransactional(p, tps))
+	}
+	return errors.Join(errs...)
+}
+
 // inspect reads the session and the history and computes every target's
-// state.
-func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn) (*Plan, error) {
+// state. With details, every target's history is read, even of those the
+// state table shows up to date.
+func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn, details bool) (*Plan, error) {
 	s, err := m.session(ctx, conn)
 	if err != nil {
 		return nil, err
@@ -85,6 +116,8 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn) (*Plan, error) {
 		return nil, fmt.Errorf("plan: look for history table: %w", err)
 	}
 	byTenant := map[string][]HistoryRow{}
+	var states map[string]targetStatus
+	var upToDate map[string]string
 	if p.tablesExist {
 		meta, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.Meta())
 		if err != nil {
@@ -96,21 +129,14 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn) (*Plan, error) {
 		if err := m.checkLayout(ctx, conn); err != nil {
 			return nil, err
 		}
-		states, err := m.readStatus(ctx, conn)
-		if err != nil {
+		if states, err = m.readStatus(ctx, conn); err != nil {
 			return nil, err
 		}
-		upToDate, err := m.upToDate(s, states, p.start)
-		if err != nil {
-			return nil, err
-		}
-		defer func() {
-			for _, tp := range p.Targets {
-				if st, ok := states[tp.Target.Name]; ok && st.failed {
-					tp.LastError = st.errText
-				}
+		if !details {
+			if upToDate, err = m.upToDate(s, states, p.start); err != nil {
+				return nil, err
 			}
-		}()
+		}
 		if len(upToDate) < len(m.targets) {
 			var tenants []string
 			if len(upToDate) > 0 {
@@ -128,25 +154,31 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn) (*Plan, error) {
 				byTenant[r.Tenant] = append(byTenant[r.Tenant], r)
 			}
 		}
-		for _, t := range m.targets {
-			if version, ok := upToDate[t.Name]; ok {
-				p.Targets = append(p.Targets, &TargetPlan{Target: t, Current: version, UpToDate: true, state: &targetState{}})
-				continue
-			}
-			tp, err := m.planTarget(s, t, byTenant[t.Name], p.start)
-			if err != nil {
-				return nil, err
-			}
-			p.Targets = append(p.Targets, tp)
-		}
-		return p, nil
 	}
 	for _, t := range m.targets {
-		tp, err := m.planTarget(s, t, nil, p.start)
+		st, hasState := states[t.Name]
+		if version, ok := upToDate[t.Name]; ok {
+			p.Targets = append(p.Targets, &TargetPlan{Target: t, Current: version, UpToDate: true, state: &targetState{}, hasHistory: true})
+			continue
+		}
+		rows := byTenant[t.Name]
+		tp, err := m.planTarget(s, t, rows, p.start)
 		if err != nil {
 			return nil, err
 		}
+		tp.hasHistory = len(rows) > 0 || hasState && st.fp != ""
+		if hasState && st.fp != "" {
+			if f, ok := m.stateMismatch(tp, st); ok {
+				tp.structural = append(tp.structural, f)
+			}
+		}
+		if hasState && st.failed {
+			tp.LastError = st.errText
+		}
 		p.Targets = append(p.Targets, tp)
+	}
+	if err := m.inspectSchemas(ctx, conn, p); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -188,9 +220,9 @@ func (m *Migrator) readStatus(ctx context.Context, conn *sql.Conn) (map[string]t
 // upToDate finds the targets whose applied set is exactly the files' (the
 // state table's fingerprint equals the files', not failed): they need no
 // history read and no connection. It returns their versions. With one
-// target, or WithDetails, or a target other than latest, it finds none.
+// target, or a target other than latest, it finds none.
 func (m *Migrator) upToDate(s Session, states map[string]targetStatus, start time.Time) (map[string]string, error) {
-	if len(m.targets) < 2 || m.details || m.target != "" && !strings.EqualFold(m.target, "latest") || states == nil {
+	if len(m.targets) < 2 || m.target != "" && !strings.EqualFold(m.target, "latest") || states == nil {
 		return nil, nil
 	}
 	// The versioned part of the expected fingerprint is the same for every
@@ -361,23 +393,16 @@ func problemsOf(t schemas.Target, f *locations.File, ue *placeholders.UndefinedE
 	return out
 }
 
-// checkTarget returns the first kind of problem that must stop a migrate
-// before anything runs on this target: corrupt or failed history, missing
-// files, changed files.
-func (m *Migrator) checkTarget(tp *TargetPlan) error {
-	findings := m.findings(tp, true)
-	if len(findings) > 0 {
-		return &ValidationError{Findings: findings}
-	}
-	return nil
-}
-
-// joinChecks collects problems across targets that are reported together:
-// out-of-order versions and undefined placeholders.
+// joinChecks collects out-of-order versions and undefined placeholders
+// across targets, each kind in one error, and joins them.
 func (m *Migrator) joinChecks(tps []*TargetPlan) error {
 	var order OrderError
 	var ph PlaceholderError
 	for _, tp := range tps {
+		ph.Items = append(ph.Items, tp.problems...)
+		if len(tp.structural) > 0 {
+			continue // a version below the highest may be a deleted row: never offer to run it again
+		}
 		for _, e := range tp.Entries {
 			if e.State == StateIgnored && e.File != nil && e.Category == "Versioned" &&
 				(e.File.Directives.ShouldExecute == nil || *e.File.Directives.ShouldExecute) &&
@@ -386,15 +411,15 @@ func (m *Migrator) joinChecks(tps []*TargetPlan) error {
 					Version: e.Version, Highest: tp.state.lastApplied.String()})
 			}
 		}
-		ph.Items = append(ph.Items, tp.problems...)
 	}
+	var errs []error
 	if len(order.Items) > 0 {
-		return &order
+		errs = append(errs, &order)
 	}
 	if len(ph.Items) > 0 {
-		return &ph
+		errs = append(errs, &ph)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // findings validates one target as Flyway's validate does (FLYWAY.md 9.3).
@@ -404,6 +429,10 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 	var out []Finding
 	add := func(e *Entry, code, msg string) {
 		out = append(out, Finding{Target: tp.Target.Name, Code: code, Version: e.Version, Description: e.Description, Script: e.Script, Message: msg})
+	}
+	out = append(out, tp.structural...)
+	if tp.schemaMissing {
+		return out // its rows say nothing about a schema that is gone
 	}
 	ignorePending := migrating
 	for _, e := range tp.Entries {
@@ -447,6 +476,9 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 				code = "APPLIED_REPEATABLE_MIGRATION_NOT_RESOLVED"
 			}
 			add(e, code, fmt.Sprintf("detected applied migration not resolved locally: %s (%s)\nrestore the file, run repair to mark it deleted, or ignore it with ignore_migration_patterns = [\"*:missing\"]", name, e.Script))
+		case st == StateIgnored && e.File != nil && len(tp.structural) > 0:
+			// Named by the structural finding; "not applied" advice could
+			// run an applied migration again.
 		case st == StateIgnored && e.File != nil && !migrating:
 			add(e, "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED", fmt.Sprintf("detected resolved migration not applied to database: %s (%s)\nit is below the highest applied version: add it to hotfixes, set out_of_order = true, or ignore it with ignore_migration_patterns = [\"*:ignored\"]", name, e.File.Path()))
 		case st == StatePending && !ignorePending:
@@ -463,7 +495,7 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 			r, f := e.Row, e.File
 			switch {
 			case r.Type != typeOfKind(f.Kind):
-				add(e, "TYPE_MISMATCH", fmt.Sprintf("migration type mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %s", name, r.Type, typeOfKind(f.Kind)))
+				add(e, "TYPE_MISMATCH", fmt.Sprintf("migration type mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %s (%s)\nthe migration is applied and is not run again: restore the type in the history, or run repair to update it", name, r.Type, typeOfKind(f.Kind), f.Path()))
 			case r.Checksum == nil || *r.Checksum != f.Checksum:
 				add(e, "CHECKSUM_MISMATCH", fmt.Sprintf("migration checksum mismatch for migration %s\n-> applied to database : %s\n-> resolved locally    : %d (%s)\neither revert the changes to the file, or run repair to update the checksum in the history", name, checksumText(r.Checksum), f.Checksum, f.Path()))
 			case abbreviate(r.Description) != abbreviate(f.Description) && !(r.Description == "<< no description >>" && f.Description == ""):
@@ -512,7 +544,10 @@ func (m *Migrator) checkLayout(ctx context.Context, conn *sql.Conn) error {
 }
 
 // fingerprint summarises the applied set of a target: the XOR of a hash of
-// every live versioned row and of the latest run of every repeatable. It
+// every live versioned row and of the latest run of every repeatable,
+// whether or not a local file still matches it (so that it depends on the
+// history alone and a mismatch with the state table means the history
+// was changed outside strata). It
 // is stored in the state table so that status over many targets compares
 // one value per target.
 func fingerprint(ts *targetState) uint64 {
@@ -522,7 +557,7 @@ func fingerprint(ts *targetState) uint64 {
 			continue
 		}
 		switch e.State {
-		case StateSuccess, StateOutOfOrder, StateBaseline, StateOutdated:
+		case StateSuccess, StateOutOfOrder, StateBaseline, StateOutdated, StateMissing, StateFuture:
 			fp ^= entryHash(e.Row.Type, e.Row.Version, e.Row.Description, e.Row.Checksum)
 		}
 	}

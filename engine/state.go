@@ -228,11 +228,29 @@ func computeStates(in stateInput) *targetState {
 			}
 		}
 	}
+	// matchFile finds the local file of a versioned row: same type and
+	// version, or, for a row whose type Strata does not resolve (JDBC,
+	// SCRIPT, CUSTOM: hand-edited, or a Java migration replaced by SQL),
+	// the versioned SQL file of the same version, which validate then
+	// reports as TYPE_MISMATCH instead of offering to apply it again.
+	matchFile := func(a *appliedRow) (resolved, bool) {
+		if f, ok := byKey[a.row.Type+"|"+a.ver.Key()]; ok {
+			return f, true
+		}
+		if resolvableType(a.row.Type) || a.row.synthetic() || a.row.undo() {
+			return resolved{}, false
+		}
+		f, ok := byKey[TypeSQL+"|"+a.ver.Key()]
+		return f, ok
+	}
 	live := map[string]bool{}
 	anyLive := false
 	for _, a := range applied {
 		if a.hasVer && !a.deleted && !a.undone && !a.row.synthetic() && !a.row.undo() {
 			live[a.row.Type+"|"+a.ver.Key()] = true
+			if f, ok := matchFile(a); ok {
+				live[typeOfKind(f.file.Kind)+"|"+a.ver.Key()] = true
+			}
 			anyLive = true
 		}
 		if a.row.Type == TypeBaseline && a.row.Success {
@@ -285,7 +303,7 @@ func computeStates(in stateInput) *targetState {
 				e.State = StateOutdated
 			}
 		default:
-			f, ok := byKey[r.Type+"|"+a.ver.Key()]
+			f, ok := matchFile(a)
 			if ok {
 				e.File = f.file
 			}

@@ -142,6 +142,11 @@ func TestComputeStates(t *testing.T) {
 			want: "V1=Success V2=Success | pending:",
 		},
 		{
+			name: "type edited by hand matches the file of its version",
+			in:   stateInput{versioned: []resolved{V("1"), V("2")}, rows: []HistoryRow{row(1, "JDBC", "1", "v1", 1, true), ok(2, "2")}, target: latest},
+			want: "V1=Success V2=Success | pending:",
+		},
+		{
 			name: "repeatables",
 			in: stateInput{repeatables: []resolved{R("same", 7), R("changed", 9), R("new", 1)}, target: latest,
 				rows: []HistoryRow{row(1, TypeSQL, "", "same", 7, true), row(2, TypeSQL, "", "changed", 5, true), row(3, TypeSQL, "", "changed", 8, true)}},

@@ -52,6 +52,7 @@ func codeOf(err error) int {
 	var uoe *locations.UndoOverrideError
 	var me *engine.MigrationError
 	var rte *engine.RawTenantError
+	var nee *engine.NonEmptySchemaError
 	switch {
 	case err == nil:
 		return exitOK
@@ -65,7 +66,7 @@ func codeOf(err error) int {
 		return exitLocked
 	case errors.Is(err, errUnreachable):
 		return exitUnreachable
-	case errors.As(err, &ve), errors.As(err, &oe), errors.As(err, &pe), errors.As(err, &ue), errors.As(err, &rte):
+	case errors.As(err, &ve), errors.As(err, &oe), errors.As(err, &pe), errors.As(err, &ue), errors.As(err, &rte), errors.As(err, &nee):
 		return exitValidation
 	case errors.As(err, &de), errors.As(err, &ne), errors.As(err, &dire), errors.As(err, &ence), errors.As(err, &uoe):
 		return exitUsage

@@ -35,13 +35,18 @@ type jsonMigration struct {
 
 // jsonInfoTarget is one target of info's JSON output.
 type jsonInfoTarget struct {
-	Target        string          `json:"target"`
-	SchemaVersion string          `json:"schemaVersion"`
-	Pending       int             `json:"pending"`
-	Failed        int             `json:"failed"`
-	UpToDate      bool            `json:"upToDate"`
-	LastError     string          `json:"lastError,omitempty"`
-	Migrations    []jsonMigration `json:"migrations"`
+	Target        string `json:"target"`
+	SchemaVersion string `json:"schemaVersion"`
+	Pending       int    `json:"pending"`
+	Failed        int    `json:"failed"`
+	UpToDate      bool   `json:"upToDate"`
+	LastError     string `json:"lastError,omitempty"`
+	// Problems are findings about the target itself (its schema is gone,
+	// its history was changed outside strata); Refused says why migrate
+	// would refuse the target (its schema holds objects but no history).
+	Problems   []jsonFinding   `json:"problems,omitempty"`
+	Refused    string          `json:"refused,omitempty"`
+	Migrations []jsonMigration `json:"migrations"`
 }
 
 // jsonInfo is info's JSON output.
@@ -110,16 +115,31 @@ nothing created.`,
 					for _, e := range t.Entries {
 						jt.Migrations = append(jt.Migrations, toJSONMigration(e))
 					}
+					for _, f := range t.Problems {
+						jt.Problems = append(jt.Problems, jsonFinding(f))
+					}
+					if t.NonEmpty != nil {
+						jt.Refused = a.redact(t.NonEmpty.Error())
+					}
 					out.Targets = append(out.Targets, jt)
 				}
-				return a.writeJSON(out)
+				if err := a.writeJSON(out); err != nil {
+					return err
+				}
+				return a.targetProblems(info)
 			}
 			if len(info.Targets) > 1 && !details && len(a.tenants) == 0 {
 				a.printSummary(sum)
-				return nil
+				return a.targetProblems(info)
 			}
 			for _, t := range info.Targets {
 				fmt.Fprintf(a.stdout, "Target: %s\nSchema version: %s\n", t.Target, orEmpty(t.Current))
+				for _, f := range t.Problems {
+					fmt.Fprintf(a.stdout, "PROBLEM (%s): %s\n", f.Code, a.redact(f.Message))
+				}
+				if t.NonEmpty != nil {
+					fmt.Fprintf(a.stdout, "migrate would refuse this target: %s\n", a.redact(t.NonEmpty.Error()))
+				}
 				if len(t.Entries) == 0 {
 					fmt.Fprintln(a.stdout, "No migrations found. Are your locations set up correctly?")
 					continue
@@ -145,11 +165,35 @@ nothing created.`,
 					fmt.Fprintf(a.stdout, "last run failed (rolled back): %s\n", a.redact(t.LastError))
 				}
 			}
-			return nil
+			return a.targetProblems(info)
 		},
 	}
 	cmd.Flags().BoolVar(&details, "details", false, "with several targets, show every migration of every target instead of a summary")
 	return cmd
+}
+
+// targetProblems makes info exit 3 when a target's schema is gone or its
+// history was changed outside strata, after the output has shown them.
+func (a *app) targetProblems(info *engine.Info) error {
+	var names []string
+	for _, t := range info.Targets {
+		if len(t.Problems) > 0 {
+			names = append(names, t.Target)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	fmt.Fprintf(a.stderr, "error: %d target%s need%s attention before the next migrate (%s): see the problems above; strata validate lists them all\n",
+		len(names), plural(len(names)), map[bool]string{true: "s", false: ""}[len(names) == 1], strings.Join(firstN(names, 10), ", "))
+	return &exitError{code: exitValidation}
+}
+
+func firstN(list []string, n int) []string {
+	if len(list) <= n {
+		return list
+	}
+	return append(append([]string(nil), list[:n]...), fmt.Sprintf("and %d more", len(list)-n))
 }
 
 // jsonSummary summarises many targets.
@@ -181,6 +225,12 @@ func summarize(info *engine.Info) jsonSummary {
 	idx := map[string]int{}
 	for _, t := range info.Targets {
 		switch {
+		case len(t.Problems) > 0:
+			s.Failed++
+			s.Failures = append(s.Failures, jsonTargetID{Target: t.Target, Error: firstLine(t.Problems[0].Message)})
+		case t.NonEmpty != nil:
+			s.Failed++
+			s.Failures = append(s.Failures, jsonTargetID{Target: t.Target, Error: firstLine(t.NonEmpty.Error())})
 		case t.Failed > 0 || t.LastError != "":
 			s.Failed++
 			id := jsonTargetID{Target: t.Target, Error: firstLine(t.LastError)}
@@ -257,12 +307,19 @@ func (a *app) printSummary(s jsonSummary) {
 
 // jsonValidate is validate's JSON output.
 type jsonValidate struct {
-	Operation  string        `json:"operation"`
-	Env        string        `json:"env"`
-	Success    bool          `json:"success"`
-	Validated  int           `json:"validatedMigrations"`
-	Findings   []jsonFinding `json:"findings"`
-	ErrorCount int           `json:"errorCount"`
+	Operation  string          `json:"operation"`
+	Env        string          `json:"env"`
+	Success    bool            `json:"success"`
+	Validated  int             `json:"validatedMigrations"`
+	Targets    []jsonValidated `json:"targets"`
+	Findings   []jsonFinding   `json:"findings"`
+	ErrorCount int             `json:"errorCount"`
+}
+
+// jsonValidated is what validate checked on one target.
+type jsonValidated struct {
+	Target    string `json:"target"`
+	Validated int    `json:"validatedMigrations"`
 }
 
 type jsonFinding struct {
@@ -305,7 +362,10 @@ otherwise). Exits 3 when anything is found.`,
 				return err
 			}
 			if a.format == "json" {
-				out := jsonValidate{Operation: "validate", Env: cfg.Env.Name, Success: ve == nil, Validated: res.Validated, Findings: []jsonFinding{}}
+				out := jsonValidate{Operation: "validate", Env: cfg.Env.Name, Success: ve == nil, Validated: res.Validated, Targets: []jsonValidated{}, Findings: []jsonFinding{}}
+				for _, t := range res.Targets {
+					out.Targets = append(out.Targets, jsonValidated(t))
+				}
 				if ve != nil {
 					for _, f := range ve.Findings {
 						out.Findings = append(out.Findings, jsonFinding(f))
@@ -323,7 +383,18 @@ otherwise). Exits 3 when anything is found.`,
 			if ve != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "successfully validated %d migration%s\n", res.Validated, plural(res.Validated))
+			if len(res.Targets) <= 1 {
+				fmt.Fprintf(a.stdout, "successfully validated %d migration%s\n", res.Validated, plural(res.Validated))
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "successfully validated %d migration%s on %d targets\n", res.Validated, plural(res.Validated), len(res.Targets))
+			for i, t := range res.Targets {
+				if i == 20 {
+					fmt.Fprintf(a.stdout, "  ... and %d more targets (strata validate --format json lists them all)\n", len(res.Targets)-20)
+					break
+				}
+				fmt.Fprintf(a.stdout, "  %s: %d migration%s\n", t.Target, t.Validated, plural(t.Validated))
+			}
 			return nil
 		},
 	}

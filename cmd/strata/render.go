@@ -100,6 +100,21 @@ func (a *app) renderError(err error) {
 	if errors.As(err, &ee) && ee.err == nil {
 		return // already rendered
 	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		// One pre-flight found problems of several kinds: each in its
+		// own form, then one line that nothing ran.
+		parts := j.Unwrap()
+		if len(parts) > 1 {
+			for _, part := range parts {
+				a.renderError(part)
+			}
+			fmt.Fprintf(a.stderr, "error: the checks before migrating found the %d kinds of problem above; nothing was applied\n", len(parts))
+			return
+		}
+		if len(parts) == 1 {
+			err = parts[0]
+		}
+	}
 	var me *engine.MigrationError
 	var pe *engine.PlaceholderError
 	switch {

@@ -253,6 +253,9 @@ func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *lo
 		engine.WithTimeouts(env.LockTimeout, env.StatementTimeout),
 		engine.WithTarget(env.Target),
 	}
+	if env.BaselineOnMigrate {
+		opts = append(opts, engine.WithBaselineOnMigrate(env.BaselineVersion, env.BaselineDescription))
+	}
 	if env.Pooler == "transaction" {
 		opts = append(opts, engine.WithPooling(engine.TransactionPooling))
 	}
