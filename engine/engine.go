@@ -54,13 +54,13 @@ type Migrator struct {
 	baselineOnMigrate   bool
 	baselineVersion     locations.Version
 	baselineDescription string
-	prefixMu     sync.Mutex
-	prefixSeen   map[*locations.File]bool
-	stmtTimeout  string
-	sqlLockTime  string
-	observer     func(Event)
-	logger       *slog.Logger
-	now          func() time.Time
+	prefixMu            sync.Mutex
+	prefixSeen          map[*locations.File]bool
+	stmtTimeout         string
+	sqlLockTime         string
+	observer            func(Event)
+	logger              *slog.Logger
+	now                 func() time.Time
 }
 
 // Option configures a Migrator; options are validated by New.
