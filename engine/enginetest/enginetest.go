@@ -50,6 +50,7 @@ func Run(t *testing.T, d engine.Dialect, newDB Opener) {
 	t.Run("BaselineMigrationOnEmpty", s.baselineFile)
 	t.Run("Clean", s.clean)
 	t.Run("Callbacks", s.callbacks)
+	t.Run("SafetyNet", s.safetyNet)
 }
 
 type suite struct {

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -181,5 +182,80 @@ func TestTwoRunnersShareTenants(t *testing.T) {
 		if seen[n] == 0 {
 			t.Errorf("tenant %s not accounted for by either runner", n)
 		}
+	}
+}
+
+// A tenant whose schema was dropped behind strata's back is reported by
+// migrate, info and validate, and never re-created half-migrated; a
+// tenant schema that holds objects but no history is refused alone.
+func TestDroppedAndNonEmptyTenantSchemas(t *testing.T) {
+	url := pgtest.Database(t)
+	db := openURL(t, url)
+	files := map[string]string{"V1__a.sql": "CREATE TABLE a (id INT);\n", "V2__b.sql": "CREATE TABLE b (id INT);\n"}
+	tenants := engine.WithTenantSource(engine.TenantSource{Schemas: []string{"t1", "t2", "t3"}})
+	if res, err := migrator(t, db, files, tenants).Migrate(ctx(t)); err != nil || res.Applied() != 6 {
+		t.Fatalf("setup: %v", err)
+	}
+	if _, err := db.ExecContext(ctx(t), "DROP SCHEMA t2 CASCADE"); err != nil {
+		t.Fatal(err)
+	}
+	isMissing := func(err error) bool {
+		var ve *engine.ValidationError
+		if !errors.As(err, &ve) {
+			return false
+		}
+		for _, f := range ve.Findings {
+			if f.Code == "SCHEMA_MISSING" && f.Target == "t2" {
+				return true
+			}
+		}
+		return false
+	}
+	// Up to date everywhere else: the state table's fast path must notice.
+	if _, err := migrator(t, db, files, tenants).Migrate(ctx(t)); !isMissing(err) {
+		t.Fatalf("migrate with nothing pending: %v, want t2's schema reported missing", err)
+	}
+	if _, err := migrator(t, db, files, tenants).Validate(ctx(t)); !isMissing(err) {
+		t.Fatalf("validate: %v", err)
+	}
+	info, err := migrator(t, db, files, tenants).Info(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range info.Targets {
+		if got := len(ti.Problems); (ti.Target == "t2") != (got == 1) {
+			t.Fatalf("info: target %s has %d problems", ti.Target, got)
+		}
+	}
+	files["V3__c.sql"] = "CREATE TABLE c (id INT);\n"
+	if _, err := migrator(t, db, files, tenants).Migrate(ctx(t)); !isMissing(err) {
+		t.Fatalf("migrate with V3 pending: %v", err)
+	}
+	if n := scalar[int](t, db, "SELECT count(*) FROM pg_namespace WHERE nspname = 't2'"); n != 0 {
+		t.Fatal("t2 was re-created")
+	}
+	if n := scalar[int](t, db, "SELECT count(*) FROM strata_schema_history WHERE version = '3'"); n != 0 {
+		t.Fatalf("V3 ran on %d tenants although the run was refused", n)
+	}
+
+	// A new tenant whose schema already holds a table is refused; the
+	// others proceed.
+	if _, err := db.ExecContext(ctx(t), "CREATE SCHEMA t4; CREATE TABLE t4.legacy (id INT)"); err != nil {
+		t.Fatal(err)
+	}
+	four := engine.WithTenantSource(engine.TenantSource{Schemas: []string{"t1", "t3", "t4", "t5"}})
+	res, err := migrator(t, db, files, four).Migrate(ctx(t))
+	var ne *engine.NonEmptySchemaError
+	if !errors.As(err, &ne) || ne.Target != "t4" {
+		t.Fatalf("migrate: %v, want t4 refused", err)
+	}
+	for _, tr := range res.Targets {
+		want := map[string]int{"t1": 1, "t3": 1, "t4": 0, "t5": 3}[tr.Target]
+		if len(tr.Applied) != want {
+			t.Fatalf("target %s applied %d, want %d", tr.Target, len(tr.Applied), want)
+		}
+	}
+	if n := scalar[int](t, db, "SELECT count(*) FROM strata_schema_history WHERE tenant = 't4'"); n != 0 {
+		t.Fatalf("t4 has %d history rows", n)
 	}
 }
