@@ -87,7 +87,7 @@ func (m *Migrator) preflight(p *Plan, tps []*TargetPlan) error {
 	if len(findings) > 0 {
 		errs = append(errs, &ValidationError{Findings: findings})
 	}
-	errs = append(errs, m.joinChecks(tps))
+	errs = append(errs, m.joinChecks(tps)...)
 	for _, tp := range tps {
 		if tp.NonEmpty != nil && !tp.Target.Tenant {
 			errs = append(errs, tp.NonEmpty) // tenants: refused one by one, the others proceed
@@ -394,8 +394,8 @@ func problemsOf(t schemas.Target, f *locations.File, ue *placeholders.UndefinedE
 }
 
 // joinChecks collects out-of-order versions and undefined placeholders
-// across targets, each kind in one error, and joins them.
-func (m *Migrator) joinChecks(tps []*TargetPlan) error {
+// across targets, each kind in one error.
+func (m *Migrator) joinChecks(tps []*TargetPlan) []error {
 	var order OrderError
 	var ph PlaceholderError
 	for _, tp := range tps {
@@ -419,7 +419,7 @@ func (m *Migrator) joinChecks(tps []*TargetPlan) error {
 	if len(ph.Items) > 0 {
 		errs = append(errs, &ph)
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // findings validates one target as Flyway's validate does (FLYWAY.md 9.3).

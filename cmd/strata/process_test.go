@@ -932,12 +932,15 @@ func bootstrapGate(t *testing.T, conn *pgx.Conn, gate int) {
 		t.Skip("needs a superuser to create an event trigger")
 	}
 	for _, q := range []string{
-		fmt.Sprintf(`CREATE FUNCTION bootstrap_gate() RETURNS event_trigger LANGUAGE plpgsql AS $$
+		// In a schema of its own: strata refuses a public schema that
+		// holds objects but no history.
+		`CREATE SCHEMA gate`,
+		fmt.Sprintf(`CREATE FUNCTION gate.bootstrap_gate() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock(%d);
 END
 $$`, gate),
-		`CREATE EVENT TRIGGER bootstrap_gate ON ddl_command_start WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION bootstrap_gate()`,
+		`CREATE EVENT TRIGGER bootstrap_gate ON ddl_command_start WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION gate.bootstrap_gate()`,
 		fmt.Sprintf(`SELECT pg_advisory_lock(%d)`, gate),
 	} {
 		if _, err := conn.Exec(ctx, q); err != nil {

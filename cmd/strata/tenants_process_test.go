@@ -475,12 +475,11 @@ func TestTenantsOnErrorStop(t *testing.T) {
 	url := pgtest.Database(t)
 	conn := connect(t, url)
 	tenants := tenantNames("tenant_", 10)
-	// tenant_02 already has an account 1: V2 fails there.
-	execAll(t, conn, `CREATE SCHEMA tenant_02`,
-		`CREATE TABLE tenant_02.accounts (id int PRIMARY KEY, name text NOT NULL)`,
-		`INSERT INTO tenant_02.accounts VALUES (1, 'conflicting')`)
+	// V1 gives tenant_02 an account 1: V2 fails there. (A schema that
+	// holds objects before its first migration would be refused instead.)
 	p := newProject(t, url, tenantsBlock("schemas = "+hclList(tenants), "parallel = 1", `on_error = "stop"`), map[string]string{
-		"V1__accounts.sql":       "CREATE TABLE IF NOT EXISTS accounts (id int PRIMARY KEY, name text NOT NULL);\n",
+		"V1__accounts.sql": "CREATE TABLE IF NOT EXISTS accounts (id int PRIMARY KEY, name text NOT NULL);\n" +
+			"INSERT INTO accounts SELECT 1, 'conflicting' WHERE current_schema() = 'tenant_02';\n",
 		"V2__system_account.sql": "INSERT INTO accounts VALUES (1, 'system');\n",
 		"V3__audit.sql":          "CREATE TABLE audit_log (id int PRIMARY KEY);\n",
 	})
