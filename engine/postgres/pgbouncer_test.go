@@ -178,3 +178,26 @@ func TestThroughPgBouncerTransactionMode(t *testing.T) {
 		t.Fatalf("history rows = %d after the refusal, want 16", n)
 	}
 }
+
+// Through a pooler, a file that cannot run in a transaction is refused on
+// a fresh database before anything is created: no schema, no table of
+// strata's.
+func TestPgBouncerRefusalCreatesNothing(t *testing.T) {
+	direct := pgtest.Database(t)
+	bouncer := pgbouncer(t, direct)
+	files := map[string]string{
+		"V1__t.sql":   "CREATE TABLE t (id INT);\n",
+		"V2__cic.sql": "CREATE INDEX CONCURRENTLY t_idx ON t (id);\n",
+	}
+	_, err := migrator(t, pooledDB(t, bouncer), files, engine.WithPooling(engine.TransactionPooling), engine.WithSchemas("app")).Migrate(ctx(t))
+	if err == nil || !strings.Contains(err.Error(), "V2__cic.sql") || !strings.Contains(err.Error(), "nothing was applied") {
+		t.Fatalf("migrate = %v, want a refusal naming the file", err)
+	}
+	db := pooledDB(t, direct)
+	if n := scalar[int](t, db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"); n != 0 {
+		t.Fatal("the managed schema was created before the refusal")
+	}
+	if n := scalar[int](t, db, "SELECT count(*) FROM pg_class WHERE relname LIKE 'strata%'"); n != 0 {
+		t.Fatalf("%d of strata's relations were created before the refusal", n)
+	}
+}
