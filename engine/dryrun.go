@@ -24,6 +24,9 @@ type Script struct {
 // table is created. The statements are held one migration at a time.
 func (m *Migrator) DryRun(ctx context.Context, p *Plan, each func(Script) error) error {
 	for _, tp := range p.Targets {
+		if tp.NonEmpty != nil {
+			continue // refused: Apply leaves it untouched
+		}
 		s := p.session
 		s.Schema, s.Target = tp.Target.Schema, tp.Target.Name
 		for _, e := range tp.Pending {

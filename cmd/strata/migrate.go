@@ -165,6 +165,7 @@ type jsonDryRun struct {
 
 type jsonDryRunTarget struct {
 	Target     string             `json:"target"`
+	Refused    string             `json:"refused,omitempty"` // why migrate would leave this target untouched
 	Migrations []jsonDryRunScript `json:"migrations"`
 }
 
@@ -192,6 +193,16 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 	out := jsonDryRun{Operation: "migrate", DryRun: true, Env: cfg.Env.Name, Targets: []jsonDryRunTarget{}}
 	if a.format == "text" {
 		fmt.Fprintf(a.stdout, "-- strata migrate --dry-run (env %s): nothing below has been run\n", cfg.Env.Name)
+	}
+	for _, tp := range p.Targets {
+		if tp.NonEmpty == nil {
+			continue
+		}
+		if a.format == "json" {
+			out.Targets = append(out.Targets, jsonDryRunTarget{Target: tp.Target.Name, Refused: a.redact(tp.NonEmpty.Error())})
+			continue
+		}
+		fmt.Fprintf(a.stdout, "\n-- target %s: refused, nothing would run there: %s\n", tp.Target.Name, firstLine(a.redact(tp.NonEmpty.Error())))
 	}
 	last := ""
 	err = m.DryRun(ctx, p, func(sc engine.Script) error {
