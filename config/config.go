@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stratadb/strata/locations"
 )
 
 // Options selects an env and supplies command-line values.
@@ -123,6 +125,9 @@ type Env struct {
 	IgnoreMigrationPatterns []string // Flyway's type:state patterns, lower-cased; default ["*:future"]
 	Target                  string   // default "latest"
 	InstalledBy             string
+	Naming                  locations.Naming     // Flyway's file naming settings, defaults filled in
+	ConnectRetries          int                  // Flyway's connectRetries: tries after the first failed connection, default 0
+	ConnectRetriesInterval  time.Duration        // Flyway's connectRetriesInterval: the longest wait between tries, default 120s
 	Ranges                  map[string]hcl.Range // attribute name -> where it was set (for later diagnostics)
 	Range                   hcl.Range            // the `env "name"` header
 

@@ -16,37 +16,47 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/stratadb/strata/locations"
 )
 
 // examples show a correct setting in "Incorrect attribute value type"
 // diagnostics.
 var examples = map[string]string{
-	"url":                       `url = "postgres://app@localhost/app"`,
-	"locations":                 `locations = ["migrations/common"]`,
-	"overrides":                 `overrides = ["migrations/prod-overrides"]`,
-	"out_of_order":              `out_of_order = true`,
-	"hotfixes":                  `hotfixes = ["7.1"]`,
-	"schemas":                   `schemas = ["app"]`,
-	"validate_naming":           `validate_naming = true`,
-	"clean_disabled":            `clean_disabled = false`,
-	"lock_timeout":              `lock_timeout = "5s"`,
-	"statement_timeout":         `statement_timeout = "10m"`,
-	"pooler":                    `pooler = "transaction"`,
-	"ignore_migration_patterns": `ignore_migration_patterns = ["*:future", "repeatable:missing"]`,
-	"target":                    `target = "7.1"`,
-	"installed_by":              `installed_by = "ci"`,
-	"placeholders.prefix":       `prefix = "#["`,
-	"placeholders.suffix":       `suffix = "]"`,
-	"placeholders.enabled":      `enabled = false`,
-	"placeholders.values":       `values = { app_role = "app_rw" }`,
-	"history.schema":            `schema = "control"`,
-	"history.table":             `table = "strata_schema_history"`,
-	"lock.timeout":              `timeout = "30s"`,
-	"tenants.schemas":           `schemas = ["tenant_a", "tenant_b"]`,
-	"tenants.query":             `query = "SELECT schema_name FROM control.tenants"`,
-	"tenants.pattern":           `pattern = "tenant_*"`,
-	"tenants.parallel":          `parallel = 8`,
-	"tenants.on_error":          `on_error = "stop"`,
+	"url":                             `url = "postgres://app@localhost/app"`,
+	"locations":                       `locations = ["migrations/common"]`,
+	"overrides":                       `overrides = ["migrations/prod-overrides"]`,
+	"out_of_order":                    `out_of_order = true`,
+	"hotfixes":                        `hotfixes = ["7.1"]`,
+	"sql_migration_prefix":            `sql_migration_prefix = "M"`,
+	"undo_sql_migration_prefix":       `undo_sql_migration_prefix = "UNDO"`,
+	"repeatable_sql_migration_prefix": `repeatable_sql_migration_prefix = "RR"`,
+	"baseline_migration_prefix":       `baseline_migration_prefix = "BASE"`,
+	"sql_migration_separator":         `sql_migration_separator = "__"`,
+	"sql_migration_suffixes":          `sql_migration_suffixes = [".sql", ".pgsql"]`,
+	"connect_retries":                 `connect_retries = 10`,
+	"connect_retries_interval":        `connect_retries_interval = 120`,
+	"schemas":                         `schemas = ["app"]`,
+	"validate_naming":                 `validate_naming = true`,
+	"clean_disabled":                  `clean_disabled = false`,
+	"lock_timeout":                    `lock_timeout = "5s"`,
+	"statement_timeout":               `statement_timeout = "10m"`,
+	"pooler":                          `pooler = "transaction"`,
+	"ignore_migration_patterns":       `ignore_migration_patterns = ["*:future", "repeatable:missing"]`,
+	"target":                          `target = "7.1"`,
+	"installed_by":                    `installed_by = "ci"`,
+	"placeholders.prefix":             `prefix = "#["`,
+	"placeholders.suffix":             `suffix = "]"`,
+	"placeholders.enabled":            `enabled = false`,
+	"placeholders.values":             `values = { app_role = "app_rw" }`,
+	"history.schema":                  `schema = "control"`,
+	"history.table":                   `table = "strata_schema_history"`,
+	"lock.timeout":                    `timeout = "30s"`,
+	"tenants.schemas":                 `schemas = ["tenant_a", "tenant_b"]`,
+	"tenants.query":                   `query = "SELECT schema_name FROM control.tenants"`,
+	"tenants.pattern":                 `pattern = "tenant_*"`,
+	"tenants.parallel":                `parallel = 8`,
+	"tenants.on_error":                `on_error = "stop"`,
 }
 
 // label names a setting key in messages: "url" or "table" in history.
@@ -230,6 +240,9 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 		Placeholders:            Placeholders{Prefix: DefaultPlaceholderPrefix, Suffix: DefaultPlaceholderSuffix, Enabled: true, Values: map[string]Value{}},
 		History:                 History{Table: DefaultHistoryTable, Range: env.defRange},
 		Lock:                    Lock{Timeout: 30 * time.Second},
+		Naming:                  locations.DefaultNaming(),
+		ConnectRetries:          DefaultConnectRetries,
+		ConnectRetriesInterval:  DefaultConnectRetriesInterval,
 		Ranges:                  map[string]hcl.Range{"env": env.defRange},
 		dir:                     l.cfg.Dir,
 	}
@@ -347,6 +360,9 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 			e.InstalledBy = text
 		}
 	}
+
+	l.resolveNaming(e, both)
+	l.resolveConnect(e, both)
 
 	l.resolvePlaceholders(e, top, env)
 	l.resolveHistory(e, top, env)

@@ -16,6 +16,14 @@ var sharedAttrs = []string{
 	"ignore_migration_patterns",
 	"target",
 	"installed_by",
+	"sql_migration_prefix",
+	"undo_sql_migration_prefix",
+	"repeatable_sql_migration_prefix",
+	"baseline_migration_prefix",
+	"sql_migration_separator",
+	"sql_migration_suffixes",
+	"connect_retries",
+	"connect_retries_interval",
 }
 
 // envOnlyAttrs may appear only inside env blocks.
