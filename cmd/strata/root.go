@@ -152,7 +152,7 @@ func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
 	for _, l := range env.Locations {
 		roots = append(roots, locations.Root{Name: l.Display, FS: os.DirFS(l.Path), Override: l.Override})
 	}
-	set, err := locations.Collect(roots, locations.Options{ValidateNaming: env.ValidateNaming})
+	set, err := locations.Collect(roots, locations.Options{ValidateNaming: env.ValidateNaming, Naming: env.Naming})
 	if err != nil {
 		return nil, err
 	}
