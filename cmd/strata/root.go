@@ -29,6 +29,7 @@ type app struct {
 	stdout, stderr io.Writer
 	configPath     string
 	envName        string
+	envFlags       []string // every --env given, to refuse a repeated one
 	vars           []string
 	url            string
 	placeholders   []string
@@ -85,7 +86,7 @@ migrations, named as Flyway names them, to the environments declared in strata.h
 	}
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.configPath, "config", "c", "strata.hcl", "path of the configuration file")
-	pf.StringVarP(&a.envName, "env", "e", "", "environment to use (required when strata.hcl declares several)")
+	pf.VarP(&envFlag{a: a}, "env", "e", "environment to use (required when strata.hcl declares several; give it once)")
 	pf.StringArrayVar(&a.vars, "var", nil, "set a variable declared in strata.hcl: --var name=value (repeatable)")
 	pf.StringVar(&a.url, "url", "", "database URL, replacing the env's url (visible in the process list: prefer env() in strata.hcl)")
 	pf.StringArrayVar(&a.placeholders, "placeholder", nil, "set a placeholder value: --placeholder name=value (repeatable)")
@@ -97,8 +98,24 @@ migrations, named as Flyway names them, to the environments declared in strata.h
 	return root
 }
 
+// envFlag is --env: it keeps every value given, so that a repeated --env is
+// refused rather than silently won by the last one.
+type envFlag struct{ a *app }
+
+func (f *envFlag) String() string { return f.a.envName }
+func (f *envFlag) Type() string   { return "string" }
+func (f *envFlag) Set(v string) error {
+	f.a.envFlags = append(f.a.envFlags, v)
+	f.a.envName = v
+	return nil
+}
+
 // begin is called first by every command: flags are parsed and valid.
 func (a *app) begin() error {
+	if len(a.envFlags) > 1 {
+		return fmt.Errorf("--env is given %d times (%s): strata works on one env per run, so give --env once, and run strata once per env (a run over several envs is not defined yet)",
+			len(a.envFlags), strings.Join(a.envFlags, ", "))
+	}
 	switch a.format {
 	case "text", "json":
 	default:
