@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,11 +45,11 @@ type app struct {
 
 // dialects maps URL schemes to dialects. Each entry opens the database of
 // an env and returns the dialect to use with it.
-var dialects = map[string]func(ctx context.Context, cfg *config.Config, readOnly bool) (engine.Dialect, *sql.DB, error){
-	"sqlite":     openSQLite,
-	"postgres":   openPostgres,
-	"postgresql": openPostgres,
-	"sqlserver":  openSQLServer,
+var dialects = map[string]func(a *app, ctx context.Context, cfg *config.Config, readOnly bool) (engine.Dialect, *sql.DB, error){
+	"sqlite":     (*app).openSQLite,
+	"postgres":   (*app).openPostgres,
+	"postgresql": (*app).openPostgres,
+	"sqlserver":  (*app).openSQLServer,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -67,7 +68,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if ctx.Err() != nil {
 		a.renderError(err)
-		fmt.Fprintln(stderr, "interrupted: the migration that was running was rolled back; those already applied are kept; run the same command again to finish")
+		if !errors.Is(err, errInterruptedConnecting) {
+			fmt.Fprintln(stderr, "interrupted: the migration that was running was rolled back; those already applied are kept; run the same command again to finish")
+		}
 		return exitInterrupted
 	}
 	a.renderError(err)
@@ -94,7 +97,7 @@ migrations, named as Flyway names them, to the environments declared in strata.h
 	pf.StringArrayVar(&a.tenants, "tenant", nil, "only this tenant (repeatable); it must be one of the env's tenants")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand(),
-		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand())
+		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand())
 	return root
 }
 
@@ -198,10 +201,10 @@ func (a *app) open(ctx context.Context, cfg *config.Config) (engine.Dialect, *sq
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: url %s: unsupported database; supported: %s",
 			cfg.Env.Name, config.RedactURL(u), strings.Join(names, ", "))}
 	}
-	return open(ctx, cfg, a.readOnly)
+	return open(a, ctx, cfg, a.readOnly)
 }
 
-func openSQLite(ctx context.Context, cfg *config.Config, readOnly bool) (engine.Dialect, *sql.DB, error) {
+func (a *app) openSQLite(ctx context.Context, cfg *config.Config, readOnly bool) (engine.Dialect, *sql.DB, error) {
 	env := cfg.Env
 	path, err := sqlite.PathFromURL(env.URL.Text, cfg.Dir)
 	if err != nil {
@@ -228,25 +231,26 @@ func openSQLite(ctx context.Context, cfg *config.Config, readOnly bool) (engine.
 	return sqlite.New(), db, nil
 }
 
-func openPostgres(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
+func (a *app) openPostgres(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
 	db, err := postgres.Open(ctx, cfg.Env.URL.Text, postgres.Options{Pooler: cfg.Env.Pooler})
-	return connected(ctx, cfg.Env, postgres.New(), db, err)
+	return a.connected(ctx, cfg.Env, postgres.New(), db, err)
 }
 
-func openSQLServer(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
+func (a *app) openSQLServer(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
 	db, err := sqlserver.Open(ctx, cfg.Env.URL.Text)
-	return connected(ctx, cfg.Env, sqlserver.New(), db, err)
+	return a.connected(ctx, cfg.Env, sqlserver.New(), db, err)
 }
 
-// connected checks that a server database answers and caps its pool at one
-// connection per worker plus one for planning: parallel + 1.
-func connected(ctx context.Context, env *config.Env, d engine.Dialect, db *sql.DB, openErr error) (engine.Dialect, *sql.DB, error) {
+// connected checks that a server database answers, trying again as
+// connect_retries says (see ping), and caps its pool at one connection per
+// worker plus one for planning: parallel + 1.
+func (a *app) connected(ctx context.Context, env *config.Env, d engine.Dialect, db *sql.DB, openErr error) (engine.Dialect, *sql.DB, error) {
 	if openErr != nil {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: %s", env.Name, redactAll(openErr.Error()))}
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := a.ping(ctx, env, db); err != nil {
 		db.Close()
-		return nil, nil, fmt.Errorf("%w: env %s: connect to %s: %s", errUnreachable, env.Name, display(env.URL), redactAll(err.Error()))
+		return nil, nil, err
 	}
 	parallel := 1
 	if env.Tenants != nil {
