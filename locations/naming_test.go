@@ -257,3 +257,38 @@ func TestNamingFileName(t *testing.T) {
 		t.Errorf("repeatable: %q", got)
 	}
 }
+
+// FuzzNamingParse: with any valid settings, Parse never panics, accepts
+// only names ending in a configured suffix, and a parsed migration's name
+// rebuilt with FileName parses to the same result.
+func FuzzNamingParse(f *testing.F) {
+	f.Add("M", "-", ".pgsql", "M1.2-add_users.pgsql")
+	f.Add("V", "__", "POSTGRESQL.sql", "V1_1__create_tables.POSTGRESQL.sql")
+	f.Add("VR", "_", ".sql", "VR_x.sql")
+	f.Add("V", "--", ".x.sql", "V1--a--b.X.SQL")
+	f.Fuzz(func(t *testing.T, prefix, sep, suffix, base string) {
+		n := Naming{VersionedPrefix: prefix, Separator: sep, Suffixes: []string{suffix}}
+		if n.Validate() != nil || prefix == "" || sep == "" || strings.ContainsAny(sep, "0123456789._") {
+			return // a separator made of version characters is ambiguous in Flyway too
+		}
+		name, err := n.Parse(base)
+		if err != nil {
+			var ne *NameError
+			if !errors.Is(err, ErrNotSQL) && !errors.As(err, &ne) {
+				t.Fatalf("Parse(%q): unexpected error %#v", base, err)
+			}
+			return
+		}
+		if !hasSuffixFold(base, suffix) {
+			t.Fatalf("Parse(%q) accepted a name without the suffix %q", base, suffix)
+		}
+		if name.Kind != Versioned && name.Kind != Repeatable {
+			return
+		}
+		raw := strings.ReplaceAll(name.Description, " ", "_")
+		again, err := n.Parse(n.FileName(name.Kind, name.Version.String(), raw))
+		if err != nil || again.Kind != name.Kind || again.Version.Compare(name.Version) != 0 {
+			t.Fatalf("Parse(%q) = %+v; rebuilt %q parses to %+v, %v", base, name, n.FileName(name.Kind, name.Version.String(), raw), again, err)
+		}
+	})
+}
