@@ -20,6 +20,27 @@ const (
 	DefaultConnectRetriesInterval = 120 * time.Second
 )
 
+// namingExamples show a correct setting of the naming and retry attributes
+// in "Incorrect attribute value type" diagnostics.
+var namingExamples = map[string]string{
+	"sql_migration_prefix":            `sql_migration_prefix = "M"`,
+	"undo_sql_migration_prefix":       `undo_sql_migration_prefix = "UNDO"`,
+	"repeatable_sql_migration_prefix": `repeatable_sql_migration_prefix = "RR"`,
+	"baseline_migration_prefix":       `baseline_migration_prefix = "BASE"`,
+	"sql_migration_separator":         `sql_migration_separator = "__"`,
+	"sql_migration_suffixes":          `sql_migration_suffixes = [".sql", ".pgsql"]`,
+	"connect_retries":                 `connect_retries = 10`,
+	"connect_retries_interval":        `connect_retries_interval = 120`,
+}
+
+// exampleOf returns the example setting for key.
+func exampleOf(key string) string {
+	if ex, ok := examples[key]; ok {
+		return ex
+	}
+	return namingExamples[key]
+}
+
 // namingPrefixes are the prefix attributes in the order they are checked.
 var namingPrefixes = []struct {
 	attr string

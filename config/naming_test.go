@@ -67,3 +67,18 @@ repeatable_sql_migration_prefix = "X"`,
 		})
 	}
 }
+
+func TestNamingWrongTypes(t *testing.T) {
+	dir := project(t)
+	for attr, want := range map[string]string{
+		`sql_migration_suffixes = ".sql"`:  `For example: sql_migration_suffixes = [".sql", ".pgsql"]`,
+		`connect_retries = "ten"`:          `For example: connect_retries = 10`,
+		`sql_migration_prefix = ["V"]`:     `For example: sql_migration_prefix = "M"`,
+		`connect_retries_interval = ["1"]`: `For example: connect_retries_interval = 120`,
+	} {
+		msg := parseErr(t, dir, attr+"\nenv \"dev\" {\n  url = \"sqlite://x.db\"\n}\n", Options{})
+		if !strings.Contains(msg, want) || !strings.Contains(msg, "(line 1)") {
+			t.Errorf("%s: got %s", attr, msg)
+		}
+	}
+}

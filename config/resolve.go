@@ -23,40 +23,32 @@ import (
 // examples show a correct setting in "Incorrect attribute value type"
 // diagnostics.
 var examples = map[string]string{
-	"url":                             `url = "postgres://app@localhost/app"`,
-	"locations":                       `locations = ["migrations/common"]`,
-	"overrides":                       `overrides = ["migrations/prod-overrides"]`,
-	"out_of_order":                    `out_of_order = true`,
-	"hotfixes":                        `hotfixes = ["7.1"]`,
-	"sql_migration_prefix":            `sql_migration_prefix = "M"`,
-	"undo_sql_migration_prefix":       `undo_sql_migration_prefix = "UNDO"`,
-	"repeatable_sql_migration_prefix": `repeatable_sql_migration_prefix = "RR"`,
-	"baseline_migration_prefix":       `baseline_migration_prefix = "BASE"`,
-	"sql_migration_separator":         `sql_migration_separator = "__"`,
-	"sql_migration_suffixes":          `sql_migration_suffixes = [".sql", ".pgsql"]`,
-	"connect_retries":                 `connect_retries = 10`,
-	"connect_retries_interval":        `connect_retries_interval = 120`,
-	"schemas":                         `schemas = ["app"]`,
-	"validate_naming":                 `validate_naming = true`,
-	"clean_disabled":                  `clean_disabled = false`,
-	"lock_timeout":                    `lock_timeout = "5s"`,
-	"statement_timeout":               `statement_timeout = "10m"`,
-	"pooler":                          `pooler = "transaction"`,
-	"ignore_migration_patterns":       `ignore_migration_patterns = ["*:future", "repeatable:missing"]`,
-	"target":                          `target = "7.1"`,
-	"installed_by":                    `installed_by = "ci"`,
-	"placeholders.prefix":             `prefix = "#["`,
-	"placeholders.suffix":             `suffix = "]"`,
-	"placeholders.enabled":            `enabled = false`,
-	"placeholders.values":             `values = { app_role = "app_rw" }`,
-	"history.schema":                  `schema = "control"`,
-	"history.table":                   `table = "strata_schema_history"`,
-	"lock.timeout":                    `timeout = "30s"`,
-	"tenants.schemas":                 `schemas = ["tenant_a", "tenant_b"]`,
-	"tenants.query":                   `query = "SELECT schema_name FROM control.tenants"`,
-	"tenants.pattern":                 `pattern = "tenant_*"`,
-	"tenants.parallel":                `parallel = 8`,
-	"tenants.on_error":                `on_error = "stop"`,
+	"url":                       `url = "postgres://app@localhost/app"`,
+	"locations":                 `locations = ["migrations/common"]`,
+	"overrides":                 `overrides = ["migrations/prod-overrides"]`,
+	"out_of_order":              `out_of_order = true`,
+	"hotfixes":                  `hotfixes = ["7.1"]`,
+	"schemas":                   `schemas = ["app"]`,
+	"validate_naming":           `validate_naming = true`,
+	"clean_disabled":            `clean_disabled = false`,
+	"lock_timeout":              `lock_timeout = "5s"`,
+	"statement_timeout":         `statement_timeout = "10m"`,
+	"pooler":                    `pooler = "transaction"`,
+	"ignore_migration_patterns": `ignore_migration_patterns = ["*:future", "repeatable:missing"]`,
+	"target":                    `target = "7.1"`,
+	"installed_by":              `installed_by = "ci"`,
+	"placeholders.prefix":       `prefix = "#["`,
+	"placeholders.suffix":       `suffix = "]"`,
+	"placeholders.enabled":      `enabled = false`,
+	"placeholders.values":       `values = { app_role = "app_rw" }`,
+	"history.schema":            `schema = "control"`,
+	"history.table":             `table = "strata_schema_history"`,
+	"lock.timeout":              `timeout = "30s"`,
+	"tenants.schemas":           `schemas = ["tenant_a", "tenant_b"]`,
+	"tenants.query":             `query = "SELECT schema_name FROM control.tenants"`,
+	"tenants.pattern":           `pattern = "tenant_*"`,
+	"tenants.parallel":          `parallel = 8`,
+	"tenants.on_error":          `on_error = "stop"`,
 }
 
 // label names a setting key in messages: "url" or "table" in history.
@@ -107,7 +99,7 @@ func (l *loader) pick(key string, scopes ...*scope) (s *setting, ok bool) {
 
 func (l *loader) typeErr(s *setting, rng hcl.Range, reason string) {
 	l.errorf(&rng, "Incorrect attribute value type",
-		"Inappropriate value for %s: %s. For example: %s", label(s.key), reason, examples[s.key])
+		"Inappropriate value for %s: %s. For example: %s", label(s.key), reason, exampleOf(s.key))
 }
 
 // str decodes a string setting. With versions, a number is refused with an
