@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stratadb/strata/locations"
 )
 
 // Options selects an env and supplies command-line values.
@@ -126,11 +128,14 @@ type Env struct {
 	// BaselineOnMigrate baselines, on migrate, a target whose schema holds
 	// objects but has no history, at BaselineVersion (Flyway's
 	// baselineOnMigrate, baselineVersion, baselineDescription).
-	BaselineOnMigrate   bool
-	BaselineVersion     string               // default "1"
-	BaselineDescription string               // "" = Flyway's "<< Flyway Baseline >>"
-	Ranges              map[string]hcl.Range // attribute name -> where it was set (for later diagnostics)
-	Range               hcl.Range            // the `env "name"` header
+	BaselineOnMigrate      bool
+	BaselineVersion        string               // default "1"
+	BaselineDescription    string               // "" = Flyway's "<< Flyway Baseline >>"
+	Naming                 locations.Naming     // Flyway's file naming settings, defaults filled in
+	ConnectRetries         int                  // Flyway's connectRetries: tries after the first failed connection, default 0
+	ConnectRetriesInterval time.Duration        // Flyway's connectRetriesInterval: the longest wait between tries, default 120s
+	Ranges                 map[string]hcl.Range // attribute name -> where it was set (for later diagnostics)
+	Range                  hcl.Range            // the `env "name"` header
 
 	dir string
 }

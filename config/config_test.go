@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stratadb/strata/locations"
 )
 
 // project makes a directory with the given folders and files (names ending
@@ -109,6 +111,8 @@ func TestDefaults(t *testing.T) {
 		IgnoreMigrationPatterns: []string{"*:future"},
 		Target:                  "latest",
 		BaselineVersion:         "1",
+		Naming:                  locations.DefaultNaming(),
+		ConnectRetriesInterval:  120 * time.Second,
 	}
 	// Ranges are checked elsewhere; compare the settings.
 	got := *e

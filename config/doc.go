@@ -72,6 +72,18 @@
 // sqlite:// URLs are kept as written; Env.ResolvePath resolves their file
 // part.
 //
+// # Naming and connection retries
+//
+// sql_migration_prefix, undo_sql_migration_prefix,
+// repeatable_sql_migration_prefix, baseline_migration_prefix,
+// sql_migration_separator and sql_migration_suffixes are Flyway's naming
+// settings (Env.Naming, defaults filled in); an empty prefix, separator or
+// suffix, two kinds with one prefix, a prefix that is a callback event name,
+// a path separator, a suffix ending in ".conf" or a suffix listed twice is a
+// diagnostic. connect_retries (default 0) and connect_retries_interval
+// (whole seconds, or a duration string; default 120 seconds) are Flyway's
+// connectRetries and connectRetriesInterval.
+//
 // # Versions
 //
 // hotfixes and target are strings: 7.10 as an HCL number would be 7.1, so a

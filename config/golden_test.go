@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stratadb/strata/locations"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -104,6 +107,12 @@ func dumpEnv(e *Env, dir string) string {
 	}
 	p("  lock.timeout = %s, lock_timeout = %q, statement_timeout = %q, pooler = %q", e.Lock.Timeout, e.LockTimeout, e.StatementTimeout, e.Pooler)
 	p("  ignore_migration_patterns = %q, target = %q, installed_by = %q", e.IgnoreMigrationPatterns, e.Target, e.InstalledBy)
+	if n := e.Naming; !reflect.DeepEqual(n, locations.DefaultNaming()) {
+		p("  naming: V %q U %q R %q B %q separator %q suffixes %q", n.VersionedPrefix, n.UndoPrefix, n.RepeatablePrefix, n.BaselinePrefix, n.Separator, n.Suffixes)
+	}
+	if e.ConnectRetries != DefaultConnectRetries || e.ConnectRetriesInterval != DefaultConnectRetriesInterval {
+		p("  connect_retries = %d, connect_retries_interval = %s", e.ConnectRetries, e.ConnectRetriesInterval)
+	}
 	keys := make([]string, 0, len(e.Ranges))
 	for k := range e.Ranges {
 		keys = append(keys, k)

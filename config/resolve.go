@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/stratadb/strata/locations"
 )
 
 // examples show a correct setting in "Incorrect attribute value type"
@@ -100,7 +102,7 @@ func (l *loader) pick(key string, scopes ...*scope) (s *setting, ok bool) {
 
 func (l *loader) typeErr(s *setting, rng hcl.Range, reason string) {
 	l.errorf(&rng, "Incorrect attribute value type",
-		"Inappropriate value for %s: %s. For example: %s", label(s.key), reason, examples[s.key])
+		"Inappropriate value for %s: %s. For example: %s", label(s.key), reason, exampleOf(s.key))
 }
 
 // str decodes a string setting. With versions, a number is refused with an
@@ -234,6 +236,9 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 		Placeholders:            Placeholders{Prefix: DefaultPlaceholderPrefix, Suffix: DefaultPlaceholderSuffix, Enabled: true, Values: map[string]Value{}},
 		History:                 History{Table: DefaultHistoryTable, Range: env.defRange},
 		Lock:                    Lock{Timeout: 30 * time.Second},
+		Naming:                  locations.DefaultNaming(),
+		ConnectRetries:          DefaultConnectRetries,
+		ConnectRetriesInterval:  DefaultConnectRetriesInterval,
 		Ranges:                  map[string]hcl.Range{"env": env.defRange},
 		dir:                     l.cfg.Dir,
 	}
@@ -376,6 +381,9 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 			e.BaselineDescription = text
 		}
 	}
+
+	l.resolveNaming(e, both)
+	l.resolveConnect(e, both)
 
 	l.resolvePlaceholders(e, top, env)
 	l.resolveHistory(e, top, env)

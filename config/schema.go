@@ -19,6 +19,14 @@ var sharedAttrs = []string{
 	"baseline_on_migrate",
 	"baseline_version",
 	"baseline_description",
+	"sql_migration_prefix",
+	"undo_sql_migration_prefix",
+	"repeatable_sql_migration_prefix",
+	"baseline_migration_prefix",
+	"sql_migration_separator",
+	"sql_migration_suffixes",
+	"connect_retries",
+	"connect_retries_interval",
 }
 
 // envOnlyAttrs may appear only inside env blocks.

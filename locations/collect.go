@@ -77,7 +77,8 @@ type Root struct {
 
 // Options change how Collect treats what it finds.
 type Options struct {
-	ValidateNaming bool // badly named .sql files are an error (*NamingError), not a warning
+	ValidateNaming bool   // badly named .sql files are an error (*NamingError), not a warning
+	Naming         Naming // prefixes, separator and suffixes of file names; the zero value is Flyway's default
 }
 
 // Warning is something Collect skipped or found odd.
@@ -155,13 +156,19 @@ func (e *NamingError) Error() string {
 type UndoOverrideError struct {
 	Override *File // the overriding versioned file
 	Undo     *File // the undo file of the same version from an earlier root
+
+	undoName string // the name the missing undo override would have
 }
 
 // Error names both files.
 func (e *UndoOverrideError) Error() string {
+	name := e.undoName
+	if name == "" {
+		name = DefaultNaming().FileName(Undo, e.Override.Version.String(), "<description>")
+	}
 	return fmt.Sprintf("override %s replaces version %s, but the undo migration %s is not overridden: "+
-		"add U%s__<description>.sql to %s too",
-		e.Override.Path(), e.Override.Version.Canonical(), e.Undo.Path(), e.Override.Version.String(), e.Override.Location)
+		"add %s to %s too",
+		e.Override.Path(), e.Override.Version.Canonical(), e.Undo.Path(), name, e.Override.Location)
 }
 
 // Collect walks each root recursively (hidden directories skipped, sorted path
@@ -181,14 +188,25 @@ func (e *UndoOverrideError) Error() string {
 // (*EncodingError) and directive errors (*DirectiveError) of all files are
 // returned together.
 //
+// opts.Naming sets the prefixes, separator and suffixes of file names
+// (Flyway's sqlMigrationPrefix and related settings); an invalid Naming is an
+// error wrapping ErrInvalidNaming, before any root is read.
+//
 // On error the Set is nil. Files are read concurrently, so each root's FS
 // must be safe for concurrent use (os.DirFS, embed.FS and fstest.MapFS are).
 func Collect(roots []Root, opts Options) (*Set, error) {
+	if err := opts.Naming.Validate(); err != nil {
+		return nil, err
+	}
+	parser := defaultParser
+	if !opts.Naming.isDefault() {
+		parser = newNameParser(opts.Naming)
+	}
 	set := &Set{}
 	var files []*File
 	var problems []Warning
 	for i, root := range roots {
-		found, warnings, bad, err := walkRoot(i, root)
+		found, warnings, bad, err := walkRoot(i, root, parser)
 		if err != nil {
 			return nil, err
 		}
@@ -203,7 +221,7 @@ func Collect(roots []Root, opts Options) (*Set, error) {
 	} else {
 		set.Warnings = append(set.Warnings, problems...)
 	}
-	winners, all, mergeWarnings, mergeErrs := merge(roots, files)
+	winners, all, mergeWarnings, mergeErrs := merge(roots, files, parser.n)
 	errs = append(errs, mergeErrs...)
 	set.Warnings = append(set.Warnings, mergeWarnings...)
 	if len(errs) > 0 {
@@ -240,7 +258,7 @@ func Collect(roots []Root, opts Options) (*Set, error) {
 
 // walkRoot finds the migration files of one root. It returns the files in
 // walk order, warnings, and naming problems.
-func walkRoot(index int, root Root) (files []*File, warnings, bad []Warning, err error) {
+func walkRoot(index int, root Root, parser *nameParser) (files []*File, warnings, bad []Warning, err error) {
 	if root.FS == nil {
 		return nil, nil, nil, fmt.Errorf("walk location %s: no file system", root.Name)
 	}
@@ -260,12 +278,12 @@ func walkRoot(index int, root Root) (files []*File, warnings, bad []Warning, err
 		}
 		seen[p] = true
 		base := d.Name()
-		if script, ok := strings.CutSuffix(p, confSuffix); ok && hasSuffixFold(script, sqlSuffix) {
+		if script, ok := parser.isConf(p); ok {
 			confs[script] = p
 			confOrder = append(confOrder, script)
 			return nil
 		}
-		name, err := ParseName(base)
+		name, err := parser.parse(base)
 		if errors.Is(err, ErrNotSQL) {
 			return nil
 		}
@@ -323,7 +341,7 @@ func keyOf(f *File) mergeKey {
 
 // merge applies the override rules to files (in root order). It returns the
 // winning file of each key, every file that took part, warnings, and errors.
-func merge(roots []Root, files []*File) (winners, all []*File, warnings []Warning, errs []error) {
+func merge(roots []Root, files []*File, naming Naming) (winners, all []*File, warnings []Warning, errs []error) {
 	groups := map[mergeKey][]*File{}
 	var keys []mergeKey
 	for _, f := range files {
@@ -403,7 +421,8 @@ func merge(roots []Root, files []*File) (winners, all []*File, warnings []Warnin
 		}
 		u := won[mergeKey{Undo, f.Version.Canonical()}]
 		if u != nil && u.root < f.root {
-			errs = append(errs, &UndoOverrideError{Override: f, Undo: u})
+			errs = append(errs, &UndoOverrideError{Override: f, Undo: u,
+				undoName: naming.FileName(Undo, f.Version.String(), "<description>")})
 		}
 	}
 	if len(errs) > 0 {

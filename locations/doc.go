@@ -8,6 +8,10 @@
 // for SQL callbacks, where <event> is one of Flyway's callback event names
 // (see Events). The ".sql" suffix is matched case-insensitively; a
 // "<script>.conf" file next to a script holds its Flyway script configuration.
+// Options.Naming changes the prefixes, the separator and the suffixes as
+// Flyway's sqlMigrationPrefix, repeatableSqlMigrationPrefix,
+// baselineMigrationPrefix, undoSqlMigrationPrefix, sqlMigrationSeparator and
+// sqlMigrationSuffixes do (see Naming).
 //
 // Versions are digit strings of any length separated by '.' or '_', compared
 // numerically part by part (see Version). Version.Key gives a printable string

@@ -46,6 +46,19 @@ type jsonConfig struct {
 	Tenants        *jsonTenants       `json:"tenants"`
 	CleanDisabled  bool               `json:"cleanDisabled"`
 	LockTimeout    string             `json:"lockTimeout"`
+	Naming         jsonNaming         `json:"naming"`
+	ConnectRetries int                `json:"connectRetries"`
+	RetryInterval  string             `json:"connectRetriesInterval"`
+}
+
+// jsonNaming carries Flyway's naming settings under Flyway's names.
+type jsonNaming struct {
+	SQLMigrationPrefix           string   `json:"sqlMigrationPrefix"`
+	UndoSQLMigrationPrefix       string   `json:"undoSqlMigrationPrefix"`
+	RepeatableSQLMigrationPrefix string   `json:"repeatableSqlMigrationPrefix"`
+	BaselineMigrationPrefix      string   `json:"baselineMigrationPrefix"`
+	SQLMigrationSeparator        string   `json:"sqlMigrationSeparator"`
+	SQLMigrationSuffixes         []string `json:"sqlMigrationSuffixes"`
 }
 
 type jsonTenants struct {
@@ -83,7 +96,12 @@ to the database.`,
 				HistorySchema: env.History.Schema, HistoryTable: env.History.Table, Schemas: nonNil(env.Schemas),
 				OutOfOrder: env.OutOfOrder, Hotfixes: nonNil(env.Hotfixes), Target: env.Target,
 				IgnorePatterns: nonNil(env.IgnoreMigrationPatterns), CleanDisabled: env.CleanDisabled,
-				LockTimeout: env.Lock.Timeout.String(), Locations: []jsonLocation{}, Files: []jsonResolvedFile{}, Warnings: []string{}}
+				LockTimeout: env.Lock.Timeout.String(), Locations: []jsonLocation{}, Files: []jsonResolvedFile{}, Warnings: []string{},
+				ConnectRetries: env.ConnectRetries, RetryInterval: env.ConnectRetriesInterval.String()}
+			nm := env.Naming.WithDefaults()
+			out.Naming = jsonNaming{SQLMigrationPrefix: nm.VersionedPrefix, UndoSQLMigrationPrefix: nm.UndoPrefix,
+				RepeatableSQLMigrationPrefix: nm.RepeatablePrefix, BaselineMigrationPrefix: nm.BaselinePrefix,
+				SQLMigrationSeparator: nm.Separator, SQLMigrationSuffixes: nm.Suffixes}
 			for _, l := range env.Locations {
 				out.Locations = append(out.Locations, jsonLocation{Path: l.Display, Override: l.Override, Shared: l.Shared})
 			}
@@ -142,6 +160,15 @@ to the database.`,
 				fmt.Fprintf(w, " (hotfixes: %s)", strings.Join(out.Hotfixes, ", "))
 			}
 			fmt.Fprintf(w, "\ntarget:        %s\n", out.Target)
+			fmt.Fprintf(w, "file names:    %s, %s, %s, %s (suffixes %s)\n",
+				nm.FileName(locations.Versioned, "1.2", "desc"), nm.FileName(locations.Undo, "1.2", "desc"),
+				nm.FileName(locations.Repeatable, "", "desc"), nm.FileName(locations.Baseline, "1.2", "desc"),
+				strings.Join(nm.Suffixes, ", "))
+			fmt.Fprintf(w, "connect:       %d retries", out.ConnectRetries)
+			if out.ConnectRetries > 0 {
+				fmt.Fprintf(w, ", waiting 1s, 2s, 4s, ... at most %s between tries", env.ConnectRetriesInterval)
+			}
+			fmt.Fprintln(w)
 			if t := out.Tenants; t != nil {
 				src := "schemas " + strings.Join(t.Schemas, ", ")
 				if t.Query != "" {
@@ -180,13 +207,13 @@ to the database.`,
 				id := f.Version
 				switch f.Kind {
 				case "Versioned":
-					id = "V" + id
+					id = nm.VersionedPrefix + id
 				case "Undo":
-					id = "U" + id
+					id = nm.UndoPrefix + id
 				case "Baseline":
-					id = "B" + id
+					id = nm.BaselinePrefix + id
 				case "Repeatable":
-					id = "R"
+					id = nm.RepeatablePrefix
 				case "Callback":
 					id = "callback"
 				}

@@ -27,7 +27,9 @@ func (a *app) newCommand() *cobra.Command {
 		Short: "Create a versioned migration named with a timestamp version",
 		Long: `Create V<yyyyMMddHHmmss>__NAME.sql (UTC) in the env's first location, or in
 the location given with --location. With --undo, also create its undo twin
-U<same version>__NAME.sql.`,
+U<same version>__NAME.sql. The env's sql_migration_prefix,
+undo_sql_migration_prefix, sql_migration_separator and first
+sql_migration_suffixes entry replace V, U, __ and .sql.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.begin(); err != nil {
@@ -59,15 +61,16 @@ U<same version>__NAME.sql.`,
 					return &exitError{code: exitUsage, err: fmt.Errorf("--location %q is not a location of env %s; its locations are: %s", location, cfg.Env.Name, strings.Join(names, ", "))}
 				}
 			}
-			version, err := freeVersion(locs, now().UTC())
+			naming := cfg.Env.Naming
+			version, err := freeVersion(locs, naming, now().UTC())
 			if err != nil {
 				return err
 			}
-			names := []string{"V" + version + "__" + desc + ".sql"}
+			names := []string{naming.FileName(locations.Versioned, version, desc)}
 			if undo {
-				names = append(names, "U"+version+"__"+desc+".sql")
+				names = append(names, naming.FileName(locations.Undo, version, desc))
 			}
-			for _, n := range names {
+			for i, n := range names {
 				p := filepath.Join(dir, n)
 				f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 				if errors.Is(err, os.ErrExist) {
@@ -77,8 +80,8 @@ U<same version>__NAME.sql.`,
 					return fmt.Errorf("create migration: %w", err)
 				}
 				header := "-- " + strings.ReplaceAll(desc, "_", " ") + "\n"
-				if strings.HasPrefix(n, "U") {
-					header = "-- undo of V" + version + ": " + strings.ReplaceAll(desc, "_", " ") + "\n"
+				if i == 1 {
+					header = "-- undo of " + naming.Prefix(locations.Versioned) + version + ": " + strings.ReplaceAll(desc, "_", " ") + "\n"
 				}
 				if _, err := f.WriteString(header); err != nil {
 					f.Close()
@@ -104,14 +107,14 @@ U<same version>__NAME.sql.`,
 // freeVersion returns the timestamp version of t, moved on by a second at a
 // time while any location of the env already has that version (two files
 // created within one second must not collide).
-func freeVersion(locs []config.Location, t time.Time) (string, error) {
+func freeVersion(locs []config.Location, naming locations.Naming, t time.Time) (string, error) {
 	taken := map[string]bool{}
 	for _, l := range locs {
 		err := filepath.WalkDir(l.Path, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
-			if n, err := locations.ParseName(d.Name()); err == nil && !n.Version.IsZero() {
+			if n, err := naming.Parse(d.Name()); err == nil && !n.Version.IsZero() {
 				taken[n.Version.Canonical()] = true
 			}
 			return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,6 +30,7 @@ type app struct {
 	stdout, stderr io.Writer
 	configPath     string
 	envName        string
+	envFlags       []string // every --env given, to refuse a repeated one
 	vars           []string
 	url            string
 	placeholders   []string
@@ -43,11 +45,11 @@ type app struct {
 
 // dialects maps URL schemes to dialects. Each entry opens the database of
 // an env and returns the dialect to use with it.
-var dialects = map[string]func(ctx context.Context, cfg *config.Config, readOnly bool) (engine.Dialect, *sql.DB, error){
-	"sqlite":     openSQLite,
-	"postgres":   openPostgres,
-	"postgresql": openPostgres,
-	"sqlserver":  openSQLServer,
+var dialects = map[string]func(a *app, ctx context.Context, cfg *config.Config, readOnly bool) (engine.Dialect, *sql.DB, error){
+	"sqlite":     (*app).openSQLite,
+	"postgres":   (*app).openPostgres,
+	"postgresql": (*app).openPostgres,
+	"sqlserver":  (*app).openSQLServer,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -66,7 +68,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if ctx.Err() != nil {
 		a.renderError(err)
-		fmt.Fprintln(stderr, "interrupted: the migration that was running was rolled back; those already applied are kept; run the same command again to finish")
+		if !errors.Is(err, errInterruptedConnecting) {
+			fmt.Fprintln(stderr, "interrupted: the migration that was running was rolled back; those already applied are kept; run the same command again to finish")
+		}
 		return exitInterrupted
 	}
 	a.renderError(err)
@@ -85,7 +89,7 @@ migrations, named as Flyway names them, to the environments declared in strata.h
 	}
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.configPath, "config", "c", "strata.hcl", "path of the configuration file")
-	pf.StringVarP(&a.envName, "env", "e", "", "environment to use (required when strata.hcl declares several)")
+	pf.VarP(&envFlag{a: a}, "env", "e", "environment to use (required when strata.hcl declares several; give it once)")
 	pf.StringArrayVar(&a.vars, "var", nil, "set a variable declared in strata.hcl: --var name=value (repeatable)")
 	pf.StringVar(&a.url, "url", "", "database URL, replacing the env's url (visible in the process list: prefer env() in strata.hcl)")
 	pf.StringArrayVar(&a.placeholders, "placeholder", nil, "set a placeholder value: --placeholder name=value (repeatable)")
@@ -93,12 +97,28 @@ migrations, named as Flyway names them, to the environments declared in strata.h
 	pf.StringArrayVar(&a.tenants, "tenant", nil, "only this tenant (repeatable); it must be one of the env's tenants")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand(),
-		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand())
+		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand())
 	return root
+}
+
+// envFlag is --env: it keeps every value given, so that a repeated --env is
+// refused rather than silently won by the last one.
+type envFlag struct{ a *app }
+
+func (f *envFlag) String() string { return f.a.envName }
+func (f *envFlag) Type() string   { return "string" }
+func (f *envFlag) Set(v string) error {
+	f.a.envFlags = append(f.a.envFlags, v)
+	f.a.envName = v
+	return nil
 }
 
 // begin is called first by every command: flags are parsed and valid.
 func (a *app) begin() error {
+	if len(a.envFlags) > 1 {
+		return fmt.Errorf("--env is given %d times (%s): strata works on one env per run, so give --env once, and run strata once per env (a run over several envs is not defined yet)",
+			len(a.envFlags), strings.Join(a.envFlags, ", "))
+	}
 	switch a.format {
 	case "text", "json":
 	default:
@@ -152,7 +172,7 @@ func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
 	for _, l := range env.Locations {
 		roots = append(roots, locations.Root{Name: l.Display, FS: os.DirFS(l.Path), Override: l.Override})
 	}
-	set, err := locations.Collect(roots, locations.Options{ValidateNaming: env.ValidateNaming})
+	set, err := locations.Collect(roots, locations.Options{ValidateNaming: env.ValidateNaming, Naming: env.Naming})
 	if err != nil {
 		return nil, err
 	}
@@ -181,10 +201,10 @@ func (a *app) open(ctx context.Context, cfg *config.Config) (engine.Dialect, *sq
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: url %s: unsupported database; supported: %s",
 			cfg.Env.Name, config.RedactURL(u), strings.Join(names, ", "))}
 	}
-	return open(ctx, cfg, a.readOnly)
+	return open(a, ctx, cfg, a.readOnly)
 }
 
-func openSQLite(ctx context.Context, cfg *config.Config, readOnly bool) (engine.Dialect, *sql.DB, error) {
+func (a *app) openSQLite(ctx context.Context, cfg *config.Config, readOnly bool) (engine.Dialect, *sql.DB, error) {
 	env := cfg.Env
 	path, err := sqlite.PathFromURL(env.URL.Text, cfg.Dir)
 	if err != nil {
@@ -211,25 +231,26 @@ func openSQLite(ctx context.Context, cfg *config.Config, readOnly bool) (engine.
 	return sqlite.New(), db, nil
 }
 
-func openPostgres(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
+func (a *app) openPostgres(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
 	db, err := postgres.Open(ctx, cfg.Env.URL.Text, postgres.Options{Pooler: cfg.Env.Pooler})
-	return connected(ctx, cfg.Env, postgres.New(), db, err)
+	return a.connected(ctx, cfg.Env, postgres.New(), db, err)
 }
 
-func openSQLServer(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
+func (a *app) openSQLServer(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
 	db, err := sqlserver.Open(ctx, cfg.Env.URL.Text)
-	return connected(ctx, cfg.Env, sqlserver.New(), db, err)
+	return a.connected(ctx, cfg.Env, sqlserver.New(), db, err)
 }
 
-// connected checks that a server database answers and caps its pool at one
-// connection per worker plus one for planning: parallel + 1.
-func connected(ctx context.Context, env *config.Env, d engine.Dialect, db *sql.DB, openErr error) (engine.Dialect, *sql.DB, error) {
+// connected checks that a server database answers, trying again as
+// connect_retries says (see ping), and caps its pool at one connection per
+// worker plus one for planning: parallel + 1.
+func (a *app) connected(ctx context.Context, env *config.Env, d engine.Dialect, db *sql.DB, openErr error) (engine.Dialect, *sql.DB, error) {
 	if openErr != nil {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: %s", env.Name, redactAll(openErr.Error()))}
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := a.ping(ctx, env, db); err != nil {
 		db.Close()
-		return nil, nil, fmt.Errorf("%w: env %s: connect to %s: %s", errUnreachable, env.Name, display(env.URL), redactAll(err.Error()))
+		return nil, nil, err
 	}
 	parallel := 1
 	if env.Tenants != nil {
