@@ -455,7 +455,8 @@ func (r *targetRun) txPrefixError(err error, lockParts, guard int) error {
 }
 
 // bootstrap creates the managed schemas and Strata's tables when missing,
-// under the bootstrap lock.
+// under the bootstrap lock, and records the schemas it created in SCHEMA
+// rows (Flyway's marker), which Clean reads: it drops only those.
 func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
 	ready := m.tablesSeen.Load()
 	if !ready {
@@ -469,19 +470,9 @@ func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Targ
 	}
 	defer func() { m.tablesSeen.Store(true) }()
 	d := m.dialect
-	var stmts []string
-	for _, s := range m.schemasToCreate(t) {
-		if q := d.CreateSchema(s); q != "" {
-			stmts = append(stmts, q)
-		}
-	}
-	stmts = append(stmts, d.CreateTables(m.tables)...)
-	stmts = append(stmts, "INSERT INTO "+m.metaTable()+" ("+m.quoteList([]string{"name", "value"})+") SELECT "+
-		d.Literal("layout")+", "+d.Literal(strconv.Itoa(Layout))+" WHERE NOT EXISTS (SELECT 1 FROM "+m.metaTable()+
-		" WHERE "+d.Quote("name")+" = "+d.Literal("layout")+")")
 	what := t.Name + " (creating strata's tables)"
 	if m.pooling == TransactionPooling {
-		return m.runLocked(ctx, conn, m.bootstrapKey(), what, stmts)
+		return m.inLockedTx(ctx, conn, m.bootstrapKey(), what, func() error { return m.bootstrapLocked(ctx, conn, t) })
 	}
 	release, err := d.Lock(ctx, conn, m.bootstrapKey(), m.lockTimeout)
 	if err != nil {
@@ -492,10 +483,64 @@ func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Targ
 		return fmt.Errorf("create strata tables: %w", err)
 	}
 	defer release(context.WithoutCancel(ctx))
+	return m.bootstrapLocked(ctx, conn, t)
+}
+
+// bootstrapLocked is bootstrap's work under the bootstrap lock: which
+// schemas are missing is decided here, so that of several runners only the
+// one that really creates a schema records it.
+func (m *Migrator) bootstrapLocked(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
+	d := m.dialect
+	want := m.schemasToCreate(t)
+	created, err := m.missingSchemas(ctx, conn, want)
+	if err != nil {
+		return fmt.Errorf("create strata tables: %w", err)
+	}
+	var stmts []string
+	for _, s := range want {
+		if q := d.CreateSchema(s); q != "" {
+			stmts = append(stmts, q)
+		}
+	}
+	stmts = append(stmts, d.CreateTables(m.tables)...)
+	stmts = append(stmts, "INSERT INTO "+m.metaTable()+" ("+m.quoteList([]string{"name", "value"})+") SELECT "+
+		d.Literal("layout")+", "+d.Literal(strconv.Itoa(Layout))+" WHERE NOT EXISTS (SELECT 1 FROM "+m.metaTable()+
+		" WHERE "+d.Quote("name")+" = "+d.Literal("layout")+")")
+	for _, row := range m.schemaMarkers(t, created) {
+		stmts = append(stmts, m.insertHistorySQL(row, "0"))
+	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("create strata tables: %w", err)
 		}
+	}
+	return nil
+}
+
+// inLockedTx runs fn in one transaction that holds the transaction-level
+// lock with the given key (through a transaction pooler).
+func (m *Migrator) inLockedTx(ctx context.Context, conn *sql.Conn, key int64, what string, fn func() error) error {
+	tl := m.dialect.(TxLocker)
+	fail := func(err error) error {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, m.dialect.Begin()); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	for _, q := range tl.TxLock(key, m.lockTimeout) {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			if tl.IsTxLockTimeout(err) {
+				return fail(&LockError{Target: what, Timeout: m.lockTimeout})
+			}
+			return fail(fmt.Errorf("%s: %w", what, err))
+		}
+	}
+	if err := fn(); err != nil {
+		return fail(err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fail(fmt.Errorf("%s: commit: %w", what, err))
 	}
 	return nil
 }
