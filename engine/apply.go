@@ -304,12 +304,12 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			m.emit(TargetStarted{Target: t.Name, Pending: len(tp.Pending)})
 			run.cur = run.session
 			if err := run.runCallbacks(ctx, BeforeMigrate); err != nil {
-				tr.Err = err
+				tr.Err = run.callbackFailed(ctx, err, tr.Applied, tp.Pending, false)
 				return tr
 			}
 		}
 		conflict := false
-		for _, e := range tp.Pending {
+		for i, e := range tp.Pending {
 			if err := ctx.Err(); err != nil {
 				tr.Err = fmt.Errorf("target %s: stopped before %s: %w", t.Name, e.Script, err)
 				return tr
@@ -317,10 +317,12 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			if e.Category == "Repeatable" && !run.repeatables {
 				run.repeatables = true
 				run.cur = run.session
-				if err := run.runCallbacks(ctx, AfterVersioned); err == nil {
+				err := run.runCallbacks(ctx, AfterVersioned)
+				if err == nil {
 					err = run.runCallbacks(ctx, BeforeRepeatables)
-				} else {
-					tr.Err = err
+				}
+				if err != nil {
+					tr.Err = run.callbackFailed(ctx, err, tr.Applied, tp.Pending[i:], true)
 					return tr
 				}
 			}
@@ -334,10 +336,14 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			}
 			if err != nil {
 				m.emit(MigrationFailed{Target: t.Name, Migration: e, Err: err})
+				annotate(err, tr.Applied, tp.Pending[i:])
 				run.recordFailure(ctx, err)
 				run.cur = run.session
+				// The callbacks' failures come after the migration's error,
+				// never instead of it.
 				cbErr := errors.Join(run.runCallbacks(context.WithoutCancel(ctx), AfterEachMigrateError),
 					run.runCallbacks(context.WithoutCancel(ctx), AfterMigrateError))
+				annotate(cbErr, tr.Applied, tp.Pending[i:])
 				tr.Err = errors.Join(err, cbErr)
 				return tr
 			}
@@ -354,12 +360,12 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			run.cur = run.session
 			if len(tr.Applied) > 0 {
 				if err := run.runCallbacks(ctx, AfterMigrateApplied); err != nil {
-					tr.Err = err
+					tr.Err = run.callbackFailed(ctx, err, tr.Applied, nil, false)
 					return tr
 				}
 			}
 			if err := run.runCallbacks(ctx, AfterMigrate); err != nil {
-				tr.Err = err
+				tr.Err = run.callbackFailed(ctx, err, tr.Applied, nil, false)
 			}
 			return tr
 		}
@@ -811,7 +817,7 @@ var errNeedsNoTx = errors.New("statement cannot run in a transaction")
 func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row HistoryRow, sc *script, src *replay) error {
 	m, d := r.m, r.m.dialect
 	prefix, lockParts, guard := r.txPrefix()
-	var before, after []Part
+	var before, after []cbPart
 	if e.Category != "Undo" {
 		var err error
 		if before, err = r.callbackParts(BeforeEachMigrate); err != nil {
@@ -821,7 +827,7 @@ func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row Histor
 			return err
 		}
 	}
-	prefix = append(prefix, before...)
+	prefix = append(prefix, partsOf(before)...)
 	batches, stop := r.produceBatches(e.File, src)
 	defer stop()
 	began := false
@@ -837,12 +843,16 @@ func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row Histor
 		}
 		parts := append(prefix, msg.b.part())
 		script := len(prefix)
+		cbFrom := script // the first batch's beforeEachMigrate parts are [cbFrom, script)
+		if !began {
+			cbFrom -= len(before)
+		}
 		prefix, began = nil, true
 		var fp uint64
 		if msg.final {
 			row.Progress = msg.count
 			fp = r.nextFingerprint(e, row)
-			parts = append(parts, after...)
+			parts = append(parts, partsOf(after)...)
 			parts = append(parts,
 				Part{SQL: m.insertHistorySQL(row, d.Elapsed(time.Now()))},
 				Part{SQL: r.stateUpdateSQL(row, fp)},
@@ -858,6 +868,12 @@ func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row Histor
 				me := r.migrationError(e, sc, msg.b, ee)
 				me.RolledBack = true
 				return me
+			}
+			if ee != nil && ee.Part >= cbFrom && ee.Part < script {
+				return r.callbackError(BeforeEachMigrate, before[ee.Part-cbFrom], ee, e)
+			}
+			if ee != nil && msg.final && ee.Part > script && ee.Part <= script+len(after) {
+				return r.callbackError(AfterEachMigrate, after[ee.Part-script-1], ee, e)
 			}
 			return fmt.Errorf("apply %s (target %s): %w", e.File.Path(), r.target.Name, err)
 		}

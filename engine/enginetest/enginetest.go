@@ -54,6 +54,7 @@ func Run(t *testing.T, d engine.Dialect, newDB Opener) {
 	t.Run("CleanTenants", s.cleanTenants)
 	t.Run("SchemaCreationRace", s.schemaCreationRace)
 	t.Run("CleanAdoptedFlyway", s.cleanAdoptedFlyway)
+	t.Run("CallbackFailures", s.callbackFailures)
 }
 
 type suite struct {
