@@ -187,10 +187,18 @@ func (m *Migrator) adoptSources(ctx context.Context, conn *sql.Conn, table strin
 	return out, nil
 }
 
-// adoptTenantsWithRows returns the tenants that have rows in Strata's
-// history.
+// notMarker is the SQL condition for history rows other than SCHEMA rows:
+// the schemas bootstrap created and recorded just before an adoption do
+// not make the target adopted already. (Flyway's own SCHEMA rows are
+// copied like any other row and keep counting as created schemas.)
+func (m *Migrator) notMarker() string {
+	return m.dialect.Quote("type") + " <> " + m.dialect.Literal(TypeSchema)
+}
+
+// adoptTenantsWithRows returns the tenants that have rows, other than
+// SCHEMA rows, in Strata's history.
 func (m *Migrator) adoptTenantsWithRows(ctx context.Context, q querier) (map[string]bool, error) {
-	rows, err := q.QueryContext(ctx, "SELECT DISTINCT "+m.dialect.Quote("tenant")+" FROM "+m.historyTable())
+	rows, err := q.QueryContext(ctx, "SELECT DISTINCT "+m.dialect.Quote("tenant")+" FROM "+m.historyTable()+" WHERE "+m.notMarker())
 	if err != nil {
 		return nil, fmt.Errorf("adopt flyway history: read %s: %w", m.tables.History, err)
 	}
@@ -265,7 +273,7 @@ func (m *Migrator) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSou
 		}
 	}
 	var n int64
-	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+m.historyTable()+" WHERE "+d.Quote("tenant")+" = "+d.Literal(t.Name)).Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+m.historyTable()+" WHERE "+d.Quote("tenant")+" = "+d.Literal(t.Name)+" AND "+m.notMarker()).Scan(&n); err != nil {
 		return fail(fmt.Errorf("target %s: read %s: %w", t.Name, m.tables.History, err))
 	}
 	if n > 0 {

@@ -316,12 +316,12 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			m.emit(TargetStarted{Target: t.Name, Pending: len(tp.Pending)})
 			run.cur = run.session
 			if err := run.runCallbacks(ctx, BeforeMigrate); err != nil {
-				tr.Err = err
+				tr.Err = run.callbackFailed(ctx, err, tr.Applied, tp.Pending, false)
 				return tr
 			}
 		}
 		conflict := false
-		for _, e := range tp.Pending {
+		for i, e := range tp.Pending {
 			if err := ctx.Err(); err != nil {
 				tr.Err = fmt.Errorf("target %s: stopped before %s: %w", t.Name, e.Script, err)
 				return tr
@@ -329,10 +329,12 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			if e.Category == "Repeatable" && !run.repeatables {
 				run.repeatables = true
 				run.cur = run.session
-				if err := run.runCallbacks(ctx, AfterVersioned); err == nil {
+				err := run.runCallbacks(ctx, AfterVersioned)
+				if err == nil {
 					err = run.runCallbacks(ctx, BeforeRepeatables)
-				} else {
-					tr.Err = err
+				}
+				if err != nil {
+					tr.Err = run.callbackFailed(ctx, err, tr.Applied, tp.Pending[i:], true)
 					return tr
 				}
 			}
@@ -346,10 +348,14 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			}
 			if err != nil {
 				m.emit(MigrationFailed{Target: t.Name, Migration: e, Err: err})
+				annotate(err, tr.Applied, tp.Pending[i:])
 				run.recordFailure(ctx, err)
 				run.cur = run.session
+				// The callbacks' failures come after the migration's error,
+				// never instead of it.
 				cbErr := errors.Join(run.runCallbacks(context.WithoutCancel(ctx), AfterEachMigrateError),
 					run.runCallbacks(context.WithoutCancel(ctx), AfterMigrateError))
+				annotate(cbErr, tr.Applied, tp.Pending[i:])
 				tr.Err = errors.Join(err, cbErr)
 				return tr
 			}
@@ -366,12 +372,12 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			run.cur = run.session
 			if len(tr.Applied) > 0 {
 				if err := run.runCallbacks(ctx, AfterMigrateApplied); err != nil {
-					tr.Err = err
+					tr.Err = run.callbackFailed(ctx, err, tr.Applied, nil, false)
 					return tr
 				}
 			}
 			if err := run.runCallbacks(ctx, AfterMigrate); err != nil {
-				tr.Err = err
+				tr.Err = run.callbackFailed(ctx, err, tr.Applied, nil, false)
 			}
 			return tr
 		}
@@ -478,7 +484,8 @@ func (r *targetRun) txPrefixError(err error, lockParts, guard int) error {
 }
 
 // bootstrap creates the managed schemas and Strata's tables when missing,
-// under the bootstrap lock.
+// under the bootstrap lock, and records the schemas it created in SCHEMA
+// rows (Flyway's marker), which Clean reads: it drops only those.
 func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
 	ready := m.tablesSeen.Load()
 	if !ready {
@@ -492,19 +499,9 @@ func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Targ
 	}
 	defer func() { m.tablesSeen.Store(true) }()
 	d := m.dialect
-	var stmts []string
-	for _, s := range m.schemasToCreate(t) {
-		if q := d.CreateSchema(s); q != "" {
-			stmts = append(stmts, q)
-		}
-	}
-	stmts = append(stmts, d.CreateTables(m.tables)...)
-	stmts = append(stmts, "INSERT INTO "+m.metaTable()+" ("+m.quoteList([]string{"name", "value"})+") SELECT "+
-		d.Literal("layout")+", "+d.Literal(strconv.Itoa(Layout))+" WHERE NOT EXISTS (SELECT 1 FROM "+m.metaTable()+
-		" WHERE "+d.Quote("name")+" = "+d.Literal("layout")+")")
 	what := t.Name + " (creating strata's tables)"
 	if m.pooling == TransactionPooling {
-		return m.runLocked(ctx, conn, m.bootstrapKey(), what, stmts)
+		return m.inLockedTx(ctx, conn, m.bootstrapKey(), what, func() error { return m.bootstrapLocked(ctx, conn, t) })
 	}
 	release, err := d.Lock(ctx, conn, m.bootstrapKey(), m.lockTimeout)
 	if err != nil {
@@ -515,10 +512,64 @@ func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Targ
 		return fmt.Errorf("create strata tables: %w", err)
 	}
 	defer release(context.WithoutCancel(ctx))
+	return m.bootstrapLocked(ctx, conn, t)
+}
+
+// bootstrapLocked is bootstrap's work under the bootstrap lock: which
+// schemas are missing is decided here, so that of several runners only the
+// one that really creates a schema records it.
+func (m *Migrator) bootstrapLocked(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
+	d := m.dialect
+	want := m.schemasToCreate(t)
+	created, err := m.missingSchemas(ctx, conn, want)
+	if err != nil {
+		return fmt.Errorf("create strata tables: %w", err)
+	}
+	var stmts []string
+	for _, s := range want {
+		if q := d.CreateSchema(s); q != "" {
+			stmts = append(stmts, q)
+		}
+	}
+	stmts = append(stmts, d.CreateTables(m.tables)...)
+	stmts = append(stmts, "INSERT INTO "+m.metaTable()+" ("+m.quoteList([]string{"name", "value"})+") SELECT "+
+		d.Literal("layout")+", "+d.Literal(strconv.Itoa(Layout))+" WHERE NOT EXISTS (SELECT 1 FROM "+m.metaTable()+
+		" WHERE "+d.Quote("name")+" = "+d.Literal("layout")+")")
+	for _, row := range m.schemaMarkers(t, created) {
+		stmts = append(stmts, m.insertHistorySQL(row, "0"))
+	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("create strata tables: %w", err)
 		}
+	}
+	return nil
+}
+
+// inLockedTx runs fn in one transaction that holds the transaction-level
+// lock with the given key (through a transaction pooler).
+func (m *Migrator) inLockedTx(ctx context.Context, conn *sql.Conn, key int64, what string, fn func() error) error {
+	tl := m.dialect.(TxLocker)
+	fail := func(err error) error {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, m.dialect.Begin()); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	for _, q := range tl.TxLock(key, m.lockTimeout) {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			if tl.IsTxLockTimeout(err) {
+				return fail(&LockError{Target: what, Timeout: m.lockTimeout})
+			}
+			return fail(fmt.Errorf("%s: %w", what, err))
+		}
+	}
+	if err := fn(); err != nil {
+		return fail(err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fail(fmt.Errorf("%s: commit: %w", what, err))
 	}
 	return nil
 }
@@ -789,7 +840,7 @@ var errNeedsNoTx = errors.New("statement cannot run in a transaction")
 func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row HistoryRow, sc *script, src *replay) error {
 	m, d := r.m, r.m.dialect
 	prefix, lockParts, guard := r.txPrefix()
-	var before, after []Part
+	var before, after []cbPart
 	if e.Category != "Undo" {
 		var err error
 		if before, err = r.callbackParts(BeforeEachMigrate); err != nil {
@@ -799,7 +850,7 @@ func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row Histor
 			return err
 		}
 	}
-	prefix = append(prefix, before...)
+	prefix = append(prefix, partsOf(before)...)
 	batches, stop := r.produceBatches(e.File, src)
 	defer stop()
 	began := false
@@ -815,12 +866,16 @@ func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row Histor
 		}
 		parts := append(prefix, msg.b.part())
 		script := len(prefix)
+		cbFrom := script // the first batch's beforeEachMigrate parts are [cbFrom, script)
+		if !began {
+			cbFrom -= len(before)
+		}
 		prefix, began = nil, true
 		var fp uint64
 		if msg.final {
 			row.Progress = msg.count
 			fp = r.nextFingerprint(e, row)
-			parts = append(parts, after...)
+			parts = append(parts, partsOf(after)...)
 			parts = append(parts,
 				Part{SQL: m.insertHistorySQL(row, d.Elapsed(time.Now()))},
 				Part{SQL: r.stateUpdateSQL(row, fp)},
@@ -836,6 +891,12 @@ func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row Histor
 				me := r.migrationError(e, sc, msg.b, ee)
 				me.RolledBack = true
 				return me
+			}
+			if ee != nil && ee.Part >= cbFrom && ee.Part < script {
+				return r.callbackError(BeforeEachMigrate, before[ee.Part-cbFrom], ee, e)
+			}
+			if ee != nil && msg.final && ee.Part > script && ee.Part <= script+len(after) {
+				return r.callbackError(AfterEachMigrate, after[ee.Part-script-1], ee, e)
 			}
 			return fmt.Errorf("apply %s (target %s): %w", e.File.Path(), r.target.Name, err)
 		}

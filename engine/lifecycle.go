@@ -379,15 +379,21 @@ func (m *Migrator) Undo(ctx context.Context, to string) (*LifecycleResult, error
 	return res, nil
 }
 
-// CleanPlan returns what Clean would drop.
+// CleanPlan returns what Clean would drop and empty, changing nothing.
 func (m *Migrator) CleanPlan(ctx context.Context, tenants []string) (*LifecycleResult, error) {
 	return m.clean(ctx, tenants, false)
 }
 
-// Clean drops what the env manages: the managed schemas with everything in
-// them, or, without managed schemas, every object of the default schema
-// (Strata's tables included when they live there); tenant schemas only
-// when named in tenants. The caller decides whether cleaning is allowed
+// Clean cleans what the env manages: its managed schemas, or, without
+// managed schemas, the default schema (Strata's tables included when they
+// live there); tenant schemas only when named in tenants. As Flyway does,
+// a schema is dropped whole only when Strata (or Flyway, before adoption)
+// created it, as recorded by a SCHEMA row of the history; any other
+// schema is emptied of its objects and kept, with its owner and grants
+// (action kinds "drop schema" and "clean schema"). When the history table
+// survives (it lives in a schema that was not cleaned), the rows of the
+// cleaned targets go, and the dropped schemas are no longer recorded as
+// created. The caller decides whether cleaning is allowed
 // (clean_disabled).
 func (m *Migrator) Clean(ctx context.Context, tenants []string) (*LifecycleResult, error) {
 	return m.clean(ctx, tenants, true)
@@ -413,58 +419,88 @@ func (m *Migrator) clean(ctx context.Context, tenants []string, do bool) (*Lifec
 			known[t.Name] = true
 		}
 	}
-	res := &LifecycleResult{}
-	type job struct {
-		schema string
-		drop   bool
+	markers, err := m.schemaMarkerRows(ctx, conn)
+	if err != nil {
+		return nil, fmt.Errorf("clean: %w", err)
 	}
-	var jobs []job
+	created := map[string]bool{}
+	for _, mr := range markers {
+		for _, sch := range mr.schemas {
+			created[sch] = true
+		}
+	}
+	// A database without schemas (SQLite) has one, which is only emptied.
+	hasSchemas := m.dialect.CreateSchema("x") != ""
+	res := &LifecycleResult{}
+	var jobs []string
+	seen := map[string]bool{}
+	add := func(sch string) {
+		if !seen[sch] {
+			seen[sch] = true
+			jobs = append(jobs, sch)
+		}
+	}
 	for _, t := range tenants {
 		if !known[t] {
 			return nil, fmt.Errorf("clean: %q is not one of the env's tenants", t)
 		}
-		jobs = append(jobs, job{t, true})
+		add(t)
 	}
 	if len(m.schemas) > 0 {
 		for _, sch := range m.schemas {
-			jobs = append(jobs, job{sch, true})
+			add(sch)
 		}
 	} else if len(tenants) == 0 {
-		jobs = append(jobs, job{s.DefaultSchema, false})
+		add(s.DefaultSchema)
 	}
-	for _, j := range jobs {
-		objs, err := cl.Objects(ctx, conn, j.schema)
+	dropped := map[string]bool{}
+	for _, sch := range jobs {
+		drop := hasSchemas && created[sch]
+		objs, err := cl.Objects(ctx, conn, sch)
 		if err != nil {
-			return nil, fmt.Errorf("clean: list objects of %s: %w", j.schema, err)
+			return nil, fmt.Errorf("clean: list objects of %s: %w", sch, err)
 		}
 		kind := "clean schema"
-		if j.drop {
+		if drop {
 			kind = "drop schema"
 		}
-		res.Actions = append(res.Actions, Action{Target: j.schema, Kind: kind, Detail: strings.Join(objs, ", ")})
+		res.Actions = append(res.Actions, Action{Target: sch, Kind: kind, Detail: strings.Join(objs, ", ")})
 		if do {
-			if err := cl.CleanSchema(ctx, conn, j.schema, j.drop); err != nil {
-				return res, fmt.Errorf("clean: %s: %w", j.schema, err)
+			if err := cl.CleanSchema(ctx, conn, sch, drop); err != nil {
+				return res, fmt.Errorf("clean: %s: %w", sch, err)
 			}
-		}
-	}
-	if do && len(tenants) > 0 {
-		// The tenants' rows go too, when the history table survived.
-		if ok, _ := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.History); ok {
-			lits := make([]string, len(tenants))
-			for i, t := range tenants {
-				lits[i] = m.dialect.Literal(t)
-			}
-			in := m.dialect.Quote("tenant") + " IN (" + strings.Join(lits, ", ") + ")"
-			for _, tbl := range []string{m.historyTable(), m.stateTable()} {
-				if _, err := conn.ExecContext(ctx, "DELETE FROM "+tbl+" WHERE "+in); err != nil {
-					return res, fmt.Errorf("clean: forget tenants: %w", err)
-				}
-			}
+			dropped[sch] = drop
 		}
 	}
 	if do {
 		m.tablesSeen.Store(false)
+		if err := m.forgetCleaned(ctx, conn, seen, dropped, markers); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
+}
+
+// forgetCleaned removes, when the history table survived the clean, the
+// history and state rows of the targets whose schema was cleaned, and the
+// record of the schemas that were dropped.
+func (m *Migrator) forgetCleaned(ctx context.Context, conn *sql.Conn, cleaned, dropped map[string]bool, markers []markerRow) error {
+	if ok, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.History); err != nil || !ok {
+		return err
+	}
+	var lits []string
+	for _, t := range m.targets {
+		if cleaned[t.Schema] || (t.Schema == "" && len(cleaned) > 0) {
+			lits = append(lits, m.dialect.Literal(t.Name))
+		}
+	}
+	if len(lits) > 0 {
+		in := m.dialect.Quote("tenant") + " IN (" + strings.Join(lits, ", ") + ")"
+		for _, tbl := range []string{m.historyTable(), m.stateTable()} {
+			if _, err := conn.ExecContext(ctx, "DELETE FROM "+tbl+" WHERE "+in); err != nil {
+				return fmt.Errorf("clean: forget cleaned targets: %w", err)
+			}
+		}
+	}
+	return m.forgetDropped(ctx, conn, markers, dropped)
 }

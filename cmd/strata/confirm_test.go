@@ -75,7 +75,8 @@ func TestCleanConfirmedOnTerminal(t *testing.T) {
 
 	// Answering anything but yes changes nothing.
 	out, code := runOnTerminal(t, dir, "no", "clean")
-	if code != exitUsage || !strings.Contains(out, "drop every object of schema main") || !strings.Contains(out, `TABLE "a"`) || !strings.Contains(out, "not confirmed") {
+	if code != exitUsage || !strings.Contains(out, "drop every object of schema main") || !strings.Contains(out, `TABLE "a"`) || !strings.Contains(out, "not confirmed") ||
+		!strings.Contains(out, "schemas to drop (created by strata): none") || !strings.Contains(out, "schemas to empty (existed before strata): main") {
 		t.Fatalf("answered no: exit %d, output:\n%s", code, out)
 	}
 	info := exec.Command(strataBinary(t), "info")

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,14 +21,27 @@ var stdin io.Reader = os.Stdin
 // confirm asks before a destructive command. On a terminal it shows what
 // will happen and wants "yes"; without one it refuses unless --yes was given.
 func (a *app) confirm(what string, actions []engine.Action, yes bool) error {
+	return a.confirmWith(what, nil, actions, yes)
+}
+
+// confirmWith is confirm with summary lines shown first, in the refusal
+// without a terminal too.
+func (a *app) confirmWith(what string, summary []string, actions []engine.Action, yes bool) error {
 	if yes {
 		return nil
 	}
 	f, ok := stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return &exitError{code: exitUsage, err: fmt.Errorf("%s changes the database and needs confirmation: run it on a terminal to be asked, or pass --yes", what)}
+		msg := fmt.Sprintf("%s changes the database and needs confirmation: run it on a terminal to be asked, or pass --yes", what)
+		if len(summary) > 0 {
+			msg += "\n" + strings.Join(summary, "\n")
+		}
+		return &exitError{code: exitUsage, err: errors.New(msg)}
 	}
 	fmt.Fprintf(a.stderr, "%s will:\n", what)
+	for _, l := range summary {
+		fmt.Fprintf(a.stderr, "  %s\n", l)
+	}
 	for _, act := range actions {
 		fmt.Fprintf(a.stderr, "  - %s\n", describe(act))
 	}
@@ -44,7 +58,7 @@ func describe(a engine.Action) string {
 	case "drop schema":
 		return fmt.Sprintf("drop schema %s and everything in it (%s)", a.Target, orNone(a.Detail))
 	case "clean schema":
-		return fmt.Sprintf("drop every object of schema %s (%s)", a.Target, orNone(a.Detail))
+		return fmt.Sprintf("drop every object of schema %s and keep the schema (%s)", a.Target, orNone(a.Detail))
 	case "undo":
 		return fmt.Sprintf("target %s: undo version %s (%s) with %s", a.Target, a.Version, a.Description, a.Script)
 	case "baseline":
@@ -68,10 +82,47 @@ func orNone(s string) string {
 }
 
 // jsonLifecycle is the JSON output of baseline, repair, undo and clean.
+// Clean also lists, as Flyway's JSON does, the schemas dropped (created by
+// strata) and those emptied and kept (existed before strata).
 type jsonLifecycle struct {
-	Operation string          `json:"operation"`
-	Env       string          `json:"env"`
-	Actions   []engine.Action `json:"actions"`
+	Operation      string          `json:"operation"`
+	Env            string          `json:"env"`
+	Actions        []engine.Action `json:"actions"`
+	SchemasDropped []string        `json:"schemasDropped,omitempty"`
+	SchemasCleaned []string        `json:"schemasCleaned,omitempty"`
+}
+
+// cleanGroups splits clean's actions into the schemas dropped (created by
+// strata) and the schemas emptied and kept (existed before strata).
+func cleanGroups(actions []engine.Action) (dropped, emptied []string) {
+	dropped, emptied = []string{}, []string{}
+	for _, act := range actions {
+		switch act.Kind {
+		case "drop schema":
+			dropped = append(dropped, act.Target)
+		case "clean schema":
+			emptied = append(emptied, act.Target)
+		}
+	}
+	return dropped, emptied
+}
+
+// cleanSummary is the two lines that say what clean drops and what it
+// empties; done says whether it already ran.
+func cleanSummary(actions []engine.Action, done bool) []string {
+	dropped, emptied := cleanGroups(actions)
+	list := func(names []string) string {
+		if len(names) == 0 {
+			return "none"
+		}
+		return strings.Join(names, ", ")
+	}
+	if done {
+		return []string{"schemas dropped (created by strata): " + list(dropped),
+			"schemas emptied (existed before strata, kept with their owner and grants): " + list(emptied)}
+	}
+	return []string{"schemas to drop (created by strata): " + list(dropped),
+		"schemas to empty (existed before strata): " + list(emptied)}
 }
 
 func (a *app) report(op, env string, res *engine.LifecycleResult, none string) error {
@@ -83,11 +134,20 @@ func (a *app) report(op, env string, res *engine.LifecycleResult, none string) e
 		if acts == nil {
 			acts = []engine.Action{}
 		}
-		return a.writeJSON(jsonLifecycle{Operation: op, Env: env, Actions: acts})
+		out := jsonLifecycle{Operation: op, Env: env, Actions: acts}
+		if op == "clean" {
+			out.SchemasDropped, out.SchemasCleaned = cleanGroups(acts)
+		}
+		return a.writeJSON(out)
 	}
 	if len(res.Actions) == 0 {
 		fmt.Fprintln(a.stdout, none)
 		return nil
+	}
+	if op == "clean" {
+		for _, l := range cleanSummary(res.Actions, true) {
+			fmt.Fprintln(a.stdout, l)
+		}
 	}
 	for _, act := range res.Actions {
 		fmt.Fprintf(a.stdout, "%s\n", describe(act))
@@ -276,10 +336,13 @@ func (a *app) cleanCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "clean",
 		Short: "Drop everything the env manages",
-		Long: `Drop the env's managed schemas with everything in them, or, without managed
-schemas, every object of the default schema, Strata's tables included.
-Tenant schemas are dropped only when named with --tenant. Refused unless the
-env sets clean_disabled = false; asks for confirmation (or --yes).`,
+		Long: `Clean the env's managed schemas, or, without managed schemas, the default
+schema, Strata's tables included; tenant schemas only when named with
+--tenant. As Flyway does, a schema is dropped whole only when strata (or
+Flyway, before adoption) created it, as its history records; any other schema
+is emptied of its objects and kept, with its owner and grants. Refused unless
+the env sets clean_disabled = false; asks for confirmation (or --yes), listing
+the schemas to drop and the schemas to empty.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.begin(); err != nil {
@@ -304,7 +367,7 @@ env sets clean_disabled = false; asks for confirmation (or --yes).`,
 			if err != nil {
 				return err
 			}
-			if err := a.confirm("clean", plan.Actions, yes); err != nil {
+			if err := a.confirmWith("clean", cleanSummary(plan.Actions, false), plan.Actions, yes); err != nil {
 				return err
 			}
 			res, err := m.Clean(ctx, tenants)

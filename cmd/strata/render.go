@@ -116,12 +116,21 @@ func (a *app) renderError(err error) {
 	}
 	var me *engine.MigrationError
 	var pe *engine.PlaceholderError
+	var ce *engine.CallbackError
 	switch {
 	case errors.As(err, &me) && me.Line > 0:
 		name, src := a.sqlFile(me.Path)
 		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Migration failed", Detail: a.redact(migrationDetail(me))}
 		if name != "" {
 			d.Subject = rangeAt(name, src, me.Line, me.Column)
+		}
+		a.writeDiagnostics(hcl.Diagnostics{d})
+		fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
+	case errors.As(err, &ce) && ce.Line > 0:
+		name, src := a.sqlFile(ce.Path)
+		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Callback failed", Detail: a.redact(callbackDetail(ce))}
+		if name != "" {
+			d.Subject = rangeAt(name, src, ce.Line, ce.Column)
 		}
 		a.writeDiagnostics(hcl.Diagnostics{d})
 		fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
@@ -141,6 +150,33 @@ func (a *app) renderError(err error) {
 	default:
 		fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
 	}
+}
+
+func callbackDetail(ce *engine.CallbackError) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "The %s callback %s (target %s) failed: %s.", ce.Event, ce.Path, ce.Target, ce.Outcome())
+	if ce.Code != "" {
+		fmt.Fprintf(&b, " Database error %s.", ce.Code)
+	}
+	if ce.Detail != "" {
+		fmt.Fprintf(&b, " Detail: %s.", ce.Detail)
+	}
+	if ce.Hint != "" {
+		fmt.Fprintf(&b, " Hint: %s.", ce.Hint)
+	}
+	b.WriteString(" Fix the callback, then run migrate again")
+	if len(ce.NotApplied) == 0 {
+		b.WriteString(" (with nothing pending it does not run the callbacks again)")
+	}
+	b.WriteString(".")
+	if ce.Statement != "" {
+		st := ce.Statement
+		if len(st) > 300 {
+			st = st[:300] + "..."
+		}
+		fmt.Fprintf(&b, "\n\nStatement:\n%s", st)
+	}
+	return b.String()
 }
 
 func migrationDetail(me *engine.MigrationError) string {

@@ -85,7 +85,7 @@ func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
 func tenantHistory(t *testing.T, conn *pgx.Conn) map[string][]string {
 	t.Helper()
 	rows, err := conn.Query(context.Background(), `SELECT tenant, COALESCE(version, 'R:' || description)
-		FROM strata_schema_history WHERE success ORDER BY installed_rank`)
+		FROM strata_schema_history WHERE type <> 'SCHEMA' AND success ORDER BY installed_rank`)
 	if err != nil {
 		t.Fatalf("read history: %v", err)
 	}
@@ -106,7 +106,7 @@ func tenantHistory(t *testing.T, conn *pgx.Conn) map[string][]string {
 // failedHistoryRows counts history rows with success = false.
 func failedHistoryRows(t *testing.T, conn *pgx.Conn) int {
 	t.Helper()
-	return queryInt(t, conn, `SELECT count(*) FROM strata_schema_history WHERE NOT success`)
+	return queryInt(t, conn, `SELECT count(*) FROM strata_schema_history WHERE type <> 'SCHEMA' AND NOT success`)
 }
 
 // checkHistoryPerTenantUnique checks that no (tenant, migration) has two
@@ -114,7 +114,7 @@ func failedHistoryRows(t *testing.T, conn *pgx.Conn) int {
 func checkHistoryPerTenantUnique(t *testing.T, conn *pgx.Conn) {
 	t.Helper()
 	dups := counts(t, conn, `SELECT tenant || ' ' || COALESCE(version, 'R:' || description), count(*)
-		FROM strata_schema_history WHERE success GROUP BY tenant, version, description HAVING count(*) > 1`)
+		FROM strata_schema_history WHERE type <> 'SCHEMA' AND success GROUP BY tenant, version, description HAVING count(*) > 1`)
 	if len(dups) > 0 {
 		t.Errorf("history has a migration applied twice to one tenant: %v", dups)
 	}
@@ -329,8 +329,8 @@ func TestTenantsFromQuery(t *testing.T) {
 		}
 	}
 	exactlyOnce(t, "successful history rows per (tenant, migration)",
-		counts(t, conn, `SELECT tenant || ' ' || COALESCE(version, 'R:' || description), count(*) FROM strata_schema_history WHERE success GROUP BY 1`), keys)
-	if n := queryInt(t, conn, `SELECT count(*) FROM strata_schema_history`); n != 50*5 {
+		counts(t, conn, `SELECT tenant || ' ' || COALESCE(version, 'R:' || description), count(*) FROM strata_schema_history WHERE type <> 'SCHEMA' AND success GROUP BY 1`), keys)
+	if n := queryInt(t, conn, `SELECT count(*) FROM strata_schema_history WHERE type <> 'SCHEMA'`); n != 50*5 {
 		t.Errorf("history has %d rows, want %d", n, 50*5)
 	}
 	checkHistoryPerTenantUnique(t, conn)
@@ -349,7 +349,7 @@ func TestTenantsFromQuery(t *testing.T) {
 	if s := parseRollout(t, again.stdout).summary; len(s) != 6 || s[0] != 50 || s[1] != 0 || s[2] != 0 || s[3] != 50 {
 		t.Errorf("a second migrate should apply nothing and find 50 targets up to date:\n%s", again)
 	}
-	if n := queryInt(t, conn, `SELECT count(*) FROM strata_schema_history`); n != 50*5 {
+	if n := queryInt(t, conn, `SELECT count(*) FROM strata_schema_history WHERE type <> 'SCHEMA'`); n != 50*5 {
 		t.Errorf("after a second migrate the history has %d rows, want %d", n, 50*5)
 	}
 	waitNoAdvisoryLocks(t, conn)
@@ -592,7 +592,7 @@ func TestConcurrentProcessesOverTenants(t *testing.T) {
 		}
 	}
 	exactlyOnce(t, "successful history rows per (tenant, version)",
-		counts(t, conn, `SELECT tenant || ' ' || version, count(*) FROM strata_schema_history WHERE success GROUP BY 1`), want)
+		counts(t, conn, `SELECT tenant || ' ' || version, count(*) FROM strata_schema_history WHERE type <> 'SCHEMA' AND success GROUP BY 1`), want)
 	if n := failedHistoryRows(t, conn); n != 0 {
 		t.Errorf("%d failed history rows, want none", n)
 	}
@@ -671,7 +671,7 @@ func TestHostileTenantName(t *testing.T) {
 	if !strings.Contains(r.stderr, "${strata:schema}") || !strings.Contains(r.stderr, "V3__raw_tenant.sql") {
 		t.Errorf("the refusal should name the file and say to use ${strata:schema}:\n%s", r)
 	}
-	if n := queryInt(t, conn, `SELECT count(*) FROM strata_schema_history WHERE version = '3'`); n != 0 {
+	if n := queryInt(t, conn, `SELECT count(*) FROM strata_schema_history WHERE type <> 'SCHEMA' AND version = '3'`); n != 0 {
 		t.Errorf("%d history rows for V3: it must be refused before anything runs, on every tenant", n)
 	}
 	if n := queryInt(t, conn, `SELECT count(*) FROM information_schema.tables WHERE table_name = 'raw_t'`); n != 0 {

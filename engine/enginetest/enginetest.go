@@ -50,6 +50,11 @@ func Run(t *testing.T, d engine.Dialect, newDB Opener) {
 	t.Run("BaselineMigrationOnEmpty", s.baselineFile)
 	t.Run("Clean", s.clean)
 	t.Run("Callbacks", s.callbacks)
+	t.Run("CleanKeepsForeignSchemas", s.cleanKeepsForeignSchemas)
+	t.Run("CleanTenants", s.cleanTenants)
+	t.Run("SchemaCreationRace", s.schemaCreationRace)
+	t.Run("CleanAdoptedFlyway", s.cleanAdoptedFlyway)
+	t.Run("CallbackFailures", s.callbackFailures)
 	t.Run("SafetyNet", s.safetyNet)
 }
 

@@ -81,3 +81,21 @@ func (d Dialect) CleanSchema(ctx context.Context, conn *sql.Conn, schema string,
 	}
 	return nil
 }
+
+// ExistingSchemas implements engine.SchemaFinder.
+func (Dialect) ExistingSchemas(ctx context.Context, conn *sql.Conn, names []string) (map[string]bool, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname = ANY($1)`, names)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out[s] = true
+	}
+	return out, rows.Err()
+}
