@@ -54,7 +54,11 @@ func describe(a engine.Action) string {
 	if id == "" {
 		id = a.Description
 	}
-	return fmt.Sprintf("target %s: %s %s (%s)", a.Target, a.Kind, id, a.Script)
+	s := fmt.Sprintf("target %s: %s %s (%s)", a.Target, a.Kind, id, a.Script)
+	if a.Leftover != "" {
+		s += "\n    warning: " + a.Leftover
+	}
+	return s
 }
 
 func orNone(s string) string {

@@ -132,8 +132,11 @@ func (a *app) renderError(err error) {
 func migrationDetail(me *engine.MigrationError) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (target %s) failed", me.Path, me.Target)
-	if me.RolledBack {
+	switch {
+	case me.RolledBack:
 		b.WriteString("; its changes were rolled back and no history row was written")
+	case me.Partial != nil:
+		fmt.Fprintf(&b, "; it runs statement by statement, so the statements before the failed one are not rolled back: %s", me.Partial.Summary())
 	}
 	b.WriteString(".")
 	if me.Code != "" {
