@@ -281,7 +281,7 @@ func existsAdvice(st StatementRef) string {
 }
 
 // firstLineOf returns the first line of a statement's text after its
-// leading comments, shortened to 60 characters.
+// leading comments, shortened to 80 characters.
 func firstLineOf(head string) string {
 	s := skipLeadingComments(head)
 	if s == "" {
@@ -291,8 +291,8 @@ func firstLineOf(head string) string {
 		s = s[:i]
 	}
 	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 60 {
-		s = string(r[:57]) + "..."
+	if r := []rune(s); len(r) > 80 {
+		s = string(r[:77]) + "..."
 	}
 	return s
 }
