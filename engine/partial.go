@@ -90,7 +90,16 @@ func (p *PartialRun) AppliedPhrase() string {
 	if p.More > 0 {
 		list = append(list, fmt.Sprintf("and %d more", p.More))
 	}
-	return fmt.Sprintf("%s%s stayed applied (not rolled back): %s", p.Range(), of, strings.Join(list, "; "))
+	return fmt.Sprintf("%s%s stayed applied (not rolled back): %s%s", p.Range(), of, strings.Join(list, "; "), p.changedNote())
+}
+
+// changedNote warns that the statements listed are the file's text now,
+// when one of them changed since it ran.
+func (p *PartialRun) changedNote() string {
+	if p.FileChanged && p.Changed != nil && p.Changed.Text != "(no longer in the file)" {
+		return fmt.Sprintf(" (shown as the file reads now: statement %d has changed since it ran)", p.Changed.Number)
+	}
+	return ""
 }
 
 // Range is "statement 1" or "statements 1-k" for the applied statements.
@@ -229,10 +238,7 @@ func leftoverText(e *Entry) string {
 	if p.More > 0 {
 		list = append(list, fmt.Sprintf("and %d more", p.More))
 	}
-	changed := ""
-	if p.FileChanged && p.Changed != nil {
-		changed = fmt.Sprintf(" (shown as the file reads now: statement %d has changed since it ran)", p.Changed.Number)
-	}
+	changed := p.changedNote()
 	them := "them"
 	if p.Applied == 1 {
 		them = "it"
