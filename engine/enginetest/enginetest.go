@@ -36,6 +36,7 @@ func Run(t *testing.T, d engine.Dialect, newDB Opener) {
 	t.Run("NonTransactionalResume", s.nonTxResume)
 	t.Run("NonTransactionalJourney", s.nonTxJourney)
 	t.Run("NonTransactionalAppliedChanged", s.nonTxAppliedChanged)
+	t.Run("NonTransactionalPlaceholders", s.nonTxPlaceholders)
 	t.Run("LayoutUpgrade", s.layoutUpgrade)
 	t.Run("LockTimeout", s.lockTimeout)
 	t.Run("OwnCommit", s.ownCommit)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/placeholders"
 )
 
 // The journey of a non-transactional file that fails part-way: what the
@@ -254,5 +255,44 @@ func (s *suite) layoutUpgrade(t *testing.T) {
 	}
 	if _, err := s.migrator(t, db, files).Migrate(ctx(t)); !errors.Is(err, engine.ErrLayoutTooNew) {
 		t.Fatalf("migrate on layout 3 = %v, want ErrLayoutTooNew", err)
+	}
+}
+
+// nonTxPlaceholders: statement checksums are taken from the file on disk,
+// before placeholders, so a new placeholder value is not a change to an
+// applied statement, and lines are those of the file even when a value
+// spans lines.
+func (s *suite) nonTxPlaceholders(t *testing.T) {
+	db := s.newDB(t)()
+	file := "-- strata:transaction=false\n" +
+		"CREATE TABLE ph_log (who TEXT);\n" + // 1, line 2
+		"INSERT INTO ph_log (who) VALUES ('${who}');\n" + // 2, line 3
+		"INSERT INTO ph_log (who) VALUES ('${multi}');\n" + // 3, line 4
+		"INSERT INTO nowhere (who) VALUES ('x');\n" + // 4, line 5: fails
+		"INSERT INTO ph_log (who) VALUES ('end');\n" // 5
+	files := map[string]string{"V1__ph.sql": file}
+	vals := func(who string) engine.Option {
+		v, err := placeholders.NewValues(map[string]string{"who": who, "multi": "a\nb\nc"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return engine.WithPlaceholders(placeholders.Syntax{}, v)
+	}
+	_, err := s.migrator(t, db, files, vals("first")).Migrate(ctx(t))
+	var me *engine.MigrationError
+	if !errors.As(err, &me) || me.Partial == nil || me.Partial.Applied != 3 || me.Line != 5 {
+		t.Fatalf("migrate = %v, want statements 1-3 applied and a failure at line 5", err)
+	}
+	if !strings.Contains(err.Error(), "#2 line 3: INSERT INTO ph_log (who) VALUES ('${who}'); #3 line 4: INSERT INTO ph_log (who) VALUES ('${multi}')") {
+		t.Fatalf("error lists the applied statements otherwise than as the file has them: %v", err)
+	}
+	// Another value for ${who}, and statement 4 fixed: the run resumes.
+	files["V1__ph.sql"] = strings.Replace(file, "nowhere", "ph_log", 1)
+	mustMigrate(t, s.migrator(t, db, files, vals("second")))
+	if n := count(t, db, "SELECT count(*) FROM ph_log"); n != 4 {
+		t.Fatalf("ph_log has %d rows, want 4 (statements 2-5 once each)", n)
+	}
+	if n := count(t, db, "SELECT count(*) FROM ph_log WHERE who = 'first'"); n != 1 {
+		t.Fatalf("statement 2 ran %d times, want once", n)
 	}
 }
