@@ -19,7 +19,7 @@ type TargetInfo struct {
 	Entries   []*Entry // in Flyway's order: applied by rank, then the rest
 	Pending   int      // migrations migrate would apply
 	Failed    int      // entries in a failed state
-	LastError string   // the last run on this target failed with this error (its changes were rolled back)
+	LastError string   // the last run on this target failed with this error (see the entries: a failed non-transactional row stayed partly applied)
 }
 
 // Info reads the history without taking any lock and without creating

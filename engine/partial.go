@@ -125,7 +125,7 @@ func (p *PartialRun) Summary() string {
 	return fmt.Sprintf("partially applied (%s%s)", p.Range(), of)
 }
 
-// Outcome continues AppliedPhrase: what else happened to the file's
+// outcome continues AppliedPhrase: what else happened to the file's
 // statements during the failed run.
 func (p *PartialRun) outcome() string {
 	var parts []string
@@ -160,7 +160,8 @@ func (p *PartialRun) resumeAdvice() string {
 		p.Applied+1, stay, p.Applied+1, p.Range())
 }
 
-// partialError completes a MigrationError of a non-transactional file.
+// partialText says what a failure of a non-transactional file left: the
+// statements applied, rolled back, failed and not run.
 func partialText(p *PartialRun) string {
 	s := p.AppliedPhrase()
 	if o := p.outcome(); o != "" {
@@ -192,7 +193,7 @@ func failedMessage(e *Entry, name string) string {
 // is now: resume, or the ways out when it cannot.
 func (p *PartialRun) NextStep() string {
 	switch {
-	case p.ReadErr != nil:
+	case p.ReadErr != nil && p.FileChanged:
 		return fmt.Sprintf("the file changed since and could not be read to compare (%v): restore it, or undo what %s did by hand and run repair", p.ReadErr, p.Range())
 	case !p.FileChanged:
 		return "the file is unchanged: " + p.resumeAdvice()
