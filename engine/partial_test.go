@@ -9,7 +9,7 @@ import (
 
 func TestUndoHint(t *testing.T) {
 	tests := map[string]string{
-		"CREATE INDEX CONCURRENTLY ledger_idx ON ledger (acct)":          "DROP INDEX ledger_idx",
+		"CREATE INDEX CONCURRENTLY ledger_idx ON ledger (acct)":         "DROP INDEX ledger_idx",
 		"create unique index concurrently if not exists app.x_idx ON x": "DROP INDEX app.x_idx",
 		"CREATE TABLE journey_log (n INTEGER)":                          "DROP TABLE journey_log",
 		"CREATE MATERIALIZED VIEW mv AS SELECT 1":                       "DROP MATERIALIZED VIEW mv",
@@ -27,9 +27,9 @@ func TestUndoHint(t *testing.T) {
 func TestFirstLineOf(t *testing.T) {
 	tests := map[string]string{
 		"-- why\n/* more */ CREATE INDEX x\n  ON t (a)": "CREATE INDEX x",
-		"INSERT   INTO t\tVALUES (1)":                 "INSERT INTO t VALUES (1)",
-		strings.Repeat("é", 100):                      strings.Repeat("é", 77) + "...",
-		"-- only a comment":                           "-- only a comment",
+		"INSERT   INTO t\tVALUES (1)":                   "INSERT INTO t VALUES (1)",
+		strings.Repeat("é", 100):                        strings.Repeat("é", 77) + "...",
+		"-- only a comment":                             "-- only a comment",
 	}
 	for in, want := range tests {
 		if got := firstLineOf(in); got != want {
