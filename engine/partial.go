@@ -28,7 +28,11 @@ import (
 // update writes; past it they are written only with a failure, so a file
 // of many statements does not rewrite a growing list after each one. A run
 // killed past that point resumes only with the file unchanged.
-const maxTrackedStatements = 1000
+const maxTrackedStatements = 100
+
+// maxListedStatements is how many statements' first lines a run keeps for
+// its messages.
+const maxListedStatements = 1000
 
 // shownStatements is how many applied statements a message lists.
 const shownStatements = 5
@@ -388,7 +392,7 @@ type stmtTracker struct {
 	src      *sourceReader
 	toSource func(int64) int64
 	sums     []uint32
-	refs     []StatementRef // the first maxTrackedStatements
+	refs     []StatementRef // the first maxListedStatements
 	err      error          // the file could not be read alongside: checksums unknown
 }
 
@@ -418,7 +422,7 @@ func (t *stmtTracker) add(st Statement, i int) StatementRef {
 			ref.Line, ref.Text = line, firstLineOf(head)
 		}
 	}
-	if i == len(t.refs) && i < maxTrackedStatements {
+	if i == len(t.refs) && i < maxListedStatements {
 		t.refs = append(t.refs, ref)
 	}
 	return ref

@@ -37,6 +37,7 @@ func Run(t *testing.T, d engine.Dialect, newDB Opener) {
 	t.Run("NonTransactionalJourney", s.nonTxJourney)
 	t.Run("NonTransactionalAppliedChanged", s.nonTxAppliedChanged)
 	t.Run("NonTransactionalPlaceholders", s.nonTxPlaceholders)
+	t.Run("NonTransactionalLong", s.nonTxLong)
 	t.Run("LayoutUpgrade", s.layoutUpgrade)
 	t.Run("LockTimeout", s.lockTimeout)
 	t.Run("OwnCommit", s.ownCommit)

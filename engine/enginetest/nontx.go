@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -294,5 +295,33 @@ func (s *suite) nonTxPlaceholders(t *testing.T) {
 	}
 	if n := count(t, db, "SELECT count(*) FROM ph_log WHERE who = 'first'"); n != 1 {
 		t.Fatalf("statement 2 ran %d times, want once", n)
+	}
+}
+
+// nonTxLong: past the statements whose checksums every progress update
+// writes (100), the failure writes them all, so a fix of the failed
+// statement still resumes; and the message lists the first and last
+// applied statements.
+func (s *suite) nonTxLong(t *testing.T) {
+	db := s.newDB(t)()
+	var b strings.Builder
+	b.WriteString("-- strata:transaction=false\nCREATE TABLE long_log (n INTEGER);\n")
+	for i := 1; i <= 120; i++ {
+		b.WriteString("INSERT INTO long_log (n) VALUES (" + strconv.Itoa(i) + ");\n")
+	}
+	file := b.String() + "INSERT INTO nowhere (n) VALUES (0);\nINSERT INTO long_log (n) VALUES (121);\n"
+	files := map[string]string{"V1__long.sql": file}
+	_, err := s.migrator(t, db, files).Migrate(ctx(t))
+	var me *engine.MigrationError
+	if !errors.As(err, &me) || me.Partial == nil || me.Partial.Applied != 121 || me.Partial.Total != 123 {
+		t.Fatalf("migrate = %v, want statements 1-121 of 123 applied", err)
+	}
+	if !strings.Contains(err.Error(), "statements 1-121 of 123 stayed applied (not rolled back): #1 line 2: CREATE TABLE long_log (n INTEGER); #2 line 3: INSERT INTO long_log (n) VALUES (1); #3 line 4: INSERT INTO long_log (n) VALUES (2); #120 line 121: INSERT INTO long_log (n) VALUES (119); #121 line 122: INSERT INTO long_log (n) VALUES (120); and 116 more") {
+		t.Fatalf("error lists: %v", err)
+	}
+	files["V1__long.sql"] = strings.Replace(file, "nowhere", "long_log", 1)
+	mustMigrate(t, s.migrator(t, db, files))
+	if n := count(t, db, "SELECT count(*) FROM long_log"); n != 122 {
+		t.Fatalf("long_log has %d rows, want 122", n)
 	}
 }
