@@ -1298,6 +1298,11 @@ func (r *targetRun) stateUpdateSQL(row HistoryRow, fp uint64) string {
 func (r *targetRun) recordFailure(ctx context.Context, cause error) {
 	d := r.m.dialect
 	msg := cause.Error()
+	var me *MigrationError
+	if errors.As(cause, &me) && me.RolledBack {
+		// Said here, where it is known: info shows this text later.
+		msg = "rolled back: " + msg
+	}
 	if len(msg) > 4000 {
 		msg = msg[:4000]
 	}

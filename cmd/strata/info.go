@@ -445,11 +445,14 @@ func (a *app) printPartials(t engine.TargetInfo) {
 		}
 		fmt.Fprintf(a.stdout, "  next: %s\n", a.redact(p.NextStep()))
 	}
+	// The recorded error says itself what was rolled back ("rolled back:
+	// ..." for a migration's transaction; a callback's error says what
+	// stayed applied): info claims nothing of its own.
 	switch {
 	case t.LastError == "":
 	case failedRow:
 		fmt.Fprintf(a.stdout, "last run failed: %s\n", a.redact(firstLine(t.LastError)))
 	default:
-		fmt.Fprintf(a.stdout, "last run failed (rolled back): %s\n", a.redact(t.LastError))
+		fmt.Fprintf(a.stdout, "last run failed: %s\n", a.redact(t.LastError))
 	}
 }
