@@ -150,6 +150,9 @@ func (m *Migrator) Apply(ctx context.Context, p *Plan) (*Result, error) {
 		deferred = nil
 		run(again, true)
 	}
+	for i := range res.Targets {
+		res.Targets[i].Err = m.maskErr(res.Targets[i].Err)
+	}
 	return res, res.Err()
 }
 
@@ -1178,7 +1181,7 @@ func (r *targetRun) progressSQL(rank int64, progress int, errText string, failed
 	if progress >= 0 {
 		sets = append(sets, d.Quote("progress")+" = "+strconv.Itoa(progress))
 	}
-	sets = append(sets, d.Quote("error")+" = "+r.m.nullable(errText), d.Quote("failed_statement")+" = "+failedLiteral(failed))
+	sets = append(sets, d.Quote("error")+" = "+r.m.nullable(r.m.mask(errText)), d.Quote("failed_statement")+" = "+failedLiteral(failed))
 	return "UPDATE " + r.m.historyTable() + " SET " + strings.Join(sets, ", ") + " WHERE " + d.Quote("installed_rank") + " = " + strconv.FormatInt(rank, 10)
 }
 
@@ -1221,7 +1224,7 @@ func (r *targetRun) stateUpdateSQL(row HistoryRow, fp uint64) string {
 // recordFailure marks the target failed in its state row.
 func (r *targetRun) recordFailure(ctx context.Context, cause error) {
 	d := r.m.dialect
-	msg := cause.Error()
+	msg := r.m.mask(cause.Error())
 	if len(msg) > 4000 {
 		msg = msg[:4000]
 	}
