@@ -48,7 +48,12 @@ type MigrationError struct {
 	Code           string // database error code
 	Detail, Hint   string
 	RolledBack     bool // the migration's changes were rolled back
-	Err            error
+	// Partial is set for a file run statement by statement: the statements
+	// before the failed one that stayed applied (they are not rolled back).
+	Partial *PartialRun
+	// Advice is the next step, when there is more to say than the above.
+	Advice string
+	Err    error
 }
 
 func (e *MigrationError) Error() string {
@@ -58,6 +63,12 @@ func (e *MigrationError) Error() string {
 		fmt.Fprintf(&b, ": line %d, column %d", e.Line, e.Column)
 	}
 	fmt.Fprintf(&b, ": %v", e.Err)
+	if e.Partial != nil {
+		b.WriteString("\n" + partialText(e.Partial))
+	}
+	if e.Advice != "" {
+		b.WriteString("\nnext: " + e.Advice)
+	}
 	return b.String()
 }
 
@@ -198,6 +209,8 @@ func (m *Migrator) maskErr(err error) error {
 	switch e := err.(type) {
 	case *MigrationError:
 		e.Statement, e.Detail, e.Hint = m.secrets.String(e.Statement), m.secrets.String(e.Detail), m.secrets.String(e.Hint)
+		e.Advice = m.secrets.String(e.Advice)
+		m.maskPartial(e.Partial)
 		e.Err = m.maskErr(e.Err)
 		return e
 	case *CallbackError:
@@ -225,6 +238,19 @@ func (m *Migrator) maskErr(err error) error {
 		}
 	}
 	return m.secrets.Error(err)
+}
+
+// maskPartial masks the secrets of WithSecrets in the statement texts of p.
+func (m *Migrator) maskPartial(p *PartialRun) {
+	if p == nil || m.secrets.Empty() {
+		return
+	}
+	for i := range p.Statements {
+		p.Statements[i].Text = m.secrets.String(p.Statements[i].Text)
+	}
+	if p.Changed != nil {
+		p.Changed.Text = m.secrets.String(p.Changed.Text)
+	}
 }
 
 // mask masks the secrets of WithSecrets in s.
