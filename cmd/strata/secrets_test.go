@@ -234,10 +234,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 			}
 			p.expect(0, "migrate")
 
-			// A non-transactional file whose second statement shows the
+			// A non-transactional file whose last statement shows the
 			// sensitive value in the server's message: the history row
 			// and the state row keep the error.
-			writeFiles(t, p.dir, "\n-- db/V2__fails.sql --\nCREATE INDEX CONCURRENTLY t_k ON t (k);\nSELECT '${api_key}'::int;\n")
+			writeFiles(t, p.dir, "\n-- db/V2__fails.sql --\nINSERT INTO t VALUES ('again', '${api_key}');\n"+
+				"CREATE INDEX CONCURRENTLY t_k ON t (k);\nSELECT '${api_key}'::int;\n")
 			p.expect(0, "migrate", "--dry-run")
 			_, errOut := p.expect(1, "migrate")
 			if !strings.Contains(errOut, "invalid input syntax for type integer") {
