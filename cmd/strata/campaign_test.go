@@ -140,6 +140,25 @@ func interruptRound(t *testing.T, p *project, rng *rand.Rand, full time.Duration
 	}
 }
 
+// campaignRound runs one round on a fresh project: the first round runs
+// to the end uninterrupted and measures how long a full run takes (only to
+// spread the signal moments over it); the others interrupt successive runs
+// at random moments, then run migrate plainly to the end.
+func campaignRound(t *testing.T, p *project, rng *rand.Rand, round int, full *time.Duration, st *campaignStats) {
+	t.Helper()
+	st.rounds++
+	if round == 0 {
+		began := time.Now()
+		p.mustRun(t, 0, "migrate")
+		*full = time.Since(began)
+		return
+	}
+	interruptRound(t, p, rng, *full, st)
+	if r := p.run(t, "migrate"); r.code != 0 {
+		t.Fatalf("round %d: the plain run after the signals failed:\n%s", round, r)
+	}
+}
+
 // pgCampaignSet is the PostgreSQL workload: transactional files, a
 // non-transactional file with two CREATE INDEX CONCURRENTLY, a COPY, a
 // repeatable; every file writes its key into the tenant's ledger, in the
@@ -167,18 +186,7 @@ func TestCrashCampaignPostgres(t *testing.T) {
 	for round := 0; round < rounds; round++ {
 		url := pgtest.Database(t)
 		p := newProject(t, url, extra, pgCampaignSet)
-		if round == 0 {
-			// A full run, to spread the kill moments over its length.
-			began := time.Now()
-			p.mustRun(t, 0, "migrate")
-			full = time.Since(began)
-		} else {
-			interruptRound(t, p, rng, full, &st)
-			if r := p.run(t, "migrate"); r.code != 0 {
-				t.Fatalf("round %d: the plain run after the kills failed:\n%s", round, r)
-			}
-		}
-		st.rounds++
+		campaignRound(t, p, rng, round, &full, &st)
 		checkPGCampaign(t, p, url, tenants)
 		if t.Failed() {
 			t.Fatalf("round %d failed (%s)", round, st)
@@ -242,17 +250,7 @@ func TestCrashCampaignSQLite(t *testing.T) {
 	for round := 0; round < rounds; round++ {
 		dir := t.TempDir()
 		p := newProject(t, "sqlite://"+filepath.ToSlash(filepath.Join(dir, "c.db")), "", sqliteCampaignSet)
-		if round == 0 {
-			began := time.Now()
-			p.mustRun(t, 0, "migrate")
-			full = time.Since(began)
-		} else {
-			interruptRound(t, p, rng, full, &st)
-			if r := p.run(t, "migrate"); r.code != 0 {
-				t.Fatalf("round %d: the plain run after the kills failed:\n%s", round, r)
-			}
-		}
-		st.rounds++
+		campaignRound(t, p, rng, round, &full, &st)
 		info := p.infoJSON(t)
 		if len(info.Targets) != 1 {
 			t.Fatalf("info: %+v", info)
