@@ -35,6 +35,15 @@ type jsonMigrateTarget struct {
 type jsonError struct {
 	Message  string `json:"message"`
 	ExitCode int    `json:"exitCode"`
+	// OutcomeUnknown: the connection was lost after a migration's COMMIT
+	// was sent; the next run finds out from the history.
+	OutcomeUnknown bool `json:"outcomeUnknown,omitempty"`
+}
+
+// newJSONError describes err for JSON output.
+func (a *app) newJSONError(err error) *jsonError {
+	var me *engine.MigrationError
+	return &jsonError{Message: a.redact(err.Error()), ExitCode: codeOf(err), OutcomeUnknown: errors.As(err, &me) && me.OutcomeUnknown}
 }
 
 // jsonMigrate is migrate's JSON output.
@@ -114,13 +123,13 @@ hotfixes or out_of_order = true.`,
 							jt.Applied = append(jt.Applied, jsonApplied{Version: ap.Version, Description: ap.Description, Type: ap.Type, Script: ap.Script, ExecutionTime: ap.Duration.Milliseconds()})
 						}
 						if t.Err != nil {
-							jt.Error = &jsonError{Message: a.redact(t.Err.Error()), ExitCode: codeOf(t.Err)}
+							jt.Error = a.newJSONError(t.Err)
 						}
 						out.Targets = append(out.Targets, jt)
 					}
 				}
 				if err != nil {
-					out.Error = &jsonError{Message: a.redact(err.Error()), ExitCode: codeOf(err)}
+					out.Error = a.newJSONError(err)
 				}
 				if werr := a.writeJSON(out); werr != nil {
 					return werr

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"maps"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/internal/tcpopt"
 )
 
 // Dialect implements engine.Dialect for PostgreSQL.
@@ -34,20 +35,33 @@ type Options struct {
 	// ApplicationName is the session's application_name (default "strata").
 	ApplicationName string
 	// IdleInTransactionTimeout ends a session that sits idle inside a
-	// transaction (a client cut off by the network); default 10 minutes, a
-	// negative value leaves the server's setting.
+	// transaction (a client cut off by the network); default
+	// NetworkTimeout, a negative value leaves the server's setting.
 	IdleInTransactionTimeout time.Duration
+	// ConnectTimeout bounds one attempt to connect (dial, TLS, login),
+	// unless the URL sets connect_timeout; default DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// NetworkTimeout bounds how long a connection may stay silent while
+	// the server cannot be reached, and how long the server keeps the
+	// session of a client that is gone: TCP keepalives and
+	// TCP_USER_TIMEOUT on both sides, idle_session_timeout on the server
+	// (PostgreSQL 14 and later), and a probe over a new connection when a
+	// read has waited NetworkTimeout/2 (a long statement that the server
+	// is still running is never cut short). Default DefaultNetworkTimeout;
+	// a negative value switches all of it off.
+	NetworkTimeout time.Duration
 	// Pooler is "" or "transaction" (PgBouncer in transaction mode): only
-	// the simple protocol is used.
+	// the simple protocol is used, and the server-side session settings
+	// are not sent (the pooler would refuse them).
 	Pooler string
 	// Tracer, when set, sees every query sent through database/sql (tests
 	// count statements with it).
 	Tracer pgx.QueryTracer
 }
 
-// Open opens a database/sql handle on PostgreSQL through pgx, with TCP
-// keepalives, application_name and idle_in_transaction_session_timeout.
-// url is a postgres:// URL or a key=value connection string.
+// Open opens a database/sql handle on PostgreSQL through pgx, with
+// application_name, idle_in_transaction_session_timeout and the deadlines
+// of Options. url is a postgres:// URL or a key=value connection string.
 func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
@@ -56,17 +70,43 @@ func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 	if opts.ApplicationName == "" {
 		opts.ApplicationName = "strata"
 	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = DefaultConnectTimeout
+	}
+	if opts.NetworkTimeout == 0 {
+		opts.NetworkTimeout = DefaultNetworkTimeout
+	}
+	nt := max(opts.NetworkTimeout, 0)
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = opts.ApplicationName
 	}
 	switch {
+	case opts.IdleInTransactionTimeout == 0 && nt > 0:
+		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(nt.Milliseconds(), 10)
 	case opts.IdleInTransactionTimeout == 0:
 		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = "600000"
 	case opts.IdleInTransactionTimeout > 0:
 		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(opts.IdleInTransactionTimeout.Milliseconds(), 10)
 	}
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	cfg.DialFunc = dialer.DialContext
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = opts.ConnectTimeout
+	}
+	d := tcpopt.Dialer(cfg.ConnectTimeout, nt)
+	cfg.DialFunc = d.DialContext
+	var optional map[string]string
+	if nt > 0 {
+		cfg.DialFunc = watch(d.DialContext, nt/2, prober(&cfg.Config, cfg.ConnectTimeout, nt/2))
+		cfg.AfterConnect = notePID
+		if opts.Pooler == "" {
+			var params map[string]string
+			params, optional = serverParams(nt)
+			for k, v := range params {
+				if _, ok := cfg.RuntimeParams[k]; !ok {
+					cfg.RuntimeParams[k] = v
+				}
+			}
+		}
+	}
 	if opts.Tracer != nil {
 		cfg.Tracer = opts.Tracer
 	}
@@ -78,15 +118,31 @@ func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 10 * time.Second}
 	}
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = 10 * time.Second
-	}
 	if opts.Pooler == "transaction" {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 		cfg.StatementCacheCapacity = 0
 		cfg.DescriptionCacheCapacity = 0
 	}
-	return stdlib.OpenDB(*cfg), nil
+	basic := stdlib.GetConnector(*cfg)
+	var db *sql.DB
+	if len(optional) == 0 {
+		db = sql.OpenDB(basic)
+	} else {
+		full := cfg.Copy()
+		full.RuntimeParams = maps.Clone(cfg.RuntimeParams)
+		for k, v := range optional {
+			if _, ok := full.RuntimeParams[k]; !ok {
+				full.RuntimeParams[k] = v
+			}
+		}
+		db = sql.OpenDB(&fallbackConnector{full: stdlib.GetConnector(*full), basic: basic})
+	}
+	if nt > 0 {
+		// The server ends sessions idle for nt (idle_session_timeout):
+		// close idle ones first.
+		db.SetConnMaxIdleTime(nt / 2)
+	}
+	return db, nil
 }
 
 // Name implements engine.Dialect.
@@ -382,6 +438,9 @@ func (Dialect) IsConflict(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "40001" && strings.HasPrefix(pe.Message, "strata:")
 }
+
+// ConnectionLost implements engine.ConnectionLoss.
+func (Dialect) ConnectionLost(err error) (lost, sent bool) { return connectionLost(err) }
 
 // IsLockTimeout implements engine.LockTimeouts: SQLSTATE 55P03,
 // lock_not_available, raised when lock_timeout expires.
