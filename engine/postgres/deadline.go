@@ -252,6 +252,38 @@ func prober(cfg *pgconn.Config, connect, timeout time.Duration) func(ctx context
 	}
 }
 
+// brokeError is a connection that broke after a request was sent on it:
+// pgx reports it as "conn closed", which alone would say that nothing was
+// sent.
+type brokeError struct{ err error }
+
+func (e *brokeError) Error() string     { return "the connection broke while waiting for the answer: " + e.err.Error() }
+func (e *brokeError) Unwrap() error     { return e.err }
+func (e *brokeError) SafeToRetry() bool { return false }
+
+// afterSend returns the error of a request on pc, which was closed before
+// the request (closed) or not: a "conn closed" of a connection that was
+// open is a connection that broke while the request ran; when the watch
+// gave it up, its LostError says why.
+func afterSend(pc *pgconn.PgConn, closed bool, err error) error {
+	if closed || !errors.Is(err, pgconn.ErrConnClosed) {
+		return err
+	}
+	conn := pc.Conn()
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
+	}
+	if w, ok := conn.(*watchedConn); ok {
+		w.mu.Lock()
+		lost := w.lost
+		w.mu.Unlock()
+		if lost != nil {
+			return lost
+		}
+	}
+	return &brokeError{err: err}
+}
+
 // connectionLost reports whether err means that the connection broke
 // rather than that the server refused a statement, and whether the request
 // may have reached the server first (sent). A FATAL or PANIC error ends the

@@ -555,11 +555,16 @@ func execBatch(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) erro
 		}
 	}
 	query := b.String()
+	closed := pc.IsClosed()
 	mrr := pc.Exec(ctx, query)
 	done := 0
+	var first error
 	for mrr.NextResult() {
-		if _, err := mrr.ResultReader().Close(); err == nil {
+		_, err := mrr.ResultReader().Close()
+		if err == nil {
 			done++
+		} else if first == nil {
+			first = err
 		}
 	}
 	err := mrr.Close()
@@ -567,6 +572,12 @@ func execBatch(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) erro
 		return nil
 	}
 	var pe *pgconn.PgError
+	if first != nil && !errors.As(first, &pe) {
+		// The connection broke while results came back: that error says
+		// how (the request was sent), not the "conn closed" of the end.
+		err = first
+	}
+	err = afterSend(pc, closed, err)
 	if !errors.As(err, &pe) {
 		return &engine.ExecError{Part: len(parts) - 1, Offset: -1, Err: err}
 	}
@@ -625,6 +636,7 @@ func failedByCount(parts []engine.Part, done int) (int, int64, string) {
 func execOneByOne(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) error {
 	run := func(i int, st engine.Statement, text string) error {
 		var err error
+		closed := pc.IsClosed()
 		if st.Copy {
 			_, err = pc.CopyFrom(ctx, bytes.NewReader(st.CopyData), text)
 		} else {
@@ -633,6 +645,7 @@ func execOneByOne(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) e
 		if err == nil {
 			return nil
 		}
+		err = afterSend(pc, closed, err)
 		ee := &engine.ExecError{Part: i, Offset: st.Offset, Statement: text, Err: err}
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) {

@@ -34,7 +34,11 @@ type Trigger struct {
 	Marker []byte        // fire when the client's bytes contain Marker (across chunk boundaries)
 	Bytes  int64         // or when one connection has forwarded this many client bytes (0: unused)
 	Delay  time.Duration // wait this long after the data is forwarded
-	Action Action
+	// OnReply waits, once the marker or the bytes were forwarded, for the
+	// server's next answer on that connection, drops it and then acts: the
+	// server has done the work (a COMMIT), the client never hears of it.
+	OnReply bool
+	Action  Action
 }
 
 // Proxy forwards connections from Addr to a target address.
@@ -58,6 +62,7 @@ type pair struct {
 	client, server net.Conn
 	sent           int64  // client bytes forwarded
 	tail           []byte // the end of the client's bytes, to find a marker split across chunks
+	onReply        func() // set by an OnReply trigger: drop the server's next bytes and call it
 }
 
 // New starts a proxy to target on a free port of 127.0.0.1.
@@ -139,7 +144,15 @@ func (p *Proxy) copy(pr *pair, dst, src net.Conn, fromClient bool) {
 		if n > 0 {
 			p.mu.Lock()
 			hole, delay := p.blackhole, p.delay
+			var act func()
+			if !fromClient && pr.onReply != nil {
+				act, pr.onReply = pr.onReply, nil
+			}
 			p.mu.Unlock()
+			if act != nil {
+				act() // the answer is dropped
+				continue
+			}
 			if !hole {
 				if delay > 0 {
 					time.Sleep(delay)
@@ -205,8 +218,7 @@ func (p *Proxy) check(pr *pair, chunk []byte) {
 	}
 	p.trigger = nil
 	fired := p.fired
-	p.mu.Unlock()
-	go func() {
+	act := func() {
 		time.Sleep(t.Delay)
 		switch t.Action {
 		case Cut:
@@ -215,7 +227,14 @@ func (p *Proxy) check(pr *pair, chunk []byte) {
 			p.Blackhole(true)
 		}
 		close(fired)
-	}()
+	}
+	if t.OnReply {
+		pr.onReply = act
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	go act()
 }
 
 // Arm sets a trigger, replacing any earlier one; the channel is closed once

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -55,10 +56,20 @@ func newEcho(t *testing.T) *echoServer {
 	return e
 }
 
+// received returns what the server received, waiting a little for bytes
+// in flight.
 func (e *echoServer) received() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return string(e.got)
+	var got string
+	for range 100 {
+		e.mu.Lock()
+		got = string(e.got)
+		e.mu.Unlock()
+		if strings.HasSuffix(got, "\n") {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return got
 }
 
 func start(t *testing.T) (*Proxy, *echoServer) {
@@ -214,5 +225,21 @@ func TestTriggerOnBytesBlackholes(t *testing.T) {
 	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 	if _, err := roundTrip(t, c, r, "lost"); !isTimeout(err) {
 		t.Fatalf("after the partition: %v, want a timeout", err)
+	}
+}
+
+// TestTriggerOnReplyDropsTheAnswer: the server gets the request and
+// answers; the answer is dropped and the connection cut.
+func TestTriggerOnReplyDropsTheAnswer(t *testing.T) {
+	p, e := start(t)
+	c, r := dial(t, p)
+	fired := p.Arm(Trigger{Marker: []byte("COMMIT"), OnReply: true, Action: Cut})
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := roundTrip(t, c, r, "COMMIT"); err == nil {
+		t.Fatal("the answer came through")
+	}
+	<-fired
+	if got := e.received(); got != "COMMIT\n" {
+		t.Fatalf("the server received %q", got)
 	}
 }
