@@ -257,7 +257,9 @@ func prober(cfg *pgconn.Config, connect, timeout time.Duration) func(ctx context
 // sent.
 type brokeError struct{ err error }
 
-func (e *brokeError) Error() string     { return "the connection broke while waiting for the answer: " + e.err.Error() }
+func (e *brokeError) Error() string {
+	return "the connection broke while waiting for the answer: " + e.err.Error()
+}
 func (e *brokeError) Unwrap() error     { return e.err }
 func (e *brokeError) SafeToRetry() bool { return false }
 

@@ -332,4 +332,3 @@ func (p *Proxy) Close() error {
 	}
 	return err
 }
-
