@@ -298,6 +298,9 @@ func connectionLost(err error) (lost, sent bool) {
 	}
 	var le *LostError
 	var ne net.Error
+	if (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) && pgconn.SafeToRetry(err) {
+		return false, false // cancelled before anything was sent: an interrupt, not a lost connection
+	}
 	switch {
 	case errors.As(err, &le), errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, pgconn.ErrConnClosed), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
