@@ -134,6 +134,8 @@ type Env struct {
 	Naming                 locations.Naming     // Flyway's file naming settings, defaults filled in
 	ConnectRetries         int                  // Flyway's connectRetries: tries after the first failed connection, default 0
 	ConnectRetriesInterval time.Duration        // Flyway's connectRetriesInterval: the longest wait between tries, default 120s
+	ConnectTimeout         time.Duration        // one attempt to connect (dial, TLS, login), default 10s
+	NetworkTimeout         time.Duration        // the longest silence of an unreachable server before a connection is given up, default 30s
 	Ranges                 map[string]hcl.Range // attribute name -> where it was set (for later diagnostics)
 	Range                  hcl.Range            // the `env "name"` header
 

@@ -113,6 +113,8 @@ func TestDefaults(t *testing.T) {
 		BaselineVersion:         "1",
 		Naming:                  locations.DefaultNaming(),
 		ConnectRetriesInterval:  120 * time.Second,
+		ConnectTimeout:          10 * time.Second,
+		NetworkTimeout:          30 * time.Second,
 	}
 	// Ranges are checked elsewhere; compare the settings.
 	got := *e

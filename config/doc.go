@@ -82,7 +82,11 @@
 // a path separator, a suffix ending in ".conf" or a suffix listed twice is a
 // diagnostic. connect_retries (default 0) and connect_retries_interval
 // (whole seconds, or a duration string; default 120 seconds) are Flyway's
-// connectRetries and connectRetriesInterval.
+// connectRetries and connectRetriesInterval. connect_timeout (default
+// "10s", at least 100ms) bounds one attempt to connect; network_timeout
+// (default "30s", at least 1s) bounds how long a connection may stay silent
+// with the server unreachable, and how long the server keeps the session of
+// a client that is gone (Env.ConnectTimeout, Env.NetworkTimeout).
 //
 // # Versions
 //

@@ -18,6 +18,13 @@ import (
 const (
 	DefaultConnectRetries         = 0
 	DefaultConnectRetriesInterval = 120 * time.Second
+	// DefaultConnectTimeout bounds one attempt to connect: dial, TLS and
+	// login.
+	DefaultConnectTimeout = 10 * time.Second
+	// DefaultNetworkTimeout bounds how long a connection may stay silent
+	// with the server unreachable (a partition) before Strata gives up on
+	// it, and how long the server keeps a session whose client is gone.
+	DefaultNetworkTimeout = 30 * time.Second
 )
 
 // namingExamples show a correct setting of the naming and retry attributes
@@ -31,6 +38,8 @@ var namingExamples = map[string]string{
 	"sql_migration_suffixes":          `sql_migration_suffixes = [".sql", ".pgsql"]`,
 	"connect_retries":                 `connect_retries = 10`,
 	"connect_retries_interval":        `connect_retries_interval = 120`,
+	"connect_timeout":                 `connect_timeout = "10s"`,
+	"network_timeout":                 `network_timeout = "30s"`,
 }
 
 // exampleOf returns the example setting for key.
@@ -202,8 +211,13 @@ func nounOf(k locations.Kind) string {
 	return "migration"
 }
 
-// resolveConnect decodes connect_retries and connect_retries_interval.
+// resolveConnect decodes connect_retries, connect_retries_interval,
+// connect_timeout and network_timeout.
 func (l *loader) resolveConnect(e *Env, both []*scope) {
+	l.resolveDeadline(e, both, "connect_timeout", time.Second/10, &e.ConnectTimeout,
+		"connect_timeout bounds one attempt to connect (dial, TLS, login)")
+	l.resolveDeadline(e, both, "network_timeout", time.Second, &e.NetworkTimeout,
+		"network_timeout bounds how long a connection may stay silent with the server unreachable before Strata gives up on it, and how long the server keeps the session of a client that is gone")
 	if s, ok := l.pick("connect_retries", both...); ok && s != nil {
 		e.Ranges[s.key] = s.rng()
 		v, _ := s.val.UnmarkDeep()
@@ -253,4 +267,40 @@ func (l *loader) resolveConnect(e *Env, both []*scope) {
 			e.ConnectRetriesInterval = d
 		}
 	}
+}
+
+// resolveDeadline decodes a positive Go duration of at least least into *d.
+func (l *loader) resolveDeadline(e *Env, both []*scope, key string, least time.Duration, d *time.Duration, what string) {
+	s, ok := l.pick(key, both...)
+	if !ok || s == nil {
+		return
+	}
+	e.Ranges[s.key] = s.rng()
+	text, sens, ok := l.str(s, false)
+	if !ok {
+		return
+	}
+	r := s.rng()
+	v, err := time.ParseDuration(strings.TrimSpace(text))
+	if err != nil || v < least {
+		l.errorf(&r, "Invalid "+key,
+			"%s is %s, but it must be a duration of at least %s, such as %q: %s. A missing attribute means %s.",
+			key, show(text, sens), least, exampleDuration(key), what, defaultDeadline(key))
+		return
+	}
+	*d = v
+}
+
+func exampleDuration(key string) string {
+	if key == "connect_timeout" {
+		return "10s"
+	}
+	return "30s"
+}
+
+func defaultDeadline(key string) time.Duration {
+	if key == "connect_timeout" {
+		return DefaultConnectTimeout
+	}
+	return DefaultNetworkTimeout
 }

@@ -82,3 +82,38 @@ func TestNamingWrongTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestDeadlines(t *testing.T) {
+	dir := project(t)
+	src := `
+network_timeout = "5s"
+env "a" {
+  url = "sqlite://a.db"
+}
+env "b" {
+  url             = "sqlite://b.db"
+  connect_timeout = "2s"
+  network_timeout = "1m"
+}
+`
+	a := mustParse(t, dir, src, Options{Env: "a"}).Env
+	if a.ConnectTimeout != DefaultConnectTimeout || a.NetworkTimeout != 5*time.Second {
+		t.Errorf("env a: connect %s network %s", a.ConnectTimeout, a.NetworkTimeout)
+	}
+	b := mustParse(t, dir, src, Options{Env: "b"}).Env
+	if b.ConnectTimeout != 2*time.Second || b.NetworkTimeout != time.Minute {
+		t.Errorf("env b: connect %s network %s", b.ConnectTimeout, b.NetworkTimeout)
+	}
+	for attr, want := range map[string]string{
+		`network_timeout = "500ms"`: `network_timeout is "500ms", but it must be a duration of at least 1s`,
+		`network_timeout = "soon"`:  `network_timeout is "soon"`,
+		`connect_timeout = "0s"`:    `connect_timeout is "0s", but it must be a duration of at least 100ms`,
+		`connect_timeout = 10`:      `connect_timeout is "10", but it must be a duration`,
+		`network_timeout = ["1s"]`:  `For example: network_timeout = "30s"`,
+	} {
+		msg := parseErr(t, dir, "env \"dev\" {\n  url = \"sqlite://x.db\"\n  "+attr+"\n}\n", Options{})
+		if !strings.Contains(msg, want) || !strings.Contains(msg, "(line 3)") {
+			t.Errorf("%s: got %s", attr, msg)
+		}
+	}
+}

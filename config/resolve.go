@@ -239,6 +239,8 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 		Naming:                  locations.DefaultNaming(),
 		ConnectRetries:          DefaultConnectRetries,
 		ConnectRetriesInterval:  DefaultConnectRetriesInterval,
+		ConnectTimeout:          DefaultConnectTimeout,
+		NetworkTimeout:          DefaultNetworkTimeout,
 		Ranges:                  map[string]hcl.Range{"env": env.defRange},
 		dir:                     l.cfg.Dir,
 	}

@@ -27,6 +27,8 @@ var sharedAttrs = []string{
 	"sql_migration_suffixes",
 	"connect_retries",
 	"connect_retries_interval",
+	"connect_timeout",
+	"network_timeout",
 }
 
 // envOnlyAttrs may appear only inside env blocks.

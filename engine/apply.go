@@ -352,6 +352,13 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 			if err != nil {
 				m.emit(MigrationFailed{Target: t.Name, Migration: e, Err: err})
 				annotate(err, tr.Applied, tp.Pending[i:])
+				var me *MigrationError
+				if errors.As(err, &me) && me.ConnectionLost {
+					// The connection is gone: neither the failed flag (the
+					// migration may have committed) nor the error callbacks.
+					tr.Err = err
+					return tr
+				}
 				run.recordFailure(ctx, err)
 				run.cur = run.session
 				// The callbacks' failures come after the migration's error,
@@ -892,6 +899,9 @@ func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row Histor
 				Part{SQL: "COMMIT"})
 		}
 		if err := d.Exec(ctx, r.conn, parts); err != nil {
+			if me := r.connectionLost(e, err, msg.final); me != nil {
+				return me // nothing more can be done on this connection
+			}
 			r.rollback(ctx)
 			if perr := r.txPrefixError(err, lockParts, guard); perr != nil && script > 0 {
 				return perr
@@ -1116,6 +1126,12 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 				me.Advice = existsAdvice(ref)
 			} else {
 				me.Advice = me.Partial.resumeAdvice()
+			}
+			if lost := r.connectionLost(e, err, true); lost != nil {
+				// The statement may have completed: its progress (when
+				// it ran in a transaction) says so to the next run.
+				me.ConnectionLost, me.OutcomeUnknown = true, lost.OutcomeUnknown
+				return me
 			}
 			if _, uerr := r.conn.ExecContext(context.WithoutCancel(ctx), r.failureSQL(rank, me.Err.Error(), i, tracker.encode(applied))); uerr != nil {
 				return errors.Join(me, fmt.Errorf("record failure of %s: %w", e.File.Path(), uerr))
@@ -1347,6 +1363,23 @@ func (r *targetRun) migrationError(e *Entry, sc *script, b *batch, ee *ExecError
 		}
 	}
 	return me
+}
+
+// connectionLost returns the error of a migration whose connection broke
+// (see ConnectionLoss), or nil when err is not a lost connection. commit
+// says whether the request held the migration's COMMIT: then, if it may
+// have reached the server, the outcome is unknown.
+func (r *targetRun) connectionLost(e *Entry, err error, commit bool) *MigrationError {
+	cl, ok := r.m.dialect.(ConnectionLoss)
+	if !ok {
+		return nil
+	}
+	lost, sent := cl.ConnectionLost(err)
+	if !lost {
+		return nil
+	}
+	return &MigrationError{Target: r.target.Name, Path: e.File.Path(), Version: e.Version, Description: e.Description,
+		StatementIndex: -1, ConnectionLost: true, OutcomeUnknown: commit && sent, Err: err}
 }
 
 // discard marks a connection bad so the pool closes it instead of reusing it.

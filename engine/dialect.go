@@ -132,6 +132,19 @@ type LockTimeouts interface {
 	IsLockTimeout(err error) bool
 }
 
+// ConnectionLoss is implemented by dialects that can tell a connection that
+// broke (reset, closed by the server, silent past the network timeout) from
+// a statement the database refused. When it broke after a request that
+// holds a migration's COMMIT was sent, the migration's outcome is unknown:
+// the engine says so instead of "failed" or "rolled back", and the next
+// run decides from the history.
+type ConnectionLoss interface {
+	// ConnectionLost reports whether err means the connection broke, and
+	// whether the request may have reached the server first (false when
+	// nothing was sent).
+	ConnectionLost(err error) (lost, sent bool)
+}
+
 // RetryPreparer is implemented by dialects that must look before a
 // statement that failed or was interrupted outside a transaction runs
 // again: PostgreSQL drops the INVALID index an interrupted CREATE INDEX

@@ -53,14 +53,40 @@ type MigrationError struct {
 	Partial *PartialRun
 	// Advice is the next step, when there is more to say than the above.
 	Advice string
-	Err    error
+	// ConnectionLost: the connection broke while the migration ran (reset,
+	// closed, or silent past the network timeout), so nothing more could
+	// be done on it.
+	ConnectionLost bool
+	// OutcomeUnknown: the connection broke after the migration's COMMIT
+	// was sent and before its answer came: the server may have committed
+	// the migration and its history row, or rolled both back. The next
+	// run reads the history and applies the migration only if it is not
+	// there. Never set together with RolledBack.
+	OutcomeUnknown bool
+	Err            error
 }
+
+// Outcome texts of a migration cut off by a lost connection.
+const (
+	outcomeUnknownText = "the connection was lost while the migration ran: it may have been committed or rolled back; the next run reads the history and applies it only if it is not there"
+	notCommittedText   = "the connection was lost while the migration ran, before its COMMIT was sent: it was not committed (the server rolls it back when it notices); the next run applies it"
+)
 
 func (e *MigrationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apply %s (target %s)", e.Path, e.Target)
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ": line %d, column %d", e.Line, e.Column)
+	}
+	switch {
+	case e.OutcomeUnknown && e.StatementIndex >= 0:
+		fmt.Fprintf(&b, ": the connection was lost while statement %d ran: it may have completed or not; the next run resumes after the last statement the history records as done (a statement run outside a transaction may run again)", e.StatementIndex+1)
+	case e.OutcomeUnknown:
+		fmt.Fprintf(&b, ": %s", outcomeUnknownText)
+	case e.ConnectionLost && e.StatementIndex >= 0:
+		fmt.Fprintf(&b, ": the connection was lost before statement %d was sent; the next run resumes at it", e.StatementIndex+1)
+	case e.ConnectionLost:
+		fmt.Fprintf(&b, ": %s", notCommittedText)
 	}
 	fmt.Fprintf(&b, ": %v", e.Err)
 	if e.Partial != nil {

@@ -36,6 +36,9 @@ type jsonError struct {
 	Message  string       `json:"message"`
 	ExitCode int          `json:"exitCode"`
 	Partial  *jsonPartial `json:"partial,omitempty"`
+	// OutcomeUnknown: the connection was lost after a migration's COMMIT
+	// was sent; the next run finds out from the history.
+	OutcomeUnknown bool `json:"outcomeUnknown,omitempty"`
 }
 
 // jsonPartial is what a failed non-transactional file left applied.
@@ -61,6 +64,7 @@ type jsonStatementID struct {
 func (a *app) jsonErrorOf(err error) *jsonError {
 	je := &jsonError{Message: a.redact(err.Error()), ExitCode: codeOf(err)}
 	var me *engine.MigrationError
+	je.OutcomeUnknown = errors.As(err, &me) && me.OutcomeUnknown
 	if errors.As(err, &me) && me.Partial != nil {
 		p := me.Partial
 		jp := &jsonPartial{Script: me.Path, StatementsApplied: p.Applied, Statements: p.Total, FailedStatement: p.Failed,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -108,7 +109,7 @@ func (p *progress) migrationLine(e engine.Event) {
 	case engine.MigrationApplied:
 		fmt.Fprintf(p.w, "  %-10s %-40s %s\n", label(e.Migration), e.Migration.Description, roundDuration(e.Duration))
 	case engine.MigrationFailed:
-		fmt.Fprintf(p.w, "  %-10s %-40s FAILED\n", label(e.Migration), e.Migration.Description)
+		fmt.Fprintf(p.w, "  %-10s %-40s %s\n", label(e.Migration), e.Migration.Description, failedWord(e.Err))
 	}
 }
 
@@ -135,7 +136,7 @@ func (p *progress) targetFinished(e engine.TargetFinished) {
 func (p *progress) targetLine(e engine.TargetFinished) string {
 	switch {
 	case e.Err != nil:
-		return fmt.Sprintf("tenant %s: FAILED: %s", e.Target, p.errorLine(e.Target, e.Err))
+		return fmt.Sprintf("tenant %s: %s: %s", e.Target, failedWord(e.Err), p.errorLine(e.Target, e.Err))
 	case e.DoneByOther:
 		return fmt.Sprintf("tenant %s: done by another runner, at version %s", e.Target, orEmpty(e.Version))
 	case e.Applied == 0:
@@ -239,4 +240,17 @@ func (p *progress) finish() {
 		bar.Abort(false) // a run that stopped early; no-op once complete
 		bars.Wait()
 	}
+}
+
+// failedWord says how a migration ended: FAILED, or, when the connection
+// was lost, OUTCOME UNKNOWN (its COMMIT was sent) or NOT APPLIED.
+func failedWord(err error) string {
+	var me *engine.MigrationError
+	switch {
+	case errors.As(err, &me) && me.OutcomeUnknown:
+		return "OUTCOME UNKNOWN"
+	case me != nil && me.ConnectionLost:
+		return "NOT APPLIED (connection lost)"
+	}
+	return "FAILED"
 }

@@ -182,14 +182,21 @@ func callbackDetail(ce *engine.CallbackError) string {
 
 func migrationDetail(me *engine.MigrationError) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (target %s) failed", me.Path, me.Target)
 	switch {
-	case me.RolledBack:
-		b.WriteString("; its changes were rolled back and no history row was written")
-	case me.Partial != nil:
-		fmt.Fprintf(&b, "; it runs statement by statement, so the statements before the failed one are not rolled back: %s", me.Partial.Summary())
+	case me.OutcomeUnknown:
+		fmt.Fprintf(&b, "%s (target %s): outcome unknown. The connection was lost while it ran, after its COMMIT was sent: the server may have committed it with its history row, or rolled both back. Run migrate again: it reads the history and applies the migration only if it is not there.", me.Path, me.Target)
+	case me.ConnectionLost && me.Partial == nil:
+		fmt.Fprintf(&b, "%s (target %s) was not applied: the connection was lost before its COMMIT was sent. Run migrate again when the database can be reached.", me.Path, me.Target)
+	default:
+		fmt.Fprintf(&b, "%s (target %s) failed", me.Path, me.Target)
+		switch {
+		case me.RolledBack:
+			b.WriteString("; its changes were rolled back and no history row was written")
+		case me.Partial != nil:
+			fmt.Fprintf(&b, "; it runs statement by statement, so the statements before the failed one are not rolled back: %s", me.Partial.Summary())
+		}
+		b.WriteString(".")
 	}
-	b.WriteString(".")
 	if me.Code != "" {
 		fmt.Fprintf(&b, " Database error %s.", me.Code)
 	}

@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stratadb/strata/engine"
 )
 
 func TestRangeAt(t *testing.T) {
@@ -38,5 +42,38 @@ func TestRangeAtLargeFile(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(src[r.Start.Byte-4:]), "SELEC") {
 		t.Fatal("wrong line")
+	}
+}
+
+// TestLostConnectionWording: a migration cut off by a lost connection is
+// never reported as FAILED or rolled back: the outcome is unknown when its
+// COMMIT was sent, and it was not applied when it was not.
+func TestLostConnectionWording(t *testing.T) {
+	cause := errors.New("conn closed")
+	unknown := &engine.MigrationError{Target: "app", Path: "db/V2__b.sql", Version: "2", StatementIndex: -1, ConnectionLost: true, OutcomeUnknown: true, Err: cause}
+	notSent := &engine.MigrationError{Target: "app", Path: "db/V2__b.sql", Version: "2", StatementIndex: -1, ConnectionLost: true, Err: cause}
+	failed := &engine.MigrationError{Target: "app", Path: "db/V2__b.sql", Version: "2", StatementIndex: -1, RolledBack: true, Err: cause}
+	for _, c := range []struct {
+		err          error
+		word, detail string
+	}{
+		{unknown, "OUTCOME UNKNOWN", "outcome unknown. The connection was lost while it ran, after its COMMIT was sent"},
+		{notSent, "NOT APPLIED (connection lost)", "was not applied: the connection was lost before its COMMIT was sent"},
+		{failed, "FAILED", "failed; its changes were rolled back"},
+	} {
+		var me *engine.MigrationError
+		errors.As(c.err, &me)
+		if got := failedWord(fmt.Errorf("target app: %w", c.err)); got != c.word {
+			t.Errorf("word %q, want %q", got, c.word)
+		}
+		if got := migrationDetail(me); !strings.Contains(got, c.detail) {
+			t.Errorf("detail %q, want it to contain %q", got, c.detail)
+		}
+		if me.ConnectionLost && (strings.Contains(c.err.Error(), "rolled back and") || strings.Contains(migrationDetail(me), "rolled back and no history")) {
+			t.Errorf("a lost connection reported as rolled back: %v", c.err)
+		}
+	}
+	if s := unknown.Error(); !strings.Contains(s, "it may have been committed or rolled back; the next run reads the history and applies it only if it is not there") {
+		t.Errorf("error text: %s", s)
 	}
 }

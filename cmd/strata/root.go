@@ -71,7 +71,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if ctx.Err() != nil {
 		a.renderError(err)
-		if !errors.Is(err, errInterruptedConnecting) {
+		var me *engine.MigrationError
+		switch {
+		case errors.Is(err, errInterruptedConnecting):
+		case errors.As(err, &me) && me.OutcomeUnknown:
+			fmt.Fprintln(stderr, "interrupted: the connection was lost while a migration ran, so whether it committed is unknown; those already applied are kept; run the same command again: it reads the history and applies only what is not there")
+		default:
 			fmt.Fprintln(stderr, interruptedNote(err))
 		}
 		return exitInterrupted
@@ -235,13 +240,18 @@ func (a *app) openSQLite(ctx context.Context, cfg *config.Config, readOnly bool)
 }
 
 func (a *app) openPostgres(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
-	db, err := postgres.Open(ctx, cfg.Env.URL.Text, postgres.Options{Pooler: cfg.Env.Pooler})
+	db, err := postgres.Open(ctx, cfg.Env.URL.Text, pgOptions(cfg.Env))
 	return a.connected(ctx, cfg.Env, postgres.New(), db, err)
 }
 
 func (a *app) openSQLServer(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
-	db, err := sqlserver.Open(ctx, cfg.Env.URL.Text)
+	db, err := sqlserver.Open(ctx, cfg.Env.URL.Text, sqlserver.Options{ConnectTimeout: cfg.Env.ConnectTimeout, NetworkTimeout: cfg.Env.NetworkTimeout})
 	return a.connected(ctx, cfg.Env, sqlserver.New(), db, err)
+}
+
+// pgOptions are the PostgreSQL connection options of env.
+func pgOptions(env *config.Env) postgres.Options {
+	return postgres.Options{Pooler: env.Pooler, ConnectTimeout: env.ConnectTimeout, NetworkTimeout: env.NetworkTimeout}
 }
 
 // connected checks that a server database answers, trying again as

@@ -74,9 +74,9 @@ func (a *app) wait(ctx context.Context, u string, timeout, interval time.Duratio
 	var err error
 	switch strings.ToLower(scheme) {
 	case "postgres", "postgresql":
-		db, err = postgres.Open(ctx, u, postgres.Options{Pooler: env.Pooler})
+		db, err = postgres.Open(ctx, u, pgOptions(env))
 	case "sqlserver":
-		db, err = sqlserver.Open(ctx, u)
+		db, err = sqlserver.Open(ctx, u, sqlserver.Options{ConnectTimeout: env.ConnectTimeout, NetworkTimeout: env.NetworkTimeout})
 	default:
 		// SQLite (a file: it answers at once) and unsupported URLs, which
 		// open reports.

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"maps"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/internal/tcpopt"
 	"github.com/stratadb/strata/internal/redact"
 )
 
@@ -35,20 +36,33 @@ type Options struct {
 	// ApplicationName is the session's application_name (default "strata").
 	ApplicationName string
 	// IdleInTransactionTimeout ends a session that sits idle inside a
-	// transaction (a client cut off by the network); default 10 minutes, a
-	// negative value leaves the server's setting.
+	// transaction (a client cut off by the network); default
+	// NetworkTimeout, a negative value leaves the server's setting.
 	IdleInTransactionTimeout time.Duration
+	// ConnectTimeout bounds one attempt to connect (dial, TLS, login),
+	// unless the URL sets connect_timeout; default DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// NetworkTimeout bounds how long a connection may stay silent while
+	// the server cannot be reached, and how long the server keeps the
+	// session of a client that is gone: TCP keepalives and
+	// TCP_USER_TIMEOUT on both sides, idle_session_timeout on the server
+	// (PostgreSQL 14 and later), and a probe over a new connection when a
+	// read has waited NetworkTimeout/2 (a long statement that the server
+	// is still running is never cut short). Default DefaultNetworkTimeout;
+	// a negative value switches all of it off.
+	NetworkTimeout time.Duration
 	// Pooler is "" or "transaction" (PgBouncer in transaction mode): only
-	// the simple protocol is used.
+	// the simple protocol is used, and the server-side session settings
+	// are not sent (the pooler would refuse them).
 	Pooler string
 	// Tracer, when set, sees every query sent through database/sql (tests
 	// count statements with it).
 	Tracer pgx.QueryTracer
 }
 
-// Open opens a database/sql handle on PostgreSQL through pgx, with TCP
-// keepalives, application_name and idle_in_transaction_session_timeout.
-// url is a postgres:// URL or a key=value connection string.
+// Open opens a database/sql handle on PostgreSQL through pgx, with
+// application_name, idle_in_transaction_session_timeout and the deadlines
+// of Options. url is a postgres:// URL or a key=value connection string.
 func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 	secrets := redact.New(redact.Secrets(url)...)
 	cfg, err := pgx.ParseConfig(url)
@@ -58,17 +72,43 @@ func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 	if opts.ApplicationName == "" {
 		opts.ApplicationName = "strata"
 	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = DefaultConnectTimeout
+	}
+	if opts.NetworkTimeout == 0 {
+		opts.NetworkTimeout = DefaultNetworkTimeout
+	}
+	nt := max(opts.NetworkTimeout, 0)
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = opts.ApplicationName
 	}
 	switch {
+	case opts.IdleInTransactionTimeout == 0 && nt > 0:
+		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(nt.Milliseconds(), 10)
 	case opts.IdleInTransactionTimeout == 0:
 		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = "600000"
 	case opts.IdleInTransactionTimeout > 0:
 		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(opts.IdleInTransactionTimeout.Milliseconds(), 10)
 	}
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	cfg.DialFunc = dialer.DialContext
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = opts.ConnectTimeout
+	}
+	d := tcpopt.Dialer(cfg.ConnectTimeout, nt)
+	cfg.DialFunc = d.DialContext
+	var optional map[string]string
+	if nt > 0 {
+		cfg.DialFunc = watch(d.DialContext, nt/2, prober(&cfg.Config, cfg.ConnectTimeout, nt/2))
+		cfg.AfterConnect = notePID
+		if opts.Pooler == "" {
+			var params map[string]string
+			params, optional = serverParams(nt)
+			for k, v := range params {
+				if _, ok := cfg.RuntimeParams[k]; !ok {
+					cfg.RuntimeParams[k] = v
+				}
+			}
+		}
+	}
 	if opts.Tracer != nil {
 		cfg.Tracer = opts.Tracer
 	}
@@ -80,9 +120,6 @@ func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 10 * time.Second}
 	}
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = 10 * time.Second
-	}
 	if opts.Pooler == "transaction" {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 		cfg.StatementCacheCapacity = 0
@@ -90,7 +127,26 @@ func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 	}
 	// Connection errors can show pieces of the password (a raw '@' in it
 	// makes the rest a host name: "lookup s3cret@db"): mask them here.
-	return sql.OpenDB(secrets.Connector(stdlib.GetConnector(*cfg))), nil
+	basic := stdlib.GetConnector(*cfg)
+	var db *sql.DB
+	if len(optional) == 0 {
+		db = sql.OpenDB(secrets.Connector(basic))
+	} else {
+		full := cfg.Copy()
+		full.RuntimeParams = maps.Clone(cfg.RuntimeParams)
+		for k, v := range optional {
+			if _, ok := full.RuntimeParams[k]; !ok {
+				full.RuntimeParams[k] = v
+			}
+		}
+		db = sql.OpenDB(secrets.Connector(&fallbackConnector{full: stdlib.GetConnector(*full), basic: basic}))
+	}
+	if nt > 0 {
+		// The server ends sessions idle for nt (idle_session_timeout):
+		// close idle ones first.
+		db.SetConnMaxIdleTime(nt / 2)
+	}
+	return db, nil
 }
 
 // Name implements engine.Dialect.
@@ -397,6 +453,9 @@ func (Dialect) IsConflict(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "40001" && strings.HasPrefix(pe.Message, "strata:")
 }
 
+// ConnectionLost implements engine.ConnectionLoss.
+func (Dialect) ConnectionLost(err error) (lost, sent bool) { return connectionLost(err) }
+
 // IsLockTimeout implements engine.LockTimeouts: SQLSTATE 55P03,
 // lock_not_available, raised when lock_timeout expires.
 func (Dialect) IsLockTimeout(err error) bool {
@@ -510,11 +569,16 @@ func execBatch(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) erro
 		}
 	}
 	query := b.String()
+	closed := pc.IsClosed()
 	mrr := pc.Exec(ctx, query)
 	done := 0
+	var first error
 	for mrr.NextResult() {
-		if _, err := mrr.ResultReader().Close(); err == nil {
+		_, err := mrr.ResultReader().Close()
+		if err == nil {
 			done++
+		} else if first == nil {
+			first = err
 		}
 	}
 	err := mrr.Close()
@@ -522,6 +586,12 @@ func execBatch(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) erro
 		return nil
 	}
 	var pe *pgconn.PgError
+	if first != nil && !errors.As(first, &pe) {
+		// The connection broke while results came back: that error says
+		// how (the request was sent), not the "conn closed" of the end.
+		err = first
+	}
+	err = afterSend(pc, closed, err)
 	if !errors.As(err, &pe) {
 		return &engine.ExecError{Part: len(parts) - 1, Offset: -1, Err: err}
 	}
@@ -580,6 +650,7 @@ func failedByCount(parts []engine.Part, done int) (int, int64, string) {
 func execOneByOne(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) error {
 	run := func(i int, st engine.Statement, text string) error {
 		var err error
+		closed := pc.IsClosed()
 		if st.Copy {
 			_, err = pc.CopyFrom(ctx, bytes.NewReader(st.CopyData), text)
 		} else {
@@ -588,6 +659,7 @@ func execOneByOne(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) e
 		if err == nil {
 			return nil
 		}
+		err = afterSend(pc, closed, err)
 		ee := &engine.ExecError{Part: i, Offset: st.Offset, Statement: text, Err: err}
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) {

@@ -43,7 +43,7 @@ func TestConformance(t *testing.T) {
 		q.Set("database", name)
 		u.RawQuery = q.Encode()
 		return func() *sql.DB {
-			db, err := sqlserver.Open(context.Background(), u.String())
+			db, err := sqlserver.Open(context.Background(), u.String(), sqlserver.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

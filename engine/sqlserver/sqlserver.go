@@ -3,9 +3,12 @@ package sqlserver
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +18,7 @@ import (
 	mssql "github.com/microsoft/go-mssqldb"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/internal/tcpopt"
 	"github.com/stratadb/strata/internal/redact"
 )
 
@@ -29,15 +33,122 @@ type Dialect struct {
 // New returns the SQL Server dialect.
 func New() engine.Dialect { return &Dialect{} }
 
-// Open opens a database/sql handle from a sqlserver:// URL.
-func Open(ctx context.Context, url string) (*sql.DB, error) {
+// Defaults of Options.
+const (
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultNetworkTimeout = 30 * time.Second
+)
+
+// Options configure connections made by Open.
+type Options struct {
+	// ConnectTimeout bounds one attempt to connect: the dial and the login
+	// (go-mssqldb's own login has no deadline: a server that accepts TCP
+	// but never answers would hang it). Default DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// NetworkTimeout ends a connection whose server stopped answering
+	// within about this time: TCP keepalives and, on Linux,
+	// TCP_USER_TIMEOUT. Default DefaultNetworkTimeout; negative: the
+	// driver's keepalive only.
+	NetworkTimeout time.Duration
+}
+
+// Open opens a database/sql handle from a sqlserver:// URL. Every
+// connection attempt ends within Options.ConnectTimeout, or as soon as the
+// context given to the driver (PingContext, Conn) is cancelled.
+func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 	secrets := redact.New(redact.Secrets(url)...)
 	c, err := mssql.NewConnector(url)
 	if err != nil {
 		return nil, fmt.Errorf("open sql server connection: %w", secrets.Error(err))
 	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = DefaultConnectTimeout
+	}
+	if opts.NetworkTimeout == 0 {
+		opts.NetworkTimeout = DefaultNetworkTimeout
+	}
+	c.Dialer = loginDialer{tcpopt.Dialer(opts.ConnectTimeout, max(opts.NetworkTimeout, 0))}
 	// Connection errors can show pieces of the password: mask them here.
-	return sql.OpenDB(secrets.Connector(c)), nil
+	return sql.OpenDB(secrets.Connector(&connector{inner: c, timeout: opts.ConnectTimeout})), nil
+}
+
+// connector bounds the login of go-mssqldb, which reads the server's
+// answers without a deadline and without looking at the context.
+type connector struct {
+	inner   *mssql.Connector
+	timeout time.Duration
+}
+
+type dialedKey struct{}
+
+// dialed keeps the connection made during one Connect.
+type dialed struct {
+	mu   sync.Mutex
+	conn net.Conn
+	done bool // Connect gave up: close what is dialed
+}
+
+func (c *connector) Connect(parent context.Context) (driver.Conn, error) {
+	ctx, cancel := context.WithTimeout(parent, c.timeout)
+	defer cancel()
+	d := &dialed{}
+	ctx = context.WithValue(ctx, dialedKey{}, d)
+	// A cancelled or expired context ends a login that waits for the
+	// server: the read fails at once.
+	stop := context.AfterFunc(ctx, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.done = true
+		if d.conn != nil {
+			_ = d.conn.SetDeadline(time.Now())
+		}
+	})
+	conn, err := c.inner.Connect(ctx)
+	if !stop() && err == nil {
+		conn.Close()
+		return nil, fmt.Errorf("connect to sql server: %w", context.Cause(ctx))
+	}
+	if err != nil {
+		switch {
+		case parent.Err() != nil:
+			return nil, fmt.Errorf("connect to sql server: %w", parent.Err())
+		case ctx.Err() != nil, errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, fmt.Errorf("connect to sql server: no answer within %s (connect_timeout): %w", c.timeout, err)
+		}
+		return nil, err
+	}
+	d.mu.Lock()
+	if d.conn != nil {
+		_ = d.conn.SetDeadline(time.Time{})
+	}
+	d.mu.Unlock()
+	return conn, nil
+}
+
+func (c *connector) Driver() driver.Driver { return c.inner.Driver() }
+
+// loginDialer dials with keepalives and records the connection for the
+// Connect that dials it.
+type loginDialer struct{ d *net.Dialer }
+
+func (l loginDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := l.d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := ctx.Value(dialedKey{}).(*dialed); ok {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.done {
+			conn.Close()
+			return nil, context.Canceled
+		}
+		if dl, ok := ctx.Deadline(); ok {
+			_ = conn.SetDeadline(dl)
+		}
+		d.conn = conn
+	}
+	return conn, nil
 }
 
 // Name implements engine.Dialect.

@@ -553,3 +553,50 @@ func tail(b []byte, n int) string {
 	}
 	return string(b)
 }
+
+// Cluster is a throwaway cluster of one test's own, for tests that restart
+// the server (never do that to the shared one).
+type Cluster struct{ c *cluster }
+
+// NewCluster starts a throwaway cluster (initdb, pg_ctl) and stops and
+// removes it when the test ends. Without PostgreSQL's server binaries it
+// skips the test, or fails it when $CI is true.
+func NewCluster(t testing.TB) *Cluster {
+	t.Helper()
+	bin, err := findBinaries()
+	if err == nil {
+		var c *cluster
+		if c, err = startCluster(bin); err == nil {
+			t.Cleanup(func() {
+				if err := c.stop(); err != nil {
+					t.Errorf("stop throwaway cluster: %v", err)
+				}
+			})
+			return &Cluster{c: c}
+		}
+	}
+	if envTrue("CI") {
+		t.Fatalf("pgtest: cannot start a throwaway cluster: %v", err)
+	}
+	t.Skipf("pgtest: cannot start a throwaway cluster: %v", err)
+	return nil
+}
+
+// URL is the cluster's admin URL (user postgres, database postgres).
+func (c *Cluster) URL() string { return c.c.url }
+
+// Restart restarts the server at once (pg_ctl restart -m immediate: every
+// session ends without a checkpoint, as in a crash) on the same port, and
+// waits until it accepts connections.
+func (c *Cluster) Restart() error {
+	u, err := url.Parse(c.c.url)
+	if err != nil {
+		return err
+	}
+	data, logFile := filepath.Join(c.c.dir, "data"), filepath.Join(c.c.dir, "log")
+	out, err := c.c.run("pg_ctl", "restart", "-w", "-t", "120", "-s", "-m", "immediate", "-D", data, "-l", logFile, "-o", "-p "+u.Port())
+	if err != nil {
+		return fmt.Errorf("pg_ctl restart: %w\n%s", err, out)
+	}
+	return ping(c.c.url, 30*time.Second)
+}
