@@ -350,20 +350,36 @@ func checkTargetExists(t targetRef, in stateInput) error {
 }
 
 // checkLimits refuses files whose version or script path do not fit the
-// history table's columns (Flyway's sizes), before anything runs.
+// history table's columns (Flyway's VARCHAR(50) and VARCHAR(1000)), before
+// anything runs. Descriptions are never refused: they are abbreviated to 200
+// characters as Flyway does (see abbreviate).
 func checkLimits(files *locations.Set) error {
 	var errs []error
 	for _, list := range [][]*locations.File{files.Versioned, files.Baseline, files.Undo, files.Repeatable} {
 		for _, f := range list {
 			if n := len([]rune(f.Version.String())); n > 50 {
-				errs = append(errs, fmt.Errorf("%s: version %s has %d characters; the history table's version column holds 50", f.Path(), f.Version, n))
+				errs = append(errs, &LimitError{Path: f.Path(), What: "version " + f.Version.String(), Length: n, Max: 50, Column: "version"})
 			}
 			if n := len([]rune(f.Script)); n > 1000 {
-				errs = append(errs, fmt.Errorf("%s: the script path has %d characters; the history table's script column holds 1000", f.Path(), n))
+				errs = append(errs, &LimitError{Path: f.Path(), What: "the script path", Length: n, Max: 1000, Column: "script"})
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// LimitError reports a file whose version or script path does not fit its
+// history column. It is found at plan time, before anything runs.
+type LimitError struct {
+	Path   string // the file, as shown
+	What   string // "version 1.2.3..." or "the script path"
+	Length int    // in characters
+	Max    int
+	Column string
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s: %s has %d characters; the history table's %s column holds %d: rename the file (nothing was applied)", e.Path, e.What, e.Length, e.Column, e.Max)
 }
 
 // resumable reports whether a failed row is one of Strata's

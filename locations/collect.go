@@ -1,6 +1,7 @@
 package locations
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -458,6 +459,52 @@ func loadAll(files []*File) error {
 	return errors.Join(errs...)
 }
 
+// positioned completes an *EncodingError with the file, line and column of
+// its offset (reading the file again up to there) and wraps it; other errors
+// are only wrapped.
+func (f *File) positioned(err error) error {
+	e, ok := err.(*EncodingError)
+	if !ok {
+		return fmt.Errorf("checksum %s: %w", f.Path(), err)
+	}
+	e.Path = f.Path()
+	if r, oerr := f.fsys.Open(f.path); oerr == nil {
+		e.Line, e.Column = lineColumn(io.LimitReader(r, e.Offset))
+		r.Close()
+	}
+	return e
+}
+
+// lineColumn returns the 1-based line and column (in characters, a byte
+// that starts no UTF-8 sequence counting as one) just after what r yields.
+// Lines end at "\n", "\r" or "\r\n", as the checksum counts them.
+func lineColumn(r io.Reader) (line, col int) {
+	line, col = 1, 1
+	var buf [32 << 10]byte
+	var prev byte
+	for {
+		n, err := r.Read(buf[:])
+		for _, c := range buf[:n] {
+			switch {
+			case c == '\n':
+				if prev != '\r' {
+					line++
+				}
+				col = 1
+			case c == '\r':
+				line++
+				col = 1
+			case c&0xC0 != 0x80 || prev < 0x80: // a character starts (or a stray continuation byte)
+				col++
+			}
+			prev = c
+		}
+		if err != nil {
+			return line, col
+		}
+	}
+}
+
 // maxConfSize bounds the size of a .conf file.
 const maxConfSize = 1 << 20
 
@@ -475,9 +522,12 @@ func (f *File) load(buf []byte) error {
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
+			if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
+				return f.positioned(&EncodingError{Offset: size + int64(i), NUL: true})
+			}
 			size += int64(n)
 			if _, werr := c.Write(buf[:n]); werr != nil {
-				return fmt.Errorf("checksum %s: %w", f.Path(), werr)
+				return f.positioned(werr)
 			}
 			if !h.done {
 				h.Write(buf[:n])
@@ -492,7 +542,7 @@ func (f *File) load(buf []byte) error {
 	}
 	sum, err := c.Sum()
 	if err != nil {
-		return fmt.Errorf("checksum %s: %w", f.Path(), err)
+		return f.positioned(err)
 	}
 	h.finish()
 	var conf []byte

@@ -300,6 +300,9 @@ an undo file stops the command before anything runs. Asks for confirmation
 (or --yes).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("to") && strings.TrimSpace(to) == "" {
+				return errors.New("--to is empty: give the version to undo down to (it stays applied), or leave the flag out to undo the latest migration")
+			}
 			if err := a.begin(); err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -59,6 +58,9 @@ success. Versions below the highest applied one are refused unless listed in
 hotfixes or out_of_order = true.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("target") && strings.TrimSpace(target) == "" {
+				return errors.New(`--target is empty: give a version, or latest, current or next, or leave the flag out to use the env's target`)
+			}
 			if err := a.begin(); err != nil {
 				return err
 			}
@@ -73,7 +75,7 @@ hotfixes or out_of_order = true.`,
 			var prog *progress
 			if a.format == "text" {
 				tty := false
-				if f, ok := a.stdout.(*os.File); ok {
+				if f, ok := fileOf(a.stdout); ok {
 					tty = term.IsTerminal(int(f.Fd()))
 				}
 				prog = newProgress(a.stdout, tty, time.Now, a.redact)

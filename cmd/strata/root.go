@@ -53,6 +53,7 @@ var dialects = map[string]func(a *app, ctx context.Context, cfg *config.Config, 
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = escWriter{raw: stdout}, escWriter{raw: stderr}
 	a := &app{stdout: stdout, stderr: stderr}
 	root := a.rootCommand()
 	root.SetArgs(args)
