@@ -306,6 +306,7 @@ func (m *Migrator) planTarget(s Session, t schemas.Target, rows []HistoryRow, st
 		return nil, fmt.Errorf("target %s: %w", t.Name, ts.corrupt)
 	}
 	tp.state, tp.Entries, tp.Current = ts, ts.entries, ts.current
+	tp.structural = append(tp.structural, duplicateRows(t, rows)...)
 	tp.Pending = ts.pending
 	// A failed non-transactional file of Strata's resumes where it stopped.
 	for _, e := range ts.entries {
@@ -366,6 +367,38 @@ func checkLimits(files *locations.Set) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// duplicateRows finds versions with two successful history rows and no
+// undo or delete between them (rows in installed_rank order): the history
+// was edited by hand or written twice. Each is a finding naming both ranks,
+// so validate fails and migrate refuses until the extra row is deleted.
+func duplicateRows(t schemas.Target, rows []HistoryRow) []Finding {
+	live := map[string]*HistoryRow{} // version key -> the row that applied it
+	var out []Finding
+	for i := range rows {
+		r := &rows[i]
+		if r.Version == "" || !r.Success || r.Type == TypeSchema || r.Type == TypeBaseline {
+			continue
+		}
+		v, err := locations.ParseVersion(r.Version)
+		if err != nil {
+			continue
+		}
+		key := v.Key()
+		if r.undo() || r.Type == TypeDelete {
+			delete(live, key)
+			continue
+		}
+		first, ok := live[key]
+		if !ok {
+			live[key] = r
+			continue
+		}
+		out = append(out, Finding{Target: t.Name, Code: "DUPLICATE_APPLIED_MIGRATION", Version: r.Version, Description: r.Description, Script: r.Script,
+			Message: fmt.Sprintf("version %s has two successful history rows, installed_rank %d (%s) and installed_rank %d (%s), with no undo or delete between them: the history was edited by hand or written twice\ndelete the extra row by hand (keep the one whose checksum matches the file), then run repair, which rewrites strata's state record from the history", r.Version, first.InstalledRank, first.Script, r.InstalledRank, r.Script)})
+	}
+	return out
 }
 
 // LimitError reports a file whose version or script path does not fit its

@@ -217,12 +217,13 @@ func Collect(roots []Root, opts Options) (*Set, error) {
 	}
 
 	var errs []error
+	winners, all, mergeWarnings, mergeErrs := merge(roots, files, parser.n)
+	problems = append(problems, orphanUndos(winners, parser.n)...)
 	if opts.ValidateNaming && len(problems) > 0 {
 		errs = append(errs, &NamingError{Problems: problems})
 	} else {
 		set.Warnings = append(set.Warnings, problems...)
 	}
-	winners, all, mergeWarnings, mergeErrs := merge(roots, files, parser.n)
 	errs = append(errs, mergeErrs...)
 	set.Warnings = append(set.Warnings, mergeWarnings...)
 	if len(errs) > 0 {
@@ -434,6 +435,27 @@ func merge(roots []Root, files []*File, naming Naming) (winners, all []*File, wa
 		all = append(all, f)
 	}
 	return winners, all, warnings, nil
+}
+
+// orphanUndos returns a problem for every undo file whose version has no
+// versioned (or baseline) migration: it could never run, since undo only
+// reverts an applied migration of its version. Flyway leaves such a file
+// alone; Strata warns, and refuses it with validate_naming.
+func orphanUndos(winners []*File, naming Naming) []Warning {
+	have := map[string]bool{}
+	for _, f := range winners {
+		if f.Kind == Versioned || f.Kind == Baseline {
+			have[f.Version.Canonical()] = true
+		}
+	}
+	var out []Warning
+	for _, f := range winners {
+		if f.Kind == Undo && !have[f.Version.Canonical()] {
+			out = append(out, Warning{Path: f.Path(), Message: fmt.Sprintf("undo migration without a versioned migration of version %s (%s): it can never run; add the versioned file or remove this one",
+				f.Version, naming.FileName(Versioned, f.Version.String(), "<description>"))})
+		}
+	}
+	return out
 }
 
 // loadAll reads every file once, concurrently, and returns all errors joined

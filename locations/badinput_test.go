@@ -39,3 +39,28 @@ func TestEncodingErrorPosition(t *testing.T) {
 		})
 	}
 }
+
+// TestUndoWithoutVersioned: U7 without V7 is a warning naming the file, and a
+// *NamingError with ValidateNaming; an undo with its versioned file (or a
+// baseline of its version) is neither.
+func TestUndoWithoutVersioned(t *testing.T) {
+	fsys := fstest.MapFS{
+		"V1__a.sql":     {Data: []byte("x")},
+		"U1__a.sql":     {Data: []byte("x")},
+		"B2__b.sql":     {Data: []byte("x")},
+		"U2__b.sql":     {Data: []byte("x")},
+		"U7__seven.sql": {Data: []byte("x")},
+	}
+	set, err := Collect([]Root{{Name: "db", FS: fsys}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Warnings) != 1 || set.Warnings[0].Path != "db/U7__seven.sql" || !strings.Contains(set.Warnings[0].Message, "V7__<description>.sql") {
+		t.Errorf("warnings = %v, want one for db/U7__seven.sql naming V7__<description>.sql", set.Warnings)
+	}
+	_, err = Collect([]Root{{Name: "db", FS: fsys}}, Options{ValidateNaming: true})
+	var ne *NamingError
+	if !errors.As(err, &ne) || len(ne.Problems) != 1 || ne.Problems[0].Path != "db/U7__seven.sql" {
+		t.Errorf("with ValidateNaming: got %v, want a *NamingError for db/U7__seven.sql", err)
+	}
+}
