@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/locations"
 )
 
 // jsonApplied is one applied migration in JSON output.
@@ -60,6 +62,11 @@ hotfixes or out_of_order = true.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("target") && strings.TrimSpace(target) == "" {
 				return errors.New(`--target is empty: give a version, or latest, current or next, or leave the flag out to use the env's target`)
+			}
+			if t := strings.TrimSuffix(strings.TrimSpace(target), "?"); target != "" && !slices.Contains([]string{"latest", "current", "next"}, strings.ToLower(t)) {
+				if _, err := locations.ParseVersion(t); err != nil {
+					return fmt.Errorf("--target %q is not a version (%v): give a version such as 7.1, or latest, current or next", target, err)
+				}
 			}
 			if err := a.begin(); err != nil {
 				return err
