@@ -401,6 +401,11 @@ func duplicateRows(t schemas.Target, rows []HistoryRow) []Finding {
 	return out
 }
 
+// CheckLimits is the check Plan makes first, for callers that want it
+// before they open the database: a *LimitError per file whose version or
+// script path does not fit the history table's columns.
+func CheckLimits(files *locations.Set) error { return checkLimits(files) }
+
 // LimitError reports a file whose version or script path does not fit its
 // history column. It is found at plan time, before anything runs.
 type LimitError struct {

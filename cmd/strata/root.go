@@ -180,6 +180,9 @@ func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
 	for _, w := range set.Warnings {
 		fmt.Fprintf(a.stderr, "warning: %s: %s\n", w.Path, w.Message)
 	}
+	if err := engine.CheckLimits(set); err != nil {
+		return nil, err // before the database is opened, let alone created
+	}
 	for _, c := range set.Callbacks {
 		if !engine.RunsCallback(c.Event) {
 			fmt.Fprintf(a.stderr, "warning: %s: strata runs the migrate callbacks only (beforeMigrate, beforeEachMigrate, afterEachMigrate, afterVersioned, beforeRepeatables, afterMigrateApplied, afterMigrate, afterEachMigrateError, afterMigrateError); %s is ignored\n", c.Path(), c.Event)
