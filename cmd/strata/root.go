@@ -350,6 +350,10 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if len(a.tenants) > 0 && cfg.Env.Tenants == nil {
+		// Before the database is opened (a SQLite file would be created).
+		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--tenant: env %s has no tenants block", cfg.Env.Name)}
+	}
 	d, db, err := a.open(ctx, cfg)
 	if err != nil {
 		return nil, nil, nil, err
