@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,6 +81,25 @@ var badInputCmds = map[string]func(ts *testscript.TestScript, neg bool, args []s
 			ts.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", got, want, ts.ReadFile("stdout"), ts.ReadFile("stderr"))
 		}
 	},
+	// write NAME CONTENT: create a file whose name or content holds bytes a
+	// txtar archive cannot show (control characters, NUL, invalid UTF-8, a
+	// byte order mark, CRLF); both are Go string literal bodies ("\x00").
+	"write": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: write name content")
+		}
+		var dec [2]string
+		for i, a := range args {
+			v, err := strconv.Unquote(`"` + strings.ReplaceAll(a, `"`, `\"`) + `"`)
+			if err != nil {
+				ts.Fatalf("write: %q: %v", a, err)
+			}
+			dec[i] = v
+		}
+		path := ts.MkAbs(dec[0])
+		ts.Check(os.MkdirAll(filepath.Dir(path), 0o755))
+		ts.Check(os.WriteFile(path, []byte(dec[1]), 0o644))
+	},
 	// sqlite FILE QUERY WANT: the one value QUERY returns on the SQLite
 	// database FILE, as text.
 	"sqlite": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -92,6 +112,21 @@ var badInputCmds = map[string]func(ts *testscript.TestScript, neg bool, args []s
 		}
 		queryValue(ts, neg, "sqlite", "file:"+path+"?mode=ro", args[1], args[2])
 	},
+	// sqlite-exec FILE STATEMENT: run STATEMENT on the SQLite database FILE
+	// (to edit strata's tables behind its back).
+	"sqlite-exec": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: sqlite-exec file statement")
+		}
+		execStatement(ts, "sqlite", "file:"+ts.MkAbs(args[0]), args[1])
+	},
+	// pg-exec STATEMENT: run STATEMENT on $STRATA_PG_URL.
+	"pg-exec": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: pg-exec statement")
+		}
+		execStatement(ts, "pgx", ts.Getenv("STRATA_PG_URL"), args[0])
+	},
 	// pg QUERY WANT: the one value QUERY returns on $STRATA_PG_URL.
 	"pg": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
@@ -99,6 +134,19 @@ var badInputCmds = map[string]func(ts *testscript.TestScript, neg bool, args []s
 		}
 		queryValue(ts, neg, "pgx", ts.Getenv("STRATA_PG_URL"), args[0], args[1])
 	},
+}
+
+func execStatement(ts *testscript.TestScript, driver, dsn, stmt string) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		ts.Fatalf("%s: %v", driver, err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, stmt); err != nil {
+		ts.Fatalf("%s: %s: %v", driver, stmt, err)
+	}
 }
 
 func queryValue(ts *testscript.TestScript, neg bool, driver, dsn, query, want string) {
