@@ -64,3 +64,15 @@ func TestUndoWithoutVersioned(t *testing.T) {
 		t.Errorf("with ValidateNaming: got %v, want a *NamingError for db/U7__seven.sql", err)
 	}
 }
+
+// TestFirstBadByteWins: a NUL after an invalid byte, or before one, is
+// reported in file order.
+func TestFirstBadByteWins(t *testing.T) {
+	for text, nul := range map[string]bool{"ab\xffc\x00": false, "ab\x00c\xff": true} {
+		_, err := Collect([]Root{{Name: "db", FS: fstest.MapFS{"V1__a.sql": {Data: []byte(text)}}}}, Options{})
+		var e *EncodingError
+		if !errors.As(err, &e) || e.NUL != nul || e.Column != 3 {
+			t.Errorf("%q: got %v, want NUL=%v at column 3", text, err, nul)
+		}
+	}
+}

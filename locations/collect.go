@@ -482,8 +482,8 @@ func loadAll(files []*File) error {
 }
 
 // positioned completes an *EncodingError with the file, line and column of
-// its offset (reading the file again up to there) and wraps it; other errors
-// are only wrapped.
+// its offset (reading the file again up to there); other errors are wrapped
+// with the file.
 func (f *File) positioned(err error) error {
 	e, ok := err.(*EncodingError)
 	if !ok {
@@ -544,13 +544,16 @@ func (f *File) load(buf []byte) error {
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
-				return f.positioned(&EncodingError{Offset: size + int64(i), NUL: true})
+			nul := bytes.IndexByte(buf[:n], 0)
+			_, werr := c.Write(buf[:n])
+			var ee *EncodingError
+			if nul >= 0 && (werr == nil || errors.As(werr, &ee) && ee.Offset > size+int64(nul)) {
+				return f.positioned(&EncodingError{Offset: size + int64(nul), NUL: true}) // the first bad byte
 			}
-			size += int64(n)
-			if _, werr := c.Write(buf[:n]); werr != nil {
+			if werr != nil {
 				return f.positioned(werr)
 			}
+			size += int64(n)
 			if !h.done {
 				h.Write(buf[:n])
 			}
