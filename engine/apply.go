@@ -484,8 +484,9 @@ func (r *targetRun) txPrefixError(err error, lockParts, guard int) error {
 }
 
 // bootstrap creates the managed schemas and Strata's tables when missing,
-// under the bootstrap lock, and records the schemas it created in SCHEMA
-// rows (Flyway's marker), which Clean reads: it drops only those.
+// under the bootstrap lock, records the schemas it created in SCHEMA rows
+// (Flyway's marker), which Clean reads: it drops only those; and upgrades
+// tables of an older layout in place.
 func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
 	ready := m.tablesSeen.Load()
 	if !ready {
@@ -495,15 +496,17 @@ func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Targ
 		}
 	}
 	if ready && !(t.Schema != "" && t.Tenant) {
-		return nil
+		return m.ensureLayout(ctx, conn)
 	}
 	defer func() { m.tablesSeen.Store(true) }()
-	d := m.dialect
 	what := t.Name + " (creating strata's tables)"
 	if m.pooling == TransactionPooling {
-		return m.inLockedTx(ctx, conn, m.bootstrapKey(), what, func() error { return m.bootstrapLocked(ctx, conn, t) })
+		if err := m.inLockedTx(ctx, conn, m.bootstrapKey(), what, func() error { return m.bootstrapLocked(ctx, conn, t) }); err != nil {
+			return err
+		}
+		return m.ensureLayout(ctx, conn)
 	}
-	release, err := d.Lock(ctx, conn, m.bootstrapKey(), m.lockTimeout)
+	release, err := m.dialect.Lock(ctx, conn, m.bootstrapKey(), m.lockTimeout)
 	if err != nil {
 		var le *LockError
 		if errors.As(err, &le) && le.Target == "" {
@@ -511,8 +514,12 @@ func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Targ
 		}
 		return fmt.Errorf("create strata tables: %w", err)
 	}
-	defer release(context.WithoutCancel(ctx))
-	return m.bootstrapLocked(ctx, conn, t)
+	err = m.bootstrapLocked(ctx, conn, t)
+	release(context.WithoutCancel(ctx))
+	if err != nil {
+		return err
+	}
+	return m.ensureLayout(ctx, conn) // tables of an older layout are upgraded in place
 }
 
 // bootstrapLocked is bootstrap's work under the bootstrap lock: which
@@ -971,9 +978,13 @@ func (r *targetRun) produceBatches(f *locations.File, src *replay) (<-chan batch
 }
 
 // applyStatementByStatement runs a file that cannot run in one transaction.
-// A history row with success = false records progress; each statement that
-// can run in a transaction runs in one together with its progress update,
-// the others run bare. A re-run resumes after the last recorded statement.
+// A history row with success = false records progress and the checksums
+// of the statements applied so far; each statement that can run in a
+// transaction runs in one together with its progress update, the others
+// run bare. A re-run resumes after the last recorded statement (plan.go
+// decides whether it may: the file unchanged, or changed only after the
+// statements that ran). A failure reports exactly which statements stayed
+// applied.
 func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row HistoryRow, sc *script, src *replay) error {
 	m, d := r.m, r.m.dialect
 	began := time.Now()
@@ -1005,6 +1016,10 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 			return fmt.Errorf("apply %s (target %s): set up session: %w", e.File.Path(), r.target.Name, err)
 		}
 	}
+	tracker := newTracker(e.File, sc.toSource)
+	defer tracker.Close()
+	step := func(n int) string { return r.stepSQL(rank, n, tracker) }
+	applied := from // statements 1..applied are applied and recorded
 	inUserTx := false
 	count := 0
 	var b batch
@@ -1017,9 +1032,17 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 			if inUserTx {
 				r.rollback(ctx)
 			}
-			return r.readError(e.File, err)
+			rerr := r.readError(e.File, err)
+			var me *MigrationError
+			if errors.As(rerr, &me) {
+				me.Partial = &PartialRun{Applied: applied}
+				me.Partial.Statements, me.Partial.More = tracker.shown(applied)
+				me.Advice = me.Partial.resumeAdvice()
+			}
+			return rerr
 		}
 		count = i + 1
+		ref := tracker.add(st, i)
 		if i < from {
 			continue
 		}
@@ -1035,9 +1058,10 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 				return fmt.Errorf("apply %s (target %s): prepare statement %d: %w", e.File.Path(), r.target.Name, i+1, err)
 			}
 			if done && resume {
-				if _, err := r.conn.ExecContext(ctx, r.progressSQL(rank, i+1, "", -1)); err != nil {
+				if _, err := r.conn.ExecContext(ctx, step(i+1)); err != nil {
 					return fmt.Errorf("apply %s (target %s): %w", e.File.Path(), r.target.Name, err)
 				}
+				applied = i + 1
 				continue
 			}
 		}
@@ -1051,9 +1075,10 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 			// so that both commit together and a kill in between cannot make
 			// a re-run repeat the transaction.
 			script = 1
-			err = d.Exec(ctx, r.conn, []Part{{SQL: r.progressSQL(rank, i+1, "", -1)}, b.part()})
+			err = d.Exec(ctx, r.conn, []Part{{SQL: step(i + 1)}, b.part()})
 			if err == nil {
 				inUserTx = false
+				applied = i + 1
 			}
 		case st.NoTx || st.TxControl || inUserTx:
 			err = d.Exec(ctx, r.conn, []Part{b.part()})
@@ -1064,13 +1089,17 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 				inUserTx = false
 			}
 			if err == nil && !inUserTx {
-				_, err = r.conn.ExecContext(ctx, r.progressSQL(rank, i+1, "", -1))
+				if _, err = r.conn.ExecContext(ctx, step(i+1)); err == nil {
+					applied = i + 1
+				}
 			}
 		default:
 			script = 1
-			err = d.Exec(ctx, r.conn, []Part{{SQL: d.Begin()}, b.part(), {SQL: r.progressSQL(rank, i+1, "", -1)}, {SQL: "COMMIT"}})
+			err = d.Exec(ctx, r.conn, []Part{{SQL: d.Begin()}, b.part(), {SQL: step(i + 1)}, {SQL: "COMMIT"}})
 			if err != nil {
 				r.rollback(ctx)
+			} else {
+				applied = i + 1
 			}
 		}
 		if err != nil {
@@ -1083,7 +1112,14 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 			}
 			me := r.migrationError(e, sc, &b, ee)
 			me.StatementIndex = i
-			if _, uerr := r.conn.ExecContext(context.WithoutCancel(ctx), r.progressSQL(rank, -1, me.Err.Error(), i)); uerr != nil {
+			me.Partial = &PartialRun{Applied: applied, Failed: i + 1, Total: countRest(src, count)}
+			me.Partial.Statements, me.Partial.More = tracker.shown(applied)
+			if alreadyExists(ee.Code, ee.Err) {
+				me.Advice = existsAdvice(ref)
+			} else {
+				me.Advice = me.Partial.resumeAdvice()
+			}
+			if _, uerr := r.conn.ExecContext(context.WithoutCancel(ctx), r.failureSQL(rank, me.Err.Error(), i, tracker.encode(applied))); uerr != nil {
 				return errors.Join(me, fmt.Errorf("record failure of %s: %w", e.File.Path(), uerr))
 			}
 			return me
@@ -1091,9 +1127,12 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 	}
 	row.Progress = count
 	fp := r.nextFingerprint(e, row)
+	// A resumed file may have changed after the statements that had run:
+	// the row takes the checksum of the file that completed.
 	done := "UPDATE " + m.historyTable() + " SET " + d.Quote("success") + " = " + d.Bool(true) + ", " +
 		d.Quote("progress") + " = " + strconv.Itoa(count) + ", " + d.Quote("error") + " = NULL, " +
-		d.Quote("failed_statement") + " = NULL, " + d.Quote("execution_time") + " = " + strconv.FormatInt(time.Since(began).Milliseconds(), 10) +
+		d.Quote("failed_statement") + " = NULL, " + d.Quote("checksum") + " = " + checksumLiteral(row.Checksum) + ", " +
+		d.Quote(statementChecksumsColumn) + " = NULL, " + d.Quote("execution_time") + " = " + strconv.FormatInt(time.Since(began).Milliseconds(), 10) +
 		" WHERE " + d.Quote("installed_rank") + " = " + strconv.FormatInt(rank, 10)
 	if err := d.Exec(ctx, r.conn, []Part{{SQL: d.Begin()}, {SQL: done}, {SQL: r.stateUpdateSQL(row, fp)}, {SQL: "COMMIT"}}); err != nil {
 		r.rollback(ctx)
@@ -1101,6 +1140,41 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 	}
 	r.fp = fp
 	return nil
+}
+
+// countRest reads the statements after a failed one to count the file's
+// statements; 0 when the rest cannot be read.
+func countRest(src *replay, count int) int {
+	for {
+		_, i, err := src.next()
+		if errors.Is(err, io.EOF) {
+			return max(count, i)
+		}
+		if err != nil {
+			return 0
+		}
+	}
+}
+
+// stepSQL records that statements 1..n of a non-transactional file are
+// applied, with their checksums while there are at most
+// maxTrackedStatements of them.
+func (r *targetRun) stepSQL(rank int64, n int, tr *stmtTracker) string {
+	if n > maxTrackedStatements {
+		return r.progressSQL(rank, n, "", -1)
+	}
+	return r.progressSQL(rank, n, "", -1, r.sumsSet(tr.encode(n)))
+}
+
+// failureSQL records the failure of statement failed (0-based) with the
+// checksums of the statements applied before it.
+func (r *targetRun) failureSQL(rank int64, errText string, failed int, sums string) string {
+	return r.progressSQL(rank, -1, errText, failed, r.sumsSet(sums))
+}
+
+// sumsSet is the assignment of the statement checksums column.
+func (r *targetRun) sumsSet(sums string) string {
+	return r.m.dialect.Quote(statementChecksumsColumn) + " = " + r.m.nullable(sums)
 }
 
 // commits reports whether a closing statement commits (COMMIT, END), as
@@ -1176,14 +1250,16 @@ func firstWord(s string) string {
 }
 
 // progressSQL updates a non-transactional file's history row: progress (when
-// >= 0), and the error with the failing statement's index.
-func (r *targetRun) progressSQL(rank int64, progress int, errText string, failed int) string {
+// >= 0), the error with the failing statement's index, and extra
+// assignments.
+func (r *targetRun) progressSQL(rank int64, progress int, errText string, failed int, extra ...string) string {
 	d := r.m.dialect
 	var sets []string
 	if progress >= 0 {
 		sets = append(sets, d.Quote("progress")+" = "+strconv.Itoa(progress))
 	}
 	sets = append(sets, d.Quote("error")+" = "+r.m.nullable(errText), d.Quote("failed_statement")+" = "+failedLiteral(failed))
+	sets = append(sets, extra...)
 	return "UPDATE " + r.m.historyTable() + " SET " + strings.Join(sets, ", ") + " WHERE " + d.Quote("installed_rank") + " = " + strconv.FormatInt(rank, 10)
 }
 
@@ -1227,6 +1303,11 @@ func (r *targetRun) stateUpdateSQL(row HistoryRow, fp uint64) string {
 func (r *targetRun) recordFailure(ctx context.Context, cause error) {
 	d := r.m.dialect
 	msg := cause.Error()
+	var me *MigrationError
+	if errors.As(cause, &me) && me.RolledBack {
+		// Said here, where it is known: info shows this text later.
+		msg = "rolled back: " + msg
+	}
 	if len(msg) > 4000 {
 		msg = msg[:4000]
 	}

@@ -43,7 +43,8 @@ type Migrator struct {
 	parallel     int
 	details      bool
 	onError      OnError
-	tablesSeen   atomic.Bool // Strata's tables were seen to exist
+	tablesSeen   atomic.Bool  // Strata's tables were seen to exist
+	layoutSeen   atomic.Int32 // the layout of Strata's tables, once seen to be current
 	stmtMu       sync.Mutex
 	stmtCache    map[*locations.File][]Statement // small files without placeholders, split once per run
 	retries      int                             // attempts after a lock timeout

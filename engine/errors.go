@@ -48,7 +48,12 @@ type MigrationError struct {
 	Code           string // database error code
 	Detail, Hint   string
 	RolledBack     bool // the migration's changes were rolled back
-	Err            error
+	// Partial is set for a file run statement by statement: the statements
+	// before the failed one that stayed applied (they are not rolled back).
+	Partial *PartialRun
+	// Advice is the next step, when there is more to say than the above.
+	Advice string
+	Err    error
 }
 
 func (e *MigrationError) Error() string {
@@ -58,6 +63,12 @@ func (e *MigrationError) Error() string {
 		fmt.Fprintf(&b, ": line %d, column %d", e.Line, e.Column)
 	}
 	fmt.Fprintf(&b, ": %v", e.Err)
+	if e.Partial != nil {
+		b.WriteString("\n" + partialText(e.Partial))
+	}
+	if e.Advice != "" {
+		b.WriteString("\nnext: " + e.Advice)
+	}
 	return b.String()
 }
 

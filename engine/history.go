@@ -10,8 +10,9 @@ import (
 )
 
 // Layout is the version of the layout of Strata's tables that this build
-// writes. A database whose recorded layout is newer is refused.
-const Layout = 1
+// writes. A database whose recorded layout is newer is refused; an older
+// one is upgraded in place by the next command that writes (layout.go).
+const Layout = 2
 
 // Flyway's values of the history table's type column (FLYWAY.md 1.6).
 const (
@@ -40,6 +41,9 @@ type HistoryRow struct {
 	Error           string
 	FailedStatement int // -1 when none
 	Progress        int // statements of a non-transactional file completed
+	// StatementChecksums lists the checksums of the statements a failed
+	// non-transactional run applied, in order ("" when not recorded).
+	StatementChecksums string
 }
 
 // synthetic reports whether the row is a marker rather than a migration.
@@ -59,7 +63,8 @@ func (r *HistoryRow) baseline() bool {
 	return r.Type == TypeBaseline || strings.HasSuffix(r.Type, "_BASELINE")
 }
 
-// historyColumns is the column list Strata reads, Flyway's ten first.
+// historyColumns is the column list Strata reads from every layout,
+// Flyway's ten first (readColumns adds those of later layouts).
 var historyColumns = []string{
 	"installed_rank", "version", "description", "type", "script", "checksum",
 	"installed_by", "installed_on", "execution_time", "success",
@@ -89,7 +94,12 @@ func (m *Migrator) readHistory(ctx context.Context, q querier, tenant string) ([
 
 // readHistoryWhere reads the rows matching an SQL condition in rank order.
 func (m *Migrator) readHistoryWhere(ctx context.Context, q querier, where string) ([]HistoryRow, error) {
-	query := "SELECT " + m.quoteList(historyColumns) + " FROM " + m.historyTable()
+	layout, err := m.historyLayout(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	cols := readColumns(layout)
+	query := "SELECT " + m.quoteList(cols) + " FROM " + m.historyTable()
 	if where != "" {
 		query += " WHERE " + where
 	}
@@ -105,9 +115,14 @@ func (m *Migrator) readHistoryWhere(ctx context.Context, q querier, where string
 			r                                             HistoryRow
 			version, checksum, on, success, key, errText  any
 			failedStmt, progress, installedBy, descr, exe any
+			sums                                          any
 		)
-		if err := rows.Scan(&r.InstalledRank, &version, &descr, &r.Type, &r.Script, &checksum,
-			&installedBy, &on, &exe, &success, &r.Tenant, &key, &errText, &failedStmt, &progress); err != nil {
+		dest := []any{&r.InstalledRank, &version, &descr, &r.Type, &r.Script, &checksum,
+			&installedBy, &on, &exe, &success, &r.Tenant, &key, &errText, &failedStmt, &progress}
+		if len(cols) > len(historyColumns) {
+			dest = append(dest, &sums)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
 		}
 		r.Version = asString(version)
@@ -127,6 +142,7 @@ func (m *Migrator) readHistoryWhere(ctx context.Context, q querier, where string
 			r.FailedStatement = int(asInt(failedStmt))
 		}
 		r.Progress = int(asInt(progress))
+		r.StatementChecksums = asString(sums)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -19,7 +19,7 @@ type TargetInfo struct {
 	Entries   []*Entry // in Flyway's order: applied by rank, then the rest
 	Pending   int      // migrations migrate would apply
 	Failed    int      // entries in a failed state
-	LastError string   // the last run on this target failed with this error
+	LastError string   // the last run on this target failed with this error (see the entries: a failed non-transactional row stayed partly applied)
 	// Problems are findings about the target itself: its schema is gone,
 	// or its history was changed outside strata.
 	Problems []Finding

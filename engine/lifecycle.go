@@ -30,6 +30,9 @@ type Action struct {
 	Description string
 	Script      string
 	Detail      string
+	// Leftover is what the action cannot undo: for a failed
+	// non-transactional run, the statements that stayed applied.
+	Leftover string `json:",omitempty"`
 }
 
 // LifecycleResult lists what a lifecycle command did.
@@ -201,6 +204,7 @@ func (m *Migrator) repairActions(tp *TargetPlan) []Action {
 		switch {
 		case !r.Success:
 			act.Kind = "remove failed"
+			act.Leftover = leftoverText(e)
 		case (e.State == StateMissing || e.State == StateFuture) && resolvableType(r.Type) && !ignored(m.ignore, e, e.State):
 			act.Kind = "mark deleted"
 		case e.File != nil && (e.State == StateSuccess || e.State == StateOutOfOrder) && e.Version != "" && !r.synthetic() && !r.undo():

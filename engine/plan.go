@@ -309,6 +309,7 @@ func (m *Migrator) planTarget(s Session, t schemas.Target, rows []HistoryRow, st
 	tp.structural = append(tp.structural, duplicateRows(t, rows)...)
 	tp.Pending = ts.pending
 	// A failed non-transactional file of Strata's resumes where it stopped.
+	m.judgePartials(s, t, ts.entries, start)
 	for _, e := range ts.entries {
 		if e.Row != nil && e.State == StateFailed && m.resumable(e) {
 			tp.Pending = insertByVersion(tp.Pending, e)
@@ -421,11 +422,12 @@ func (e *LimitError) Error() string {
 }
 
 // resumable reports whether a failed row is one of Strata's
-// non-transactional runs whose file is unchanged.
+// non-transactional runs whose file is unchanged, or changed only after the
+// statements that ran (judgePartials compared them).
 func (m *Migrator) resumable(e *Entry) bool {
 	r := e.Row
 	return r.VersionKey != "" && r.Type == TypeSQL && r.Version != "" && e.File != nil &&
-		r.Checksum != nil && *r.Checksum == e.File.Checksum
+		r.Checksum != nil && (*r.Checksum == e.File.Checksum || e.Partial != nil && e.Partial.Resumable())
 }
 
 func insertByVersion(list []*Entry, e *Entry) []*Entry {
@@ -506,19 +508,7 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 			if migrating && st == StateFailed && m.resumable(e) {
 				continue
 			}
-			msg := fmt.Sprintf("detected failed migration to %s (%s)", name, e.Description)
-			resumable := m.resumable(e)
-			if e.Row != nil && e.Row.VersionKey != "" && e.File != nil && !resumable && e.Row.Progress > 0 {
-				msg += fmt.Sprintf(": it stopped after statement %d and the file changed since, so it cannot resume", e.Row.Progress)
-			}
-			if e.Row != nil && e.Row.Error != "" {
-				msg += "\nerror: " + e.Row.Error
-			}
-			if resumable {
-				msg += fmt.Sprintf("\nthe file is unchanged: fix the cause, then run migrate to resume at statement %d", e.Row.Progress+1)
-			} else {
-				msg += "\nremove any half-completed changes, then run repair to delete the failed row"
-			}
+			msg := failedMessage(e, name) // partial.go: what stayed applied and the next step
 			code := "FAILED_VERSIONED_MIGRATION"
 			if e.Version == "" {
 				code = "FAILED_REPEATABLE_MIGRATION"

@@ -245,7 +245,7 @@ func (m *Migrator) stateMismatch(tp *TargetPlan, st targetStatus) (Finding, bool
 // that cannot run in one transaction: a transaction pooler cannot keep
 // their progress and locks across statements. Each file is read once.
 func (m *Migrator) refuseNonTransactional(p *Plan, tps []*TargetPlan) error {
-	verdict := map[*locations.File]bool{}
+	seen := map[*locations.File]bool{} // each file is judged once, for all targets
 	var bad []string
 	for _, tp := range tps {
 		for _, e := range tp.Pending {
@@ -256,22 +256,21 @@ func (m *Migrator) refuseNonTransactional(p *Plan, tps []*TargetPlan) error {
 				bad = append(bad, e.File.Path()+" (target "+tp.Target.Name+": a failed run to resume)")
 				continue
 			}
-			ok, seen := verdict[e.File]
-			if !seen {
-				sc, err := m.openScript(p.session, tp.Target, e.File, p.start)
-				if err != nil {
-					return err
-				}
-				head, err := SplitAll(m.dialect, sc)
-				sc.Close()
-				if err != nil {
-					return fmt.Errorf("%s: %w", e.File.Path(), err)
-				}
-				ok = transactional(e.File, head)
-				verdict[e.File] = ok
-				if !ok {
-					bad = append(bad, e.File.Path())
-				}
+			if seen[e.File] {
+				continue
+			}
+			seen[e.File] = true
+			sc, err := m.openScript(p.session, tp.Target, e.File, p.start)
+			if err != nil {
+				return err
+			}
+			head, err := SplitAll(m.dialect, sc)
+			sc.Close()
+			if err != nil {
+				return fmt.Errorf("%s: %w", e.File.Path(), err)
+			}
+			if !transactional(e.File, head) {
+				bad = append(bad, e.File.Path())
 			}
 		}
 	}

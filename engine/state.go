@@ -59,8 +59,12 @@ type Entry struct {
 	OutOfOrder  bool
 	File        *locations.File // nil when there is no local file
 	Row         *HistoryRow     // nil when not applied
-	version     locations.Version
-	replaces    *HistoryRow // for a pending repeatable: the run it replaces
+	// Partial describes a failed non-transactional run of Strata's: which
+	// statements stayed applied and whether the file may resume (nil for
+	// other entries).
+	Partial  *PartialRun
+	version  locations.Version
+	replaces *HistoryRow // for a pending repeatable: the run it replaces
 }
 
 // targetRef is a resolved target version: latest, current, next or a version.

@@ -31,6 +31,13 @@ type jsonMigration struct {
 	InstalledOn   string `json:"installedOnUTC"`
 	InstalledBy   string `json:"installedBy"`
 	ExecutionTime *int   `json:"executionTime"`
+	// For a failed non-transactional run: what stayed applied.
+	Partial           string `json:"partial,omitempty"`
+	StatementsApplied *int   `json:"statementsApplied,omitempty"`
+	Statements        int    `json:"statements,omitempty"`
+	FailedStatement   int    `json:"failedStatement,omitempty"`
+	Resumable         *bool  `json:"resumable,omitempty"`
+	NextStep          string `json:"nextStep,omitempty"`
 }
 
 // jsonInfoTarget is one target of info's JSON output.
@@ -75,6 +82,11 @@ func toJSONMigration(e *engine.Entry) jsonMigration {
 		if e.File == nil {
 			j.Checksum = r.Checksum
 		}
+	}
+	if p := e.Partial; p != nil {
+		applied, ok := p.Applied, p.Resumable()
+		j.Partial, j.StatementsApplied, j.Statements, j.FailedStatement = p.Summary(), &applied, p.Total, p.Failed
+		j.Resumable, j.NextStep = &ok, p.NextStep()
 	}
 	return j
 }
@@ -161,9 +173,7 @@ nothing created.`,
 					return err
 				}
 				fmt.Fprintf(a.stdout, "%d pending, %d failed\n", t.Pending, t.Failed)
-				if t.LastError != "" {
-					fmt.Fprintf(a.stdout, "last run failed (rolled back): %s\n", a.redact(t.LastError))
-				}
+				a.printPartials(t)
 			}
 			return a.targetProblems(info)
 		},
@@ -406,4 +416,43 @@ func asValidation(err error, ve **engine.ValidationError) bool {
 		*ve = v
 	}
 	return ok
+}
+
+// printPartials says, for each failed non-transactional run of a target,
+// which statements stayed applied and the next step; and the last run's
+// error, "rolled back" only when no failed row says otherwise.
+func (a *app) printPartials(t engine.TargetInfo) {
+	failedRow := false
+	for _, e := range t.Entries {
+		if e.State.Failed() && e.Row != nil {
+			failedRow = true
+		}
+		p := e.Partial
+		if p == nil {
+			continue
+		}
+		id := "version " + e.Version
+		fmt.Fprintf(a.stdout, "%s (%s): %s", id, e.Script, p.Summary())
+		if p.Applied > 0 {
+			fmt.Fprintf(a.stdout, ", not rolled back")
+		}
+		if e.Row.Error != "" {
+			fmt.Fprintf(a.stdout, "; statement %d failed: %s", p.Failed, a.redact(firstLine(e.Row.Error)))
+		}
+		fmt.Fprintln(a.stdout)
+		if p.Applied > 0 {
+			fmt.Fprintf(a.stdout, "  %s\n", a.redact(p.AppliedPhrase()))
+		}
+		fmt.Fprintf(a.stdout, "  next: %s\n", a.redact(p.NextStep()))
+	}
+	// The recorded error says itself what was rolled back ("rolled back:
+	// ..." for a migration's transaction; a callback's error says what
+	// stayed applied): info claims nothing of its own.
+	switch {
+	case t.LastError == "":
+	case failedRow:
+		fmt.Fprintf(a.stdout, "last run failed: %s\n", a.redact(firstLine(t.LastError)))
+	default:
+		fmt.Fprintf(a.stdout, "last run failed: %s\n", a.redact(t.LastError))
+	}
 }

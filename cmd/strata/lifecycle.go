@@ -69,7 +69,11 @@ func describe(a engine.Action) string {
 	if id == "" {
 		id = a.Description
 	}
-	return fmt.Sprintf("target %s: %s %s (%s)", a.Target, a.Kind, id, a.Script)
+	s := fmt.Sprintf("target %s: %s %s (%s)", a.Target, a.Kind, id, a.Script)
+	if a.Leftover != "" {
+		s += "\n    warning: " + a.Leftover
+	}
+	return s
 }
 
 func orNone(s string) string {
@@ -258,7 +262,8 @@ func (a *app) repairCommand() *cobra.Command {
 		Short: "Remove failed history rows, mark missing files deleted, realign checksums",
 		Long: `Flyway's repair, per target under its lock: remove failed rows (a failed
 non-transactional file then starts again from its first statement on the next
-migrate), mark applied migrations whose file is gone as deleted (unless
+migrate; the statements it left applied are listed, since repair does not undo
+them), mark applied migrations whose file is gone as deleted (unless
 ignore_migration_patterns covers them), and align checksums, descriptions and
 types with the files. Asks for confirmation (or --yes).`,
 		Args: cobra.NoArgs,

@@ -34,8 +34,44 @@ type jsonMigrateTarget struct {
 }
 
 type jsonError struct {
-	Message  string `json:"message"`
-	ExitCode int    `json:"exitCode"`
+	Message  string       `json:"message"`
+	ExitCode int          `json:"exitCode"`
+	Partial  *jsonPartial `json:"partial,omitempty"`
+}
+
+// jsonPartial is what a failed non-transactional file left applied.
+type jsonPartial struct {
+	Script            string            `json:"script"`
+	StatementsApplied int               `json:"statementsApplied"`
+	Statements        int               `json:"statements,omitempty"`
+	FailedStatement   int               `json:"failedStatement,omitempty"`
+	Applied           []jsonStatementID `json:"applied"`
+	MoreApplied       int               `json:"moreApplied,omitempty"`
+	RolledBack        bool              `json:"rolledBack"`
+	Next              string            `json:"next,omitempty"`
+}
+
+type jsonStatementID struct {
+	Number int    `json:"number"`
+	Line   int    `json:"line,omitempty"`
+	Text   string `json:"text"`
+}
+
+// jsonErrorOf is the JSON form of err, with what stayed applied when a
+// non-transactional file failed.
+func (a *app) jsonErrorOf(err error) *jsonError {
+	je := &jsonError{Message: a.redact(err.Error()), ExitCode: codeOf(err)}
+	var me *engine.MigrationError
+	if errors.As(err, &me) && me.Partial != nil {
+		p := me.Partial
+		jp := &jsonPartial{Script: me.Path, StatementsApplied: p.Applied, Statements: p.Total, FailedStatement: p.Failed,
+			Applied: []jsonStatementID{}, MoreApplied: p.More, Next: a.redact(me.Advice)}
+		for _, s := range p.Statements {
+			jp.Applied = append(jp.Applied, jsonStatementID{Number: s.Number, Line: s.Line, Text: a.redact(s.Text)})
+		}
+		je.Partial = jp
+	}
+	return je
 }
 
 // jsonMigrate is migrate's JSON output.
@@ -123,13 +159,13 @@ hotfixes or out_of_order = true.`,
 							jt.Applied = append(jt.Applied, jsonApplied{Version: ap.Version, Description: ap.Description, Type: ap.Type, Script: ap.Script, ExecutionTime: ap.Duration.Milliseconds()})
 						}
 						if t.Err != nil {
-							jt.Error = &jsonError{Message: a.redact(t.Err.Error()), ExitCode: codeOf(t.Err)}
+							jt.Error = a.jsonErrorOf(t.Err)
 						}
 						out.Targets = append(out.Targets, jt)
 					}
 				}
 				if err != nil {
-					out.Error = &jsonError{Message: a.redact(err.Error()), ExitCode: codeOf(err)}
+					out.Error = a.jsonErrorOf(err)
 				}
 				if werr := a.writeJSON(out); werr != nil {
 					return werr

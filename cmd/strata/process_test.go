@@ -974,7 +974,12 @@ func TestKillDuringBootstrap(t *testing.T) {
 	if _, err := conn.Exec(ctx, `DROP EVENT TRIGGER bootstrap_gate`); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("after the kill: %v", counts(t, conn, `SELECT relname::text, 1 FROM pg_class WHERE relname LIKE 'strata%' AND relkind = 'r'`))
+	// The precondition this test is about: strata was killed half-way
+	// through creating its tables (some exist, not all three).
+	tables := counts(t, conn, `SELECT relname::text, 1 FROM pg_class WHERE relname LIKE 'strata%' AND relkind = 'r'`)
+	if len(tables) == 0 || len(tables) >= 3 {
+		t.Fatalf("after the kill strata's tables are %v: the kill did not land while strata created them (the scenario did not happen)", tables)
+	}
 
 	r := p.run(t, "migrate")
 	if r.code != 0 {
@@ -1005,7 +1010,12 @@ func TestConcurrentBootstrap(t *testing.T) {
 	second := p.start(t, "migrate")
 	// Let the second one plan and reach the bootstrap lock, or end.
 	deadline := time.Now().Add(30 * time.Second)
-	for queryInt(t, conn, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_try_advisory_lock%'`) == 0 {
+	reached := false
+	for !reached {
+		reached = queryInt(t, conn, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_try_advisory_lock%'`) > 0
+		if reached {
+			break
+		}
 		select {
 		case <-second.done:
 		case <-time.After(20 * time.Millisecond):
@@ -1014,6 +1024,10 @@ func TestConcurrentBootstrap(t *testing.T) {
 			}
 		}
 		break
+	}
+	if !reached {
+		// Without it the run below proves nothing about the race.
+		t.Errorf("the second strata never waited for the bootstrap lock while the first held it: the race this test is named for did not happen")
 	}
 	if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, gate); err != nil {
 		t.Fatal(err)

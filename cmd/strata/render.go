@@ -241,8 +241,11 @@ func callbackDetail(ce *engine.CallbackError) string {
 func migrationDetail(me *engine.MigrationError) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (target %s) failed", me.Path, me.Target)
-	if me.RolledBack {
+	switch {
+	case me.RolledBack:
 		b.WriteString("; its changes were rolled back and no history row was written")
+	case me.Partial != nil:
+		fmt.Fprintf(&b, "; it runs statement by statement, so the statements before the failed one are not rolled back: %s", me.Partial.Summary())
 	}
 	b.WriteString(".")
 	if me.Code != "" {
@@ -304,4 +307,19 @@ func (a *app) writeJSON(v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// interruptedNote is the line after an interrupted run: what happened to
+// the migration that was running, "rolled back" only when it was.
+func interruptedNote(err error) string {
+	var me *engine.MigrationError
+	if errors.As(err, &me) && me.Partial != nil {
+		p := me.Partial
+		if p.Applied == 0 {
+			return fmt.Sprintf("interrupted: %s runs statement by statement and none of its statements stayed applied; migrations applied before it are kept; run the same command again to finish", me.Path)
+		}
+		return fmt.Sprintf("interrupted: %s runs statement by statement: %s of it stayed applied (not rolled back); migrations applied before it are kept; run the same command again to resume at statement %d",
+			me.Path, p.Range(), p.Applied+1)
+	}
+	return "interrupted: the migration that was running was rolled back; those already applied are kept; run the same command again to finish"
 }

@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if ctx.Err() != nil {
 		a.renderError(err)
 		if !errors.Is(err, errInterruptedConnecting) {
-			fmt.Fprintln(stderr, "interrupted: the migration that was running was rolled back; those already applied are kept; run the same command again to finish")
+			fmt.Fprintln(stderr, interruptedNote(err))
 		}
 		return exitInterrupted
 	}

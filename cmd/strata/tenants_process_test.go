@@ -811,8 +811,9 @@ func TestSigtermRollsBackRunningMigration(t *testing.T) {
 		}
 		// strata has exited: its session must neither hold tenant_a's lock
 		// nor run V2 any more, although the gate is still held. A cancelled
-		// statement ends at once; 5s only absorbs a slow machine.
-		deadline := time.Now().Add(5 * time.Second)
+		// statement ends at once; the bound only keeps a broken build from
+		// hanging the suite (no speed is asserted).
+		deadline := time.Now().Add(time.Minute)
 		for queryInt(t, conn, strataLocks, self) > 0 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -821,7 +822,7 @@ func TestSigtermRollsBackRunningMigration(t *testing.T) {
 			held := queryInt(t, conn, strataLocks+` AND granted`, self)
 			var state, query string
 			_ = conn.QueryRow(ctx, `SELECT COALESCE(state, '') || '/' || COALESCE(wait_event_type, ''), left(query, 200) FROM pg_stat_activity WHERE pid = $1`, backend).Scan(&state, &query)
-			t.Errorf("round %d: strata exited with %d after SIGTERM, but 5s later its backend (pid %d, %s) still holds %d advisory lock(s) (the tenant's) and still runs V2's transaction (%q): "+
+			t.Errorf("round %d: strata exited with %d after SIGTERM, but a minute later its backend (pid %d, %s) still holds %d advisory lock(s) (the tenant's) and still runs V2's transaction (%q): "+
 				"the running migration was not cancelled on the server, so it was not rolled back and the tenant's lock was not released",
 				round, r.code, backend, state, held, query)
 		}

@@ -149,6 +149,7 @@ func (d Dialect) CreateTables(t engine.Tables) []string {
     "error"            TEXT,
     "failed_statement" INTEGER,
     "progress"         INTEGER NOT NULL DEFAULT 0,
+    "statement_checksums" TEXT,
     CONSTRAINT ` + d.Quote(t.History+"_pk") + ` PRIMARY KEY ("installed_rank")
 )`,
 		`CREATE INDEX IF NOT EXISTS ` + d.Quote(t.History+"_s_idx") + ` ON ` + h + ` ("success")`,
@@ -165,6 +166,15 @@ func (d Dialect) CreateTables(t engine.Tables) []string {
     "updated_on"  TIMESTAMP NOT NULL DEFAULT now()
 )`,
 	}
+}
+
+// UpgradeTables implements engine.LayoutUpgrader.
+func (d Dialect) UpgradeTables(t engine.Tables, from int) []string {
+	switch from {
+	case 1:
+		return []string{`ALTER TABLE ` + d.Table(t.Schema, t.History) + ` ADD COLUMN IF NOT EXISTS "statement_checksums" TEXT`}
+	}
+	return nil
 }
 
 // CreateSchema implements engine.Dialect.

@@ -75,7 +75,8 @@ func (d Dialect) CreateTables(t engine.Tables) []string {
     "version_key"      TEXT,
     "error"            TEXT,
     "failed_statement" INT,
-    "progress"         INT NOT NULL DEFAULT 0
+    "progress"         INT NOT NULL DEFAULT 0,
+    "statement_checksums" TEXT
 )`,
 		`CREATE INDEX IF NOT EXISTS ` + d.index(t.Schema, t.History+"_s_idx") + ` ON ` + d.Quote(t.History) + ` ("success")`,
 		`CREATE INDEX IF NOT EXISTS ` + d.index(t.Schema, t.History+"_tv_idx") + ` ON ` + d.Quote(t.History) + ` ("tenant", "version_key")`,
@@ -91,6 +92,18 @@ func (d Dialect) CreateTables(t engine.Tables) []string {
     "updated_on"  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
 )`,
 	}
+}
+
+// UpgradeTables implements engine.LayoutUpgrader. SQLite has no ADD COLUMN
+// IF NOT EXISTS: the engine runs this only after reading, under the
+// bootstrap lock and in the same transaction as the layout update, that the
+// layout is older.
+func (d Dialect) UpgradeTables(t engine.Tables, from int) []string {
+	switch from {
+	case 1:
+		return []string{`ALTER TABLE ` + d.Table(t.Schema, t.History) + ` ADD COLUMN "statement_checksums" TEXT`}
+	}
+	return nil
 }
 
 // CreateSchema implements engine.Dialect: SQLite has no schemas to create.

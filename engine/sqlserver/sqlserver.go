@@ -107,6 +107,7 @@ func (d *Dialect) CreateTables(t engine.Tables) []string {
     [error]            NVARCHAR(MAX),
     [failed_statement] INT,
     [progress]         INT NOT NULL DEFAULT 0,
+    [statement_checksums] NVARCHAR(MAX),
     CONSTRAINT `+d.Quote(t.History+"_pk")+` PRIMARY KEY ([installed_rank])
 )`),
 		index(t.History+"_s_idx", h, "[success]"),
@@ -123,6 +124,18 @@ func (d *Dialect) CreateTables(t engine.Tables) []string {
     [updated_on]  DATETIME NOT NULL DEFAULT GETDATE()
 )`),
 	}
+}
+
+// UpgradeTables implements engine.LayoutUpgrader; each statement checks
+// first that its column is missing.
+func (d *Dialect) UpgradeTables(t engine.Tables, from int) []string {
+	h := d.Table(t.Schema, t.History)
+	switch from {
+	case 1:
+		return []string{"IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE name = N'statement_checksums' AND object_id = OBJECT_ID(" + d.Literal(h) + "))\n" +
+			"ALTER TABLE " + h + " ADD [statement_checksums] NVARCHAR(MAX)"}
+	}
+	return nil
 }
 
 // CreateSchema implements engine.Dialect: CREATE SCHEMA must start a batch,

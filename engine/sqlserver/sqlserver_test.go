@@ -42,6 +42,11 @@ func TestGoldenSQL(t *testing.T) {
 	d := dialect("shop]db")
 	tables := engine.Tables{Schema: "app", History: "strata_schema_history"}
 	golden(t, "create_tables", strings.Join(d.CreateTables(tables), "\nGO\n")+"\n")
+	var up []string
+	for from := 1; from < engine.Layout; from++ {
+		up = append(up, d.UpgradeTables(tables, from)...)
+	}
+	golden(t, "upgrade_tables", strings.Join(up, "\nGO\n")+"\n")
 	golden(t, "create_schema", d.CreateSchema(`we]ird`)+"\n")
 	golden(t, "lock", d.lockSQL(0x7fffffff01020304, 1500*time.Millisecond)+"\n"+d.unlockSQL(-42)+"\n")
 	golden(t, "session", strings.Join(d.SessionSetup(engine.Session{LockTimeout: "5s"}, engine.ScopeTransaction), "\n")+"\n"+strings.Join(d.ResetSession(), "\n")+"\n")

@@ -21,6 +21,7 @@ CREATE TABLE [shop]]db].[app].[strata_schema_history] (
     [error]            NVARCHAR(MAX),
     [failed_statement] INT,
     [progress]         INT NOT NULL DEFAULT 0,
+    [statement_checksums] NVARCHAR(MAX),
     CONSTRAINT [strata_schema_history_pk] PRIMARY KEY ([installed_rank])
 )
 GO

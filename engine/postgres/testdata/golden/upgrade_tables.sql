@@ -1,0 +1,1 @@
+ALTER TABLE "app"."strata_schema_history" ADD COLUMN IF NOT EXISTS "statement_checksums" TEXT;

@@ -1,0 +1,1 @@
+ALTER TABLE "strata_schema_history" ADD COLUMN "statement_checksums" TEXT;
