@@ -439,8 +439,9 @@ func merge(roots []Root, files []*File, naming Naming) (winners, all []*File, wa
 
 // orphanUndos returns a problem for every undo file whose version has no
 // versioned (or baseline) migration: it could never run, since undo only
-// reverts an applied migration of its version. Flyway leaves such a file
-// alone; Strata warns, and refuses it with validate_naming.
+// reverts an applied migration of its version. Flyway lists it as
+// Available and says nothing; Strata warns, and refuses it with
+// validate_naming.
 func orphanUndos(winners []*File, naming Naming) []Warning {
 	have := map[string]bool{}
 	for _, f := range winners {
