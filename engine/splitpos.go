@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"errors"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/stratadb/strata/locations"
+	"github.com/stratadb/strata/placeholders"
 )
 
 // splitPosition places a splitter's error in the file: its line, and the
@@ -24,4 +26,19 @@ func splitPosition(f *locations.File, se interface{ SplitPosition() (int, int64)
 	}
 	start := strings.LastIndexAny(head, "\r\n") + 1
 	return line, utf8.RuneCountInString(head[start:]) + 1
+}
+
+// readPosition places an error met while reading a file (an undefined
+// placeholder, a statement the splitter cannot end) in the file on disk;
+// 0, 0 when it has no position.
+func readPosition(f *locations.File, err error) (line, col int) {
+	var ue *placeholders.UndefinedError
+	if errors.As(err, &ue) && len(ue.Items) > 0 {
+		return ue.Items[0].Line, ue.Items[0].Column
+	}
+	var se interface{ SplitPosition() (int, int64) }
+	if errors.As(err, &se) {
+		return splitPosition(f, se)
+	}
+	return 0, 0
 }
