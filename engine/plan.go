@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -129,15 +130,24 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn, details bool) (*
 		if err := m.checkLayout(ctx, conn); err != nil {
 			return nil, err
 		}
-		if states, err = m.readStatus(ctx, conn); err != nil {
-			return nil, err
-		}
-		if !details {
-			if upToDate, err = m.upToDate(s, states, p.start); err != nil {
+		// The state table and the history are read by two queries, without
+		// a lock: a runner committing between them (history and state rows
+		// together) would make them disagree and look edited by hand. The
+		// state is read again after the history; if it changed, both are
+		// read again.
+		for attempt := 1; ; attempt++ {
+			if states, err = m.readStatus(ctx, conn); err != nil {
 				return nil, err
 			}
-		}
-		if len(upToDate) < len(m.targets) {
+			upToDate = nil
+			if !details {
+				if upToDate, err = m.upToDate(s, states, p.start); err != nil {
+					return nil, err
+				}
+			}
+			if len(upToDate) == len(m.targets) {
+				break
+			}
 			var tenants []string
 			if len(upToDate) > 0 {
 				for _, t := range m.targets {
@@ -150,8 +160,16 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn, details bool) (*
 			if err != nil {
 				return nil, err
 			}
+			byTenant = map[string][]HistoryRow{}
 			for _, r := range rows {
 				byTenant[r.Tenant] = append(byTenant[r.Tenant], r)
+			}
+			again, err := m.readStatus(ctx, conn)
+			if err != nil {
+				return nil, err
+			}
+			if maps.Equal(states, again) || attempt == 5 {
+				break
 			}
 		}
 	}
