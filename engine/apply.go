@@ -150,6 +150,9 @@ func (m *Migrator) Apply(ctx context.Context, p *Plan) (*Result, error) {
 		deferred = nil
 		run(again, true)
 	}
+	for i := range res.Targets {
+		res.Targets[i].Err = m.maskErr(res.Targets[i].Err)
+	}
 	return res, res.Err()
 }
 
@@ -1258,7 +1261,7 @@ func (r *targetRun) progressSQL(rank int64, progress int, errText string, failed
 	if progress >= 0 {
 		sets = append(sets, d.Quote("progress")+" = "+strconv.Itoa(progress))
 	}
-	sets = append(sets, d.Quote("error")+" = "+r.m.nullable(errText), d.Quote("failed_statement")+" = "+failedLiteral(failed))
+	sets = append(sets, d.Quote("error")+" = "+r.m.nullable(r.m.mask(errText)), d.Quote("failed_statement")+" = "+failedLiteral(failed))
 	sets = append(sets, extra...)
 	return "UPDATE " + r.m.historyTable() + " SET " + strings.Join(sets, ", ") + " WHERE " + d.Quote("installed_rank") + " = " + strconv.FormatInt(rank, 10)
 }
@@ -1302,7 +1305,7 @@ func (r *targetRun) stateUpdateSQL(row HistoryRow, fp uint64) string {
 // recordFailure marks the target failed in its state row.
 func (r *targetRun) recordFailure(ctx context.Context, cause error) {
 	d := r.m.dialect
-	msg := cause.Error()
+	msg := r.m.mask(cause.Error())
 	var me *MigrationError
 	if errors.As(cause, &me) && me.RolledBack {
 		// Said here, where it is known: info shows this text later.

@@ -210,3 +210,31 @@ type SchemaInspector interface {
 	// All names are answered by one query.
 	SchemaObjects(ctx context.Context, conn *sql.Conn, names []string, skip Tables, limit int) (map[string][]string, error)
 }
+
+// QuerySchemaObjects runs a query that returns (schema, object) rows, the
+// object NULL for an empty schema, and collects them as SchemaObjects
+// returns them: a key for each schema, its objects in order.
+func QuerySchemaObjects(ctx context.Context, conn *sql.Conn, query string) (map[string][]string, error) {
+	rows, err := conn.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("inspect schemas: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var schema string
+		var object sql.NullString
+		if err := rows.Scan(&schema, &object); err != nil {
+			return nil, fmt.Errorf("inspect schemas: %w", err)
+		}
+		list := out[schema]
+		if object.Valid {
+			list = append(list, object.String)
+		}
+		out[schema] = list
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("inspect schemas: %w", err)
+	}
+	return out, nil
+}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratadb/strata/internal/redact"
 	"github.com/stratadb/strata/locations"
 	"github.com/stratadb/strata/placeholders"
 	"github.com/stratadb/strata/schemas"
@@ -61,6 +62,7 @@ type Migrator struct {
 	sqlLockTime         string
 	observer            func(Event)
 	logger              *slog.Logger
+	secrets             *redact.Masker
 	now                 func() time.Time
 }
 
@@ -260,6 +262,19 @@ func WithLogger(l *slog.Logger) Option {
 	return func(m *Migrator) error { m.logger = l; return nil }
 }
 
+// WithSecrets gives the values that must never be stored or returned in
+// clear: a sensitive placeholder value, a database password and each piece
+// of it a driver may show. Every error text the Migrator writes to the
+// history and state tables, every error it returns (the message, and the
+// Statement, Detail and Hint of a *MigrationError or *CallbackError), the
+// errors of its events, and the last errors Info and Validate read back
+// have each occurrence replaced by "***". Values shorter than 3 bytes are
+// ignored. The driver's error stays reachable unmasked through
+// errors.Unwrap, for branching on its type.
+func WithSecrets(values ...string) Option {
+	return func(m *Migrator) error { m.secrets = redact.New(values...); return nil }
+}
+
 // New returns a Migrator for the files in set on db.
 func New(d Dialect, db *sql.DB, set *locations.Set, opts ...Option) (*Migrator, error) {
 	if d == nil || db == nil || set == nil {
@@ -289,6 +304,14 @@ func New(d Dialect, db *sql.DB, set *locations.Set, opts ...Option) (*Migrator, 
 
 func (m *Migrator) emit(e Event) {
 	if m.observer != nil {
+		switch x := e.(type) {
+		case MigrationFailed:
+			x.Err = m.maskErr(x.Err)
+			e = x
+		case TargetFinished:
+			x.Err = m.maskErr(x.Err)
+			e = x
+		}
 		m.observer(e)
 	}
 }

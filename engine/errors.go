@@ -196,3 +196,62 @@ func (e *NonEmptySchemaError) Error() string {
 	b.WriteString("\nif the schema already holds what the migrations up to some version create, baseline it there (strata baseline --version V, or baseline_on_migrate = true with baseline_version = \"V\" in the env), and migrate applies only what comes after")
 	return b.String()
 }
+
+// maskErr masks the secrets of WithSecrets in err: in place in the fields
+// of the typed errors that carry server text (*MigrationError,
+// *CallbackError, *ValidationError), part by part in an errors.Join, and
+// otherwise by wrapping err when its message holds a secret. An error
+// without secrets is returned as it is, so its type is kept.
+func (m *Migrator) maskErr(err error) error {
+	if err == nil || m.secrets.Empty() {
+		return err
+	}
+	switch e := err.(type) {
+	case *MigrationError:
+		e.Statement, e.Detail, e.Hint = m.secrets.String(e.Statement), m.secrets.String(e.Detail), m.secrets.String(e.Hint)
+		e.Advice = m.secrets.String(e.Advice)
+		m.maskPartial(e.Partial)
+		e.Err = m.maskErr(e.Err)
+		return e
+	case *CallbackError:
+		e.Statement, e.Detail, e.Hint = m.secrets.String(e.Statement), m.secrets.String(e.Detail), m.secrets.String(e.Hint)
+		e.Err = m.maskErr(e.Err)
+		return e
+	case *ValidationError:
+		for i := range e.Findings {
+			e.Findings[i].Message = m.secrets.String(e.Findings[i].Message)
+		}
+		return e
+	case interface{ Unwrap() []error }:
+		parts := e.Unwrap()
+		if texts := make([]string, len(parts)); len(parts) > 0 {
+			for i, p := range parts {
+				texts[i] = p.Error()
+			}
+			if strings.Join(texts, "\n") == err.Error() { // an errors.Join: keep its shape
+				masked := make([]error, len(parts))
+				for i, p := range parts {
+					masked[i] = m.maskErr(p)
+				}
+				return errors.Join(masked...)
+			}
+		}
+	}
+	return m.secrets.Error(err)
+}
+
+// maskPartial masks the secrets of WithSecrets in the statement texts of p.
+func (m *Migrator) maskPartial(p *PartialRun) {
+	if p == nil || m.secrets.Empty() {
+		return
+	}
+	for i := range p.Statements {
+		p.Statements[i].Text = m.secrets.String(p.Statements[i].Text)
+	}
+	if p.Changed != nil {
+		p.Changed.Text = m.secrets.String(p.Changed.Text)
+	}
+}
+
+// mask masks the secrets of WithSecrets in s.
+func (m *Migrator) mask(s string) string { return m.secrets.String(s) }

@@ -42,12 +42,16 @@ func (m *Migrator) Info(ctx context.Context) (*Info, error) {
 	}
 	out := &Info{TablesExist: p.tablesExist}
 	for _, tp := range p.Targets {
-		ti := TargetInfo{Target: tp.Target.Name, Current: tp.Current, Entries: tp.Entries, Pending: len(tp.Pending), LastError: tp.LastError,
+		ti := TargetInfo{Target: tp.Target.Name, Current: tp.Current, Entries: tp.Entries, Pending: len(tp.Pending), LastError: m.mask(tp.LastError),
 			Problems: tp.structural, NonEmpty: tp.NonEmpty}
 		for _, e := range tp.Entries {
 			if e.State.Failed() {
 				ti.Failed++
 			}
+			if e.Row != nil {
+				e.Row.Error = m.mask(e.Row.Error)
+			}
+			m.maskPartial(e.Partial)
 		}
 		out.Targets = append(out.Targets, ti)
 	}
@@ -95,7 +99,7 @@ func (m *Migrator) Validate(ctx context.Context) (*ValidateResult, error) {
 		}
 	}
 	if len(all) > 0 {
-		return res, &ValidationError{Findings: all}
+		return res, m.maskErr(&ValidationError{Findings: all})
 	}
 	return res, nil
 }

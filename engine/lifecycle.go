@@ -377,7 +377,7 @@ func (m *Migrator) Undo(ctx context.Context, to string) (*LifecycleResult, error
 			return nil
 		})
 		if err != nil {
-			return res, err
+			return res, m.maskErr(err)
 		}
 	}
 	return res, nil

@@ -71,7 +71,7 @@ func (m *Migrator) Plan(ctx context.Context) (*Plan, error) {
 		return nil, err
 	}
 	if err := m.preflight(p, p.Targets); err != nil {
-		return nil, err
+		return nil, m.maskErr(err)
 	}
 	return p, nil
 }

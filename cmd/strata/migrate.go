@@ -196,7 +196,7 @@ hotfixes or out_of_order = true.`,
 		},
 	}
 	cmd.Flags().StringVar(&target, "target", "", "stop at this version (latest, current, next or a version); default: the env's target")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print, per target, the SQL that would run, placeholders replaced, and change nothing (no lock, no table created)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print, per target, the SQL that would run, placeholders replaced (sensitive values shown as ***), and change nothing (no lock, no table created)")
 	return cmd
 }
 
@@ -258,8 +258,12 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 				last = sc.Target
 			}
 			jt := &out.Targets[len(out.Targets)-1]
+			stmts := make([]string, len(sc.Statements))
+			for i, st := range sc.Statements {
+				stmts[i] = a.redact(st) // sensitive placeholder values are shown as ***
+			}
 			jt.Migrations = append(jt.Migrations, jsonDryRunScript{Version: e.Version, Description: e.Description, Type: e.Type,
-				Script: e.Script, Transactional: sc.Transactional, Statements: sc.Statements})
+				Script: e.Script, Transactional: sc.Transactional, Statements: stmts})
 			return nil
 		}
 		if sc.Target != last {
@@ -272,7 +276,7 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 		}
 		fmt.Fprintf(a.stdout, "\n-- %s (%s %s, %s), %s\n", e.File.Path(), strings.ToLower(e.Category), orDash(e.Version), e.Description, how)
 		for _, st := range sc.Statements {
-			fmt.Fprintf(a.stdout, "%s;\n", st)
+			fmt.Fprintf(a.stdout, "%s;\n", a.redact(st)) // sensitive placeholder values are shown as ***
 		}
 		return nil
 	})

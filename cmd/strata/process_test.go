@@ -385,7 +385,7 @@ func TestConcurrentProcesses(t *testing.T) {
 	p := newProject(t, url, "", files)
 	strataBinary(t) // build before starting the clock-sensitive part
 
-	const n = 8
+	n := campaignRunners(t)
 	procs := make([]*proc, n)
 	for i := range procs {
 		procs[i] = p.start(t, "migrate", "--format", "json")

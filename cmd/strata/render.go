@@ -15,6 +15,7 @@ import (
 
 	"github.com/stratadb/strata/config"
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/internal/redact"
 )
 
 // writeDiagnostics renders diagnostics with source snippets. With colours
@@ -267,34 +268,57 @@ func migrationDetail(me *engine.MigrationError) string {
 	return b.String()
 }
 
-// redact masks the passwords of URLs in s and every sensitive value of the
-// loaded configuration (values from env() and file(), sensitive variables):
-// they can reach messages through a failing statement's text.
+// redact masks the secrets in s: passwords of URLs written in it (see
+// redactAll), and every known secret (see masker): each piece of the
+// env's URL password and secret parameters, and the sensitive values of the
+// configuration (values from env() and file(), sensitive variables), which
+// reach messages through a failing statement's text or a driver's error.
 func (a *app) redact(s string) string {
-	s = redactAll(s)
-	if a.cfg == nil || a.cfg.Env == nil {
-		return s
-	}
-	var secrets []string
-	for _, v := range a.cfg.Env.Placeholders.Values {
-		if v.Sensitive && len(v.Text) >= 3 {
-			secrets = append(secrets, v.Text)
-		}
-	}
-	if u := a.cfg.Env.URL; u.Sensitive && len(u.Text) >= 3 {
-		secrets = append(secrets, u.Text)
-	}
-	for _, sec := range secrets {
-		s = strings.ReplaceAll(s, sec, "(sensitive)")
-	}
-	return s
+	return a.masker().String(redactAll(s))
 }
 
-// redactAll masks passwords of URLs that may appear in a message.
+// secrets returns what must never be shown: every fragment of the
+// secrets of the --url flag and of the env's URL (config.URLSecrets), the
+// env's URL whole when it is sensitive, and the sensitive placeholder
+// values.
+func (a *app) secrets() []string {
+	var out []string
+	if a.url != "" {
+		out = append(out, config.URLSecrets(a.url)...)
+	}
+	if a.cfg == nil || a.cfg.Env == nil {
+		return out
+	}
+	env := a.cfg.Env
+	out = append(out, config.URLSecrets(env.URL.Text)...)
+	if env.URL.Sensitive {
+		out = append(out, env.URL.Text)
+	}
+	for _, v := range env.Placeholders.Values {
+		if v.Sensitive {
+			out = append(out, v.Text)
+		}
+	}
+	return out
+}
+
+// masker masks a.secrets(); it is made again once the configuration is
+// loaded.
+func (a *app) masker() *redact.Masker {
+	loaded := a.cfg != nil
+	if a.mask == nil || a.maskLoaded != loaded {
+		a.mask, a.maskLoaded = redact.New(a.secrets()...), loaded
+	}
+	return a.mask
+}
+
+// redactAll masks passwords of URLs that may appear in a message: every
+// word with "://", without the quotes and punctuation around it.
 func redactAll(s string) string {
 	fields := strings.Fields(s)
 	for _, f := range fields {
-		if strings.Contains(f, "://") && strings.Contains(f, "@") {
+		f = strings.TrimRight(strings.TrimLeft(f, "(`'\"<"), ":;,.)`'\">")
+		if strings.Contains(f, "://") {
 			s = strings.ReplaceAll(s, f, config.RedactURL(f))
 		}
 	}
@@ -303,10 +327,15 @@ func redactAll(s string) string {
 
 // writeJSON prints v as indented JSON.
 func (a *app) writeJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := a.stdout.Write(a.masker().JSON(b.Bytes()))
+	return err
 }
 
 // interruptedNote is the line after an interrupted run: what happened to

@@ -18,6 +18,7 @@ import (
 	"github.com/stratadb/strata/engine/postgres"
 	"github.com/stratadb/strata/engine/sqlite"
 	"github.com/stratadb/strata/engine/sqlserver"
+	"github.com/stratadb/strata/internal/redact"
 	"github.com/stratadb/strata/locations"
 	"github.com/stratadb/strata/placeholders"
 )
@@ -39,8 +40,10 @@ type app struct {
 	readOnly       bool // the command only reads: open the database so that nothing is created
 	started        bool
 
-	hclFiles map[string]*hcl.File // for rendering diagnostics
-	cfg      *config.Config
+	hclFiles   map[string]*hcl.File // for rendering diagnostics
+	cfg        *config.Config
+	mask       *redact.Masker // see masker
+	maskLoaded bool           // mask was made with cfg loaded
 }
 
 // dialects maps URL schemes to dialects. Each entry opens the database of
@@ -267,7 +270,7 @@ func (a *app) openSQLServer(ctx context.Context, cfg *config.Config, _ bool) (en
 // worker plus one for planning: parallel + 1.
 func (a *app) connected(ctx context.Context, env *config.Env, d engine.Dialect, db *sql.DB, openErr error) (engine.Dialect, *sql.DB, error) {
 	if openErr != nil {
-		return nil, nil, a.urlError(env, "Invalid database URL", fmt.Sprintf("env %s: %s. Nothing was applied: fix the url.", env.Name, redactAll(openErr.Error())))
+		return nil, nil, a.urlError(env, "Invalid database URL", fmt.Sprintf("env %s: %s. Nothing was applied: fix the url.", env.Name, openErr.Error())) // urlError redacts
 	}
 	if err := a.ping(ctx, env, db); err != nil {
 		db.Close()
@@ -294,6 +297,7 @@ func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *lo
 		engine.WithLockTimeout(env.Lock.Timeout),
 		engine.WithTimeouts(env.LockTimeout, env.StatementTimeout),
 		engine.WithTarget(env.Target),
+		engine.WithSecrets(a.secrets()...),
 	}
 	if env.BaselineOnMigrate {
 		opts = append(opts, engine.WithBaselineOnMigrate(env.BaselineVersion, env.BaselineDescription))

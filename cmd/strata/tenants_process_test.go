@@ -532,7 +532,7 @@ func TestConcurrentProcessesOverTenants(t *testing.T) {
 	p := newProject(t, url, tenantsBlock(`query = "SELECT 'tenant_' || lpad(g::text, 2, '0') FROM generate_series(1, 40) g"`, "parallel = 4"), files)
 	strataBinary(t)
 
-	procs := make([]*proc, 4)
+	procs := make([]*proc, campaignRunners(t))
 	for i := range procs {
 		procs[i] = p.start(t, "migrate")
 	}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -13,31 +12,10 @@ import (
 // SchemaObjects implements engine.SchemaInspector with one query over the
 // catalog, whatever the number of schemas.
 func (d Dialect) SchemaObjects(ctx context.Context, conn *sql.Conn, names []string, skip engine.Tables, limit int) (map[string][]string, error) {
-	out := map[string][]string{}
 	if len(names) == 0 {
-		return out, nil
+		return map[string][]string{}, nil
 	}
-	rows, err := conn.QueryContext(ctx, d.schemaObjectsSQL(names, skip, limit))
-	if err != nil {
-		return nil, fmt.Errorf("inspect schemas: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var schema string
-		var object sql.NullString
-		if err := rows.Scan(&schema, &object); err != nil {
-			return nil, fmt.Errorf("inspect schemas: %w", err)
-		}
-		list := out[schema]
-		if object.Valid {
-			list = append(list, object.String)
-		}
-		out[schema] = list
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("inspect schemas: %w", err)
-	}
-	return out, nil
+	return engine.QuerySchemaObjects(ctx, conn, d.schemaObjectsSQL(names, skip, limit))
 }
 
 // schemaObjectsSQL lists the schemas among names that exist and, with

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/internal/redact"
 )
 
 // Dialect implements engine.Dialect for PostgreSQL.
@@ -49,9 +50,10 @@ type Options struct {
 // keepalives, application_name and idle_in_transaction_session_timeout.
 // url is a postgres:// URL or a key=value connection string.
 func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
+	secrets := redact.New(redact.Secrets(url)...)
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("parse postgres connection string: %w", err)
+		return nil, fmt.Errorf("parse postgres connection string: %w", secrets.Error(err))
 	}
 	if opts.ApplicationName == "" {
 		opts.ApplicationName = "strata"
@@ -86,7 +88,9 @@ func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 		cfg.StatementCacheCapacity = 0
 		cfg.DescriptionCacheCapacity = 0
 	}
-	return stdlib.OpenDB(*cfg), nil
+	// Connection errors can show pieces of the password (a raw '@' in it
+	// makes the rest a host name: "lookup s3cret@db"): mask them here.
+	return sql.OpenDB(secrets.Connector(stdlib.GetConnector(*cfg))), nil
 }
 
 // Name implements engine.Dialect.

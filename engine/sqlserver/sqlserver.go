@@ -15,6 +15,7 @@ import (
 	mssql "github.com/microsoft/go-mssqldb"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/internal/redact"
 )
 
 // Dialect implements engine.Dialect for SQL Server. It learns the database
@@ -30,11 +31,13 @@ func New() engine.Dialect { return &Dialect{} }
 
 // Open opens a database/sql handle from a sqlserver:// URL.
 func Open(ctx context.Context, url string) (*sql.DB, error) {
-	db, err := sql.Open("sqlserver", url)
+	secrets := redact.New(redact.Secrets(url)...)
+	c, err := mssql.NewConnector(url)
 	if err != nil {
-		return nil, fmt.Errorf("open sql server connection: %w", err)
+		return nil, fmt.Errorf("open sql server connection: %w", secrets.Error(err))
 	}
-	return db, nil
+	// Connection errors can show pieces of the password: mask them here.
+	return sql.OpenDB(secrets.Connector(c)), nil
 }
 
 // Name implements engine.Dialect.
