@@ -347,6 +347,10 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 				r := s.rng()
 				l.errorf(&r, "Empty target",
 					`target is empty. Set a version such as target = "7.1", or remove the attribute to migrate to the latest version.`)
+			} else if err := checkTarget(text); err != nil {
+				r := s.rng()
+				l.errorf(&r, "Invalid target",
+					"target %q is not a version (%v). Write a version such as target = \"7.1\" (a trailing ? allows a version no file has), or latest, current or next.", text, err)
 			} else {
 				e.Target = text
 			}
@@ -913,4 +917,16 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// checkTarget accepts what the engine's target accepts: latest, current,
+// next, or a version, with an optional trailing "?".
+func checkTarget(text string) error {
+	t := strings.TrimSuffix(strings.TrimSpace(text), "?")
+	switch strings.ToLower(t) {
+	case "latest", "current", "next":
+		return nil
+	}
+	_, err := locations.ParseVersion(t)
+	return err
 }

@@ -824,8 +824,13 @@ func (r *targetRun) readError(f *locations.File, err error) error {
 	if errors.As(err, &ue) {
 		return fmt.Errorf("apply %s (target %s): %w", f.Path(), r.target.Name, err)
 	}
-	return &MigrationError{Target: r.target.Name, Path: f.Path(), Version: f.Version.String(), Description: f.Description,
+	me := &MigrationError{Target: r.target.Name, Path: f.Path(), Version: f.Version.String(), Description: f.Description,
 		StatementIndex: -1, Err: fmt.Errorf("split statements: %w", err)}
+	var se interface{ SplitPosition() (int, int64) }
+	if errors.As(err, &se) {
+		me.Line, me.Column = splitPosition(f, se)
+	}
+	return me
 }
 
 // transactional reports whether a file runs in one transaction: unless its

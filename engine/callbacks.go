@@ -71,12 +71,14 @@ func (r *targetRun) callbackParts(event string) ([]cbPart, error) {
 	for _, f := range r.m.callbacks(event) {
 		sc, err := r.m.openScript(r.cur, r.target, f, r.start)
 		if err != nil {
-			return nil, &CallbackError{Target: r.target.Name, Event: event, Path: f.Path(), StatementIndex: -1, Err: err}
+			line, col := readPosition(f, err)
+			return nil, &CallbackError{Target: r.target.Name, Event: event, Path: f.Path(), StatementIndex: -1, Line: line, Column: col, Err: err}
 		}
 		stmts, err := SplitAll(r.m.dialect, sc)
 		sc.Close()
 		if err != nil {
-			return nil, &CallbackError{Target: r.target.Name, Event: event, Path: f.Path(), StatementIndex: -1, Err: err}
+			line, col := readPosition(f, err)
+			return nil, &CallbackError{Target: r.target.Name, Event: event, Path: f.Path(), StatementIndex: -1, Line: line, Column: col, Err: err}
 		}
 		b := &batch{}
 		for i, st := range stmts {

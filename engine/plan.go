@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -129,15 +130,24 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn, details bool) (*
 		if err := m.checkLayout(ctx, conn); err != nil {
 			return nil, err
 		}
-		if states, err = m.readStatus(ctx, conn); err != nil {
-			return nil, err
-		}
-		if !details {
-			if upToDate, err = m.upToDate(s, states, p.start); err != nil {
+		// The state table and the history are read by two queries, without
+		// a lock: a runner committing between them (history and state rows
+		// together) would make them disagree and look edited by hand. The
+		// state is read again after the history; if it changed, both are
+		// read again.
+		for attempt := 1; ; attempt++ {
+			if states, err = m.readStatus(ctx, conn); err != nil {
 				return nil, err
 			}
-		}
-		if len(upToDate) < len(m.targets) {
+			upToDate = nil
+			if !details {
+				if upToDate, err = m.upToDate(s, states, p.start); err != nil {
+					return nil, err
+				}
+			}
+			if len(upToDate) == len(m.targets) {
+				break
+			}
 			var tenants []string
 			if len(upToDate) > 0 {
 				for _, t := range m.targets {
@@ -150,8 +160,16 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn, details bool) (*
 			if err != nil {
 				return nil, err
 			}
+			byTenant = map[string][]HistoryRow{}
 			for _, r := range rows {
 				byTenant[r.Tenant] = append(byTenant[r.Tenant], r)
+			}
+			again, err := m.readStatus(ctx, conn)
+			if err != nil {
+				return nil, err
+			}
+			if maps.Equal(states, again) || attempt == 5 {
+				break
 			}
 		}
 	}
@@ -306,6 +324,7 @@ func (m *Migrator) planTarget(s Session, t schemas.Target, rows []HistoryRow, st
 		return nil, fmt.Errorf("target %s: %w", t.Name, ts.corrupt)
 	}
 	tp.state, tp.Entries, tp.Current = ts, ts.entries, ts.current
+	tp.structural = append(tp.structural, duplicateRows(t, rows)...)
 	tp.Pending = ts.pending
 	// A failed non-transactional file of Strata's resumes where it stopped.
 	m.judgePartials(s, t, ts.entries, start)
@@ -351,20 +370,73 @@ func checkTargetExists(t targetRef, in stateInput) error {
 }
 
 // checkLimits refuses files whose version or script path do not fit the
-// history table's columns (Flyway's sizes), before anything runs.
+// history table's columns (Flyway's VARCHAR(50) and VARCHAR(1000)), before
+// anything runs. Descriptions are never refused: they are abbreviated to 200
+// characters as Flyway does (see abbreviate).
 func checkLimits(files *locations.Set) error {
 	var errs []error
 	for _, list := range [][]*locations.File{files.Versioned, files.Baseline, files.Undo, files.Repeatable} {
 		for _, f := range list {
 			if n := len([]rune(f.Version.String())); n > 50 {
-				errs = append(errs, fmt.Errorf("%s: version %s has %d characters; the history table's version column holds 50", f.Path(), f.Version, n))
+				errs = append(errs, &LimitError{Path: f.Path(), What: "version " + f.Version.String(), Length: n, Max: 50, Column: "version"})
 			}
 			if n := len([]rune(f.Script)); n > 1000 {
-				errs = append(errs, fmt.Errorf("%s: the script path has %d characters; the history table's script column holds 1000", f.Path(), n))
+				errs = append(errs, &LimitError{Path: f.Path(), What: "the script path", Length: n, Max: 1000, Column: "script"})
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// duplicateRows finds versions with two successful history rows and no
+// undo or delete between them (rows in installed_rank order): the history
+// was edited by hand or written twice. Each is a finding naming both ranks,
+// so validate fails and migrate refuses until the extra row is deleted.
+func duplicateRows(t schemas.Target, rows []HistoryRow) []Finding {
+	live := map[string]*HistoryRow{} // version key -> the row that applied it
+	var out []Finding
+	for i := range rows {
+		r := &rows[i]
+		if r.Version == "" || !r.Success || r.Type == TypeSchema || r.Type == TypeBaseline {
+			continue
+		}
+		v, err := locations.ParseVersion(r.Version)
+		if err != nil {
+			continue
+		}
+		key := v.Key()
+		if r.undo() || r.Type == TypeDelete {
+			delete(live, key)
+			continue
+		}
+		first, ok := live[key]
+		if !ok {
+			live[key] = r
+			continue
+		}
+		out = append(out, Finding{Target: t.Name, Code: "DUPLICATE_APPLIED_MIGRATION", Version: r.Version, Description: r.Description, Script: r.Script,
+			Message: fmt.Sprintf("version %s has two successful history rows, installed_rank %d (%s) and installed_rank %d (%s), with no undo or delete between them: the history was edited by hand or written twice\ndelete the extra row by hand (keep the one whose checksum matches the file), then run repair, which rewrites strata's state record from the history", r.Version, first.InstalledRank, first.Script, r.InstalledRank, r.Script)})
+	}
+	return out
+}
+
+// CheckLimits is the check Plan makes first, for callers that want it
+// before they open the database: a *LimitError per file whose version or
+// script path does not fit the history table's columns.
+func CheckLimits(files *locations.Set) error { return checkLimits(files) }
+
+// LimitError reports a file whose version or script path does not fit its
+// history column. It is found at plan time, before anything runs.
+type LimitError struct {
+	Path   string // the file, as shown
+	What   string // "version 1.2.3..." or "the script path"
+	Length int    // in characters
+	Max    int
+	Column string
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s: %s has %d characters; the history table's %s column holds %d: rename the file (nothing was applied)", e.Path, e.What, e.Length, e.Column, e.Max)
 }
 
 // resumable reports whether a failed row is one of Strata's

@@ -9,15 +9,30 @@ import (
 	"unicode/utf8"
 )
 
-// EncodingError reports bytes that are not valid UTF-8.
+// EncodingError reports bytes that are not valid UTF-8, or a NUL byte.
 type EncodingError struct {
 	Offset int64 // byte offset of the first bad byte in the raw input
 	Line   int   // 1-based line of that byte (lines end at "\n", "\r" or "\r\n")
+	// Set by Collect: the file (Location/Script) and the 1-based column,
+	// in characters, an invalid byte counting as one.
+	Path   string
+	Column int
+	NUL    bool // the byte is NUL, valid UTF-8 but text no database takes
 }
 
-// Error says where the bad bytes are.
+// Error says where the bad bytes are: "path:line:col: ..." once Collect
+// has placed it.
 func (e *EncodingError) Error() string {
-	return fmt.Sprintf("invalid UTF-8 at byte offset %d (line %d); strata reads scripts as UTF-8 only", e.Offset, e.Line)
+	pos := fmt.Sprintf(" at byte offset %d (line %d)", e.Offset, e.Line)
+	prefix := ""
+	if e.Path != "" && e.Column > 0 {
+		prefix = fmt.Sprintf("%s:%d:%d: ", e.Path, e.Line, e.Column)
+		pos = fmt.Sprintf(" (byte offset %d)", e.Offset)
+	}
+	if e.NUL {
+		return prefix + "NUL byte" + pos + "; SQL text cannot hold it (PostgreSQL refuses it, SQLite stops reading there): remove it, or write the byte as an escape in a literal"
+	}
+	return prefix + "invalid UTF-8" + pos + "; strata reads scripts as UTF-8 only: convert the file (for example iconv -f LATIN1 -t UTF-8)"
 }
 
 // Checksum is Flyway's CRC32: strict UTF-8 decode, drop one leading U+FEFF,

@@ -1,6 +1,7 @@
 package locations
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -216,12 +217,13 @@ func Collect(roots []Root, opts Options) (*Set, error) {
 	}
 
 	var errs []error
+	winners, all, mergeWarnings, mergeErrs := merge(roots, files, parser.n)
+	problems = append(problems, orphanUndos(winners, parser.n)...)
 	if opts.ValidateNaming && len(problems) > 0 {
 		errs = append(errs, &NamingError{Problems: problems})
 	} else {
 		set.Warnings = append(set.Warnings, problems...)
 	}
-	winners, all, mergeWarnings, mergeErrs := merge(roots, files, parser.n)
 	errs = append(errs, mergeErrs...)
 	set.Warnings = append(set.Warnings, mergeWarnings...)
 	if len(errs) > 0 {
@@ -435,6 +437,28 @@ func merge(roots []Root, files []*File, naming Naming) (winners, all []*File, wa
 	return winners, all, warnings, nil
 }
 
+// orphanUndos returns a problem for every undo file whose version has no
+// versioned (or baseline) migration: it could never run, since undo only
+// reverts an applied migration of its version. Flyway lists it as
+// Available and says nothing; Strata warns, and refuses it with
+// validate_naming.
+func orphanUndos(winners []*File, naming Naming) []Warning {
+	have := map[string]bool{}
+	for _, f := range winners {
+		if f.Kind == Versioned || f.Kind == Baseline {
+			have[f.Version.Canonical()] = true
+		}
+	}
+	var out []Warning
+	for _, f := range winners {
+		if f.Kind == Undo && !have[f.Version.Canonical()] {
+			out = append(out, Warning{Path: f.Path(), Message: fmt.Sprintf("undo migration without a versioned migration of version %s (%s): it can never run; add the versioned file or remove this one",
+				f.Version, naming.FileName(Versioned, f.Version.String(), "<description>"))})
+		}
+	}
+	return out
+}
+
 // loadAll reads every file once, concurrently, and returns all errors joined
 // in file order.
 func loadAll(files []*File) error {
@@ -458,6 +482,52 @@ func loadAll(files []*File) error {
 	return errors.Join(errs...)
 }
 
+// positioned completes an *EncodingError with the file, line and column of
+// its offset (reading the file again up to there); other errors are wrapped
+// with the file.
+func (f *File) positioned(err error) error {
+	e, ok := err.(*EncodingError)
+	if !ok {
+		return fmt.Errorf("checksum %s: %w", f.Path(), err)
+	}
+	e.Path = f.Path()
+	if r, oerr := f.fsys.Open(f.path); oerr == nil {
+		e.Line, e.Column = lineColumn(io.LimitReader(r, e.Offset))
+		r.Close()
+	}
+	return e
+}
+
+// lineColumn returns the 1-based line and column (in characters, a byte
+// that starts no UTF-8 sequence counting as one) just after what r yields.
+// Lines end at "\n", "\r" or "\r\n", as the checksum counts them.
+func lineColumn(r io.Reader) (line, col int) {
+	line, col = 1, 1
+	var buf [32 << 10]byte
+	var prev byte
+	for {
+		n, err := r.Read(buf[:])
+		for _, c := range buf[:n] {
+			switch {
+			case c == '\n':
+				if prev != '\r' {
+					line++
+				}
+				col = 1
+			case c == '\r':
+				line++
+				col = 1
+			case c&0xC0 != 0x80 || prev < 0x80: // a character starts (or a stray continuation byte)
+				col++
+			}
+			prev = c
+		}
+		if err != nil {
+			return line, col
+		}
+	}
+}
+
 // maxConfSize bounds the size of a .conf file.
 const maxConfSize = 1 << 20
 
@@ -475,10 +545,16 @@ func (f *File) load(buf []byte) error {
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			size += int64(n)
-			if _, werr := c.Write(buf[:n]); werr != nil {
-				return fmt.Errorf("checksum %s: %w", f.Path(), werr)
+			nul := bytes.IndexByte(buf[:n], 0)
+			_, werr := c.Write(buf[:n])
+			var ee *EncodingError
+			if nul >= 0 && (werr == nil || errors.As(werr, &ee) && ee.Offset > size+int64(nul)) {
+				return f.positioned(&EncodingError{Offset: size + int64(nul), NUL: true}) // the first bad byte
 			}
+			if werr != nil {
+				return f.positioned(werr)
+			}
+			size += int64(n)
 			if !h.done {
 				h.Write(buf[:n])
 			}
@@ -492,7 +568,7 @@ func (f *File) load(buf []byte) error {
 	}
 	sum, err := c.Sum()
 	if err != nil {
-		return fmt.Errorf("checksum %s: %w", f.Path(), err)
+		return f.positioned(err)
 	}
 	h.finish()
 	var conf []byte

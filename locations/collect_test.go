@@ -425,7 +425,7 @@ func TestCollectReadErrors(t *testing.T) {
 		t.Errorf("no *DirectiveError in %v", err)
 	}
 	want := []string{
-		"checksum loc/V2__latin1.sql: invalid UTF-8 at byte offset 6 (line 1)",
+		"loc/V2__latin1.sql:1:7: invalid UTF-8 (byte offset 6)",
 		`loc/V3__directive.sql:1: unknown directive "transction"`,
 		`loc/V4__conf.sql.conf:1: encoding "ISO-8859-1" is not supported`,
 	}

@@ -32,15 +32,15 @@ func Expand(managed, tenants []string, defaultSchema string) ([]Target, error) {
 		out := make([]Target, 0, len(tenants))
 		for _, t := range tenants {
 			if t == "" {
-				return nil, fmt.Errorf("expand tenants: empty tenant name")
+				return nil, &TenantError{Reason: "empty tenant name"}
 			}
 			if i := strings.IndexFunc(t, unicode.IsControl); i >= 0 {
 				// Placeholders are replaced inside comments too: a newline in
 				// ${strata:schema} would end a -- comment and run the rest.
-				return nil, fmt.Errorf("expand tenants: tenant %q contains a control character (%U); such names are refused", t, []rune(t[i:])[0])
+				return nil, &TenantError{Tenant: t, Reason: fmt.Sprintf("tenant %q contains a control character (%U); such names are refused", t, []rune(t[i:])[0])}
 			}
 			if seen[t] {
-				return nil, fmt.Errorf("expand tenants: tenant %q is listed twice", t)
+				return nil, &TenantError{Tenant: t, Reason: fmt.Sprintf("tenant %q is listed twice", t)}
 			}
 			seen[t] = true
 			out = append(out, Target{Name: t, Schema: t, Tenant: true})
@@ -52,6 +52,15 @@ func Expand(managed, tenants []string, defaultSchema string) ([]Target, error) {
 	}
 	return []Target{{Name: defaultSchema, Schema: defaultSchema}}, nil
 }
+
+// TenantError reports a tenant name that cannot be a target: empty, with a
+// control character, or listed twice.
+type TenantError struct {
+	Tenant string // the name as given
+	Reason string
+}
+
+func (e *TenantError) Error() string { return "expand tenants: " + e.Reason }
 
 var plainName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 

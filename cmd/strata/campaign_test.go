@@ -75,11 +75,12 @@ func campaignRand(t *testing.T) *rand.Rand {
 // campaignStats counts what a campaign did, for its closing log line.
 type campaignStats struct {
 	kills, terms, finishedBeforeSignal, rounds int
+	startupTerms                               int // SIGTERMs that killed the process before it could catch them (counted in kills)
 }
 
 func (s campaignStats) String() string {
-	return fmt.Sprintf("%d rounds, %d SIGKILL and %d SIGTERM landed while strata ran, %d signals came after it had finished",
-		s.rounds, s.kills, s.terms, s.finishedBeforeSignal)
+	return fmt.Sprintf("%d rounds, %d SIGKILL and %d SIGTERM landed while strata ran (%d of the kills a SIGTERM during the Go runtime's start), %d signals came after it had finished",
+		s.rounds, s.kills, s.terms, s.startupTerms, s.finishedBeforeSignal)
 }
 
 // interrupt runs strata migrate and signals it after delay: SIGTERM with
@@ -109,6 +110,14 @@ func interrupt(t *testing.T, p *project, rng *rand.Rand, delay time.Duration, st
 		case r.code == 0:
 			st.finishedBeforeSignal++
 			return false
+		case r.code == -1 && r.stdout == "" && r.stderr == "":
+			// The signal came while the Go runtime was still starting,
+			// before any package could catch it (internal/earlysignal is
+			// initialised right after os/signal): the process died of it,
+			// as of a SIGKILL, before it had read or printed anything.
+			st.kills++
+			st.startupTerms++
+			return true
 		default:
 			t.Fatalf("after SIGTERM: want exit %d (or 0 when it had finished), got:\n%s", exitInterrupted, r)
 		}

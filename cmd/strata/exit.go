@@ -7,6 +7,7 @@ import (
 	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/locations"
 	"github.com/stratadb/strata/placeholders"
+	"github.com/stratadb/strata/schemas"
 )
 
 // Exit codes, documented in the package comment and the README.
@@ -53,6 +54,8 @@ func codeOf(err error) int {
 	var me *engine.MigrationError
 	var rte *engine.RawTenantError
 	var nee *engine.NonEmptySchemaError
+	var le *engine.LimitError
+	var te *schemas.TenantError
 	switch {
 	case err == nil:
 		return exitOK
@@ -68,7 +71,8 @@ func codeOf(err error) int {
 		return exitUnreachable
 	case errors.As(err, &ve), errors.As(err, &oe), errors.As(err, &pe), errors.As(err, &ue), errors.As(err, &rte), errors.As(err, &nee):
 		return exitValidation
-	case errors.As(err, &de), errors.As(err, &ne), errors.As(err, &dire), errors.As(err, &ence), errors.As(err, &uoe):
+	case errors.As(err, &de), errors.As(err, &ne), errors.As(err, &dire), errors.As(err, &ence), errors.As(err, &uoe),
+		errors.As(err, &le), errors.As(err, &te):
 		return exitUsage
 	}
 	return exitFailed

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/locations"
 )
 
 // stdin is where confirmations are read; tests replace it.
@@ -182,6 +183,11 @@ for confirmation (or --yes).`,
 			case !fromFlyway && version == "":
 				return &exitError{code: exitUsage, err: fmt.Errorf("baseline needs --version V (or --from-flyway to adopt a Flyway history)")}
 			}
+			if version != "" {
+				if _, err := locations.ParseVersion(version); err != nil {
+					return &exitError{code: exitUsage, err: fmt.Errorf("baseline --version %q: %v; nothing was changed", version, err)}
+				}
+			}
 			ctx := cmd.Context()
 			cfg, m, done, err := a.setup(ctx)
 			if err != nil {
@@ -305,6 +311,14 @@ an undo file stops the command before anything runs. Asks for confirmation
 (or --yes).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("to") && strings.TrimSpace(to) == "" {
+				return errors.New("--to is empty: give the version to undo down to (it stays applied), or leave the flag out to undo the latest migration")
+			}
+			if to != "" {
+				if _, err := locations.ParseVersion(to); err != nil {
+					return fmt.Errorf("--to %q is not a version (%v): give the version to undo down to (it stays applied)", to, err)
+				}
+			}
 			if err := a.begin(); err != nil {
 				return err
 			}

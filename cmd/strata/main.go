@@ -16,14 +16,24 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
+
+	// First, for its side effect: SIGINT and SIGTERM are caught from the
+	// moment os/signal is initialised, before the drivers' packages, so a
+	// signal during start-up exits 130 and not 143.
+	"github.com/stratadb/strata/internal/earlysignal"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	ctx, stop := earlysignal.Context(context.Background())
+	code := exitInterrupted
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(os.Stderr, "interrupted before anything ran: nothing was applied")
+	default:
+		code = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/locations"
 )
 
 // jsonApplied is one applied migration in JSON output.
@@ -99,6 +100,14 @@ success. Versions below the highest applied one are refused unless listed in
 hotfixes or out_of_order = true.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("target") && strings.TrimSpace(target) == "" {
+				return errors.New(`--target is empty: give a version, or latest, current or next, or leave the flag out to use the env's target`)
+			}
+			if t := strings.TrimSuffix(strings.TrimSpace(target), "?"); target != "" && !slices.Contains([]string{"latest", "current", "next"}, strings.ToLower(t)) {
+				if _, err := locations.ParseVersion(t); err != nil {
+					return fmt.Errorf("--target %q is not a version (%v): give a version such as 7.1, or latest, current or next", target, err)
+				}
+			}
 			if err := a.begin(); err != nil {
 				return err
 			}
@@ -113,7 +122,7 @@ hotfixes or out_of_order = true.`,
 			var prog *progress
 			if a.format == "text" {
 				tty := false
-				if f, ok := a.stdout.(*os.File); ok {
+				if f, ok := fileOf(a.stdout); ok {
 					tty = term.IsTerminal(int(f.Fd()))
 				}
 				prog = newProgress(a.stdout, tty, time.Now, a.redact)

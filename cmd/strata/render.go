@@ -18,14 +18,17 @@ import (
 	"github.com/stratadb/strata/internal/redact"
 )
 
-// writeDiagnostics renders diagnostics with source snippets.
+// writeDiagnostics renders diagnostics with source snippets. With colours
+// (a terminal, NO_COLOR unset) the renderer writes escape sequences, so it
+// writes to the raw stderr, and every text in the diagnostics that comes
+// from outside (file names, messages, source lines) is escaped first.
 func (a *app) writeDiagnostics(diags hcl.Diagnostics) {
 	color := false
-	if f, ok := a.stderr.(*os.File); ok && os.Getenv("NO_COLOR") == "" {
+	if f, ok := fileOf(a.stderr); ok && os.Getenv("NO_COLOR") == "" {
 		color = term.IsTerminal(int(f.Fd()))
 	}
 	width := 0
-	if f, ok := a.stderr.(*os.File); ok {
+	if f, ok := fileOf(a.stderr); ok {
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
 			width = w
 		}
@@ -33,7 +36,37 @@ func (a *app) writeDiagnostics(diags hcl.Diagnostics) {
 	if width <= 0 {
 		width = 100
 	}
-	w := hcl.NewDiagnosticTextWriter(a.stderr, a.hclFiles, uint(width), color)
+	// Source lines in snippets: control characters become one byte each
+	// (offsets stay right), a space for "\r" (CRLF files), "?" otherwise.
+	out := a.stderr
+	files := make(map[string]*hcl.File, len(a.hclFiles))
+	for name, f := range a.hclFiles {
+		if color {
+			name = escapeText(name)
+		}
+		files[name] = &hcl.File{Body: f.Body, Bytes: sanitizeSource(f.Bytes), Nav: f.Nav}
+	}
+	if color {
+		out = rawWriter(a.stderr)
+		escaped := make(hcl.Diagnostics, len(diags))
+		for i, d := range diags {
+			c := *d
+			c.Summary, c.Detail = escapeText(c.Summary), escapeText(c.Detail)
+			if c.Subject != nil {
+				r := *c.Subject
+				r.Filename = escapeText(r.Filename)
+				c.Subject = &r
+			}
+			if c.Context != nil {
+				r := *c.Context
+				r.Filename = escapeText(r.Filename)
+				c.Context = &r
+			}
+			escaped[i] = &c
+		}
+		diags = escaped
+	}
+	w := hcl.NewDiagnosticTextWriter(out, files, uint(width), color)
 	for _, d := range diags {
 		// A file:line:col header first: editors and terminals jump to it,
 		// and the snippet below shows the line.
@@ -42,10 +75,36 @@ func (a *app) writeDiagnostics(diags hcl.Diagnostics) {
 			if d.Severity == hcl.DiagWarning {
 				sev = "warning"
 			}
-			fmt.Fprintf(a.stderr, "%s:%d:%d: %s: %s\n", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, sev, d.Summary)
+			fmt.Fprintf(out, "%s:%d:%d: %s: %s\n", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, sev, d.Summary)
 		}
 		_ = w.WriteDiagnostic(d)
 	}
+}
+
+// sanitizeSource returns src with the control characters escWriter escapes
+// replaced, byte for byte, so that ranges into src stay right.
+func sanitizeSource(src []byte) []byte {
+	i := bytes.IndexFunc(src, func(r rune) bool { return r < utf8.RuneSelf && isEscaped(byte(r)) })
+	if i < 0 {
+		return src
+	}
+	out := bytes.Clone(src)
+	for j := i; j < len(out); j++ {
+		switch c := out[j]; {
+		case c == '\r':
+			out[j] = ' '
+		case isEscaped(c):
+			out[j] = '?'
+		}
+	}
+	return out
+}
+
+// escapeText escapes s as escWriter does.
+func escapeText(s string) string {
+	var b strings.Builder
+	_, _ = escWriter{raw: &b}.Write([]byte(s))
+	return b.String()
 }
 
 // sqlFile adds a migration file to the diagnostics' file map so errors in it

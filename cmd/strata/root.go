@@ -56,6 +56,7 @@ var dialects = map[string]func(a *app, ctx context.Context, cfg *config.Config, 
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = escWriter{raw: stdout}, escWriter{raw: stderr}
 	a := &app{stdout: stdout, stderr: stderr}
 	root := a.rootCommand()
 	root.SetArgs(args)
@@ -187,6 +188,9 @@ func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
 	for _, w := range set.Warnings {
 		fmt.Fprintf(a.stderr, "warning: %s: %s\n", w.Path, w.Message)
 	}
+	if err := engine.CheckLimits(set); err != nil {
+		return nil, err // before the database is opened, let alone created
+	}
 	for _, c := range set.Callbacks {
 		if !engine.RunsCallback(c.Event) {
 			fmt.Fprintf(a.stderr, "warning: %s: strata runs the migrate callbacks only (beforeMigrate, beforeEachMigrate, afterEachMigrate, afterVersioned, beforeRepeatables, afterMigrateApplied, afterMigrate, afterEachMigrateError, afterMigrateError); %s is ignored\n", c.Path(), c.Event)
@@ -206,17 +210,34 @@ func (a *app) open(ctx context.Context, cfg *config.Config) (engine.Dialect, *sq
 			names = append(names, k+"://")
 		}
 		sort.Strings(names)
-		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: url %s: unsupported database; supported: %s",
-			cfg.Env.Name, a.redact(config.RedactURL(u)), strings.Join(names, ", "))}
+		return nil, nil, a.urlError(cfg.Env, "Unsupported database", fmt.Sprintf("env %s: url %s: unsupported database; supported: %s. Nothing was applied: fix the url's scheme.",
+			cfg.Env.Name, config.RedactURL(u), strings.Join(names, ", ")))
 	}
 	return open(a, ctx, cfg, a.readOnly)
+}
+
+// urlError reports a url that cannot be used, with the position of the url
+// in strata.hcl (file:line:col), and returns a usage error that is already
+// rendered. No snippet: the line may hold a password.
+func (a *app) urlError(env *config.Env, summary, detail string) error {
+	detail = a.redact(detail)
+	switch {
+	case a.url != "":
+		fmt.Fprintf(a.stderr, "error: --url: %s: %s\n", strings.ToLower(summary), detail)
+	case env.URLRange.Filename != "":
+		r := env.URLRange
+		fmt.Fprintf(a.stderr, "%s:%d:%d: error: %s\n\n%s\n", r.Filename, r.Start.Line, r.Start.Column, summary, detail)
+	default:
+		fmt.Fprintf(a.stderr, "error: %s: %s\n", strings.ToLower(summary), detail)
+	}
+	return &exitError{code: exitUsage}
 }
 
 func (a *app) openSQLite(ctx context.Context, cfg *config.Config, readOnly bool) (engine.Dialect, *sql.DB, error) {
 	env := cfg.Env
 	path, err := sqlite.PathFromURL(env.URL.Text, cfg.Dir)
 	if err != nil {
-		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: %w", env.Name, err)}
+		return nil, nil, a.urlError(env, "Invalid database URL", fmt.Sprintf("env %s: %s. Nothing was applied: fix the url.", env.Name, redactAll(err.Error())))
 	}
 	if len(env.Schemas) > 1 || (len(env.Schemas) == 1 && env.Schemas[0] != "main") {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: sqlite has one schema, main: remove schemas = %q", env.Name, env.Schemas)}
@@ -259,7 +280,7 @@ func pgOptions(env *config.Env) postgres.Options {
 // worker plus one for planning: parallel + 1.
 func (a *app) connected(ctx context.Context, env *config.Env, d engine.Dialect, db *sql.DB, openErr error) (engine.Dialect, *sql.DB, error) {
 	if openErr != nil {
-		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("env %s: %s", env.Name, a.redact(openErr.Error()))}
+		return nil, nil, a.urlError(env, "Invalid database URL", fmt.Sprintf("env %s: %s. Nothing was applied: fix the url.", env.Name, openErr.Error())) // urlError redacts
 	}
 	if err := a.ping(ctx, env, db); err != nil {
 		db.Close()
@@ -342,6 +363,10 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 	set, err := a.collect(cfg)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if len(a.tenants) > 0 && cfg.Env.Tenants == nil {
+		// Before the database is opened (a SQLite file would be created).
+		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--tenant: env %s has no tenants block", cfg.Env.Name)}
 	}
 	d, db, err := a.open(ctx, cfg)
 	if err != nil {

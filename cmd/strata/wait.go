@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -95,7 +94,7 @@ func (a *app) wait(ctx context.Context, u string, timeout, interval time.Duratio
 	db.SetMaxOpenConns(1)
 
 	tty := false
-	if f, ok := a.stderr.(*os.File); ok {
+	if f, ok := fileOf(a.stderr); ok {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
 	// On a terminal one status line is rewritten; it is ended before
@@ -136,7 +135,8 @@ func (a *app) wait(ctx context.Context, u string, timeout, interval time.Duratio
 		if last {
 			// nothing to print: the timeout error below carries the reason
 		} else if tty {
-			fmt.Fprintf(a.stderr, "\rwaiting for env %s: %s (attempt %d)", env.Name, display(env.URL), n)
+			fmt.Fprint(rawWriter(a.stderr), "\r") // the status line is rewritten; what follows is escaped
+			fmt.Fprintf(a.stderr, "waiting for env %s: %s (attempt %d)", env.Name, display(env.URL), n)
 			status = true
 		} else {
 			fmt.Fprintf(a.stderr, "waiting for env %s: cannot connect to %s (attempt %d): %s; trying again in %s\n",

@@ -65,6 +65,10 @@ type SplitError struct {
 // Error returns the message with its line: "line 4: unterminated ...".
 func (e *SplitError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
+// SplitPosition returns the line and byte offset of the faulty construct,
+// for the engine to place the error in the file.
+func (e *SplitError) SplitPosition() (line int, offset int64) { return e.Line, e.Offset }
+
 // Splitter reads a PostgreSQL script from an io.Reader and returns its
 // statements one at a time. It holds the statement being read (and, unless
 // COPY data is streamed, the data of a COPY) plus one read buffer, so memory
