@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -122,6 +123,13 @@ func (n Naming) Validate() error {
 	}
 	if n.Separator != "" && strings.ContainsAny(n.Separator, `/\`) {
 		bad("the separator %q contains a path separator", n.Separator)
+	}
+	// File names must be valid UTF-8 without control characters (names
+	// that are not are refused), so no part of a name may be otherwise.
+	for _, part := range append([]string{full.VersionedPrefix, full.UndoPrefix, full.RepeatablePrefix, full.BaselinePrefix, full.Separator}, n.Suffixes...) {
+		if !utf8.ValidString(part) || strings.IndexFunc(part, unicode.IsControl) >= 0 {
+			bad("%q is not valid UTF-8 text without control characters, as file names must be", part)
+		}
 	}
 	seen := map[string]bool{}
 	for _, s := range n.Suffixes {
