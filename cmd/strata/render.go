@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,22 +109,74 @@ func escapeText(s string) string {
 	return b.String()
 }
 
-// sqlFile adds a migration file to the diagnostics' file map so errors in it
-// show a snippet; it returns the name to use in ranges.
-func (a *app) sqlFile(path string) (string, []byte) {
+// sqlFile adds the lines of a migration file that diagnostics point at
+// (each with a line around it) to the diagnostics' file map, so that errors
+// in it show a snippet; it returns the name to use in ranges and the text
+// registered, whose line numbers are the file's. The file is read once as a
+// stream and only those lines are kept (the others become empty lines), so
+// an error at the end of a 50 MB file costs one pass and little memory.
+func (a *app) sqlFile(path string, lines ...int) (string, []byte) {
 	if a.cfg == nil {
 		return "", nil
 	}
-	full := filepath.Join(a.cfg.Dir, filepath.FromSlash(path))
-	b, err := os.ReadFile(full)
+	f, err := os.Open(filepath.Join(a.cfg.Dir, filepath.FromSlash(path)))
+	if err != nil {
+		return "", nil
+	}
+	defer f.Close()
+	src, err := snippetLines(f, lines)
 	if err != nil {
 		return "", nil
 	}
 	if a.hclFiles == nil {
 		a.hclFiles = map[string]*hcl.File{}
 	}
-	a.hclFiles[path] = &hcl.File{Bytes: b}
-	return path, b
+	a.hclFiles[path] = &hcl.File{Bytes: src}
+	return path, src
+}
+
+// snippetLineBytes bounds how much of one shown line is kept.
+const snippetLineBytes = 4096
+
+// snippetLines reads r up to the last line wanted and returns text with
+// the same line numbers in which only the wanted lines (and one line around
+// each) keep their content, each cut after snippetLineBytes bytes.
+func snippetLines(r io.Reader, lines []int) ([]byte, error) {
+	want := map[int]bool{}
+	last := 0
+	for _, l := range lines {
+		for d := -1; d <= 1; d++ {
+			want[l+d] = true
+		}
+		last = max(last, l+1)
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	var out []byte
+	for n := 1; n <= last; n++ {
+		start := len(out)
+		ended := false
+		for {
+			chunk, err := br.ReadSlice('\n')
+			if want[n] && len(out)-start < snippetLineBytes {
+				out = append(out, chunk[:min(len(chunk), snippetLineBytes-(len(out)-start))]...)
+			}
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			if err == io.EOF {
+				return out, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			ended = true
+			break
+		}
+		if ended && (len(out) == start || out[len(out)-1] != '\n') {
+			out = append(out, '\n')
+		}
+	}
+	return out, nil
 }
 
 // rangeAt returns the range of one character at line and column of src.
@@ -179,7 +233,7 @@ func (a *app) renderError(err error) {
 	var ce *engine.CallbackError
 	switch {
 	case errors.As(err, &me) && me.Line > 0:
-		name, src := a.sqlFile(me.Path)
+		name, src := a.sqlFile(me.Path, me.Line)
 		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Migration failed", Detail: a.redact(migrationDetail(me))}
 		if name != "" {
 			d.Subject = rangeAt(name, src, me.Line, me.Column)
@@ -187,7 +241,7 @@ func (a *app) renderError(err error) {
 		a.writeDiagnostics(hcl.Diagnostics{d})
 		fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
 	case errors.As(err, &ce) && ce.Line > 0:
-		name, src := a.sqlFile(ce.Path)
+		name, src := a.sqlFile(ce.Path, ce.Line)
 		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Callback failed", Detail: a.redact(callbackDetail(ce))}
 		if name != "" {
 			d.Subject = rangeAt(name, src, ce.Line, ce.Column)
@@ -196,8 +250,21 @@ func (a *app) renderError(err error) {
 		fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
 	case errors.As(err, &pe):
 		var diags hcl.Diagnostics
+		at := map[string][]int{} // the lines shown, per file
 		for _, it := range pe.Items {
-			name, src := a.sqlFile(it.Path)
+			at[it.Path] = append(at[it.Path], it.Line)
+		}
+		read := map[string][]byte{} // each file once
+		for _, it := range pe.Items {
+			src, ok := read[it.Path]
+			name := it.Path
+			if !ok {
+				name, src = a.sqlFile(it.Path, at[it.Path]...)
+				read[it.Path] = src
+			}
+			if src == nil {
+				name = ""
+			}
 			d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Undefined placeholder",
 				Detail: fmt.Sprintf("%s uses the placeholder %s (target %s), which has no value. Define it in placeholders { values = { ... } } in strata.hcl, pass --placeholder name=value, or switch replacement off for this file with -- strata:placeholders=false.", it.Path, it.Name, it.Target)}
 			if name != "" {

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/stratadb/strata/config"
 	"github.com/stratadb/strata/engine"
 )
 
@@ -75,5 +78,52 @@ func TestLostConnectionWording(t *testing.T) {
 	}
 	if s := unknown.Error(); !strings.Contains(s, "it may have been committed or rolled back; the next run reads the history and applies it only if it is not there") {
 		t.Errorf("error text: %s", s)
+	}
+}
+
+func TestSnippetLines(t *testing.T) {
+	src := "one\ntwo\nthree\nfour\nfive\nsix\nseven"
+	got, err := snippetLines(strings.NewReader(src), []int{4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lines 3-5 kept, the ones before empty, nothing after line 5.
+	if want := "\n\nthree\nfour\nfive\n"; string(got) != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	got, _ = snippetLines(strings.NewReader(src), []int{7, 1})
+	if want := "one\ntwo\n\n\n\nsix\nseven"; string(got) != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	long := strings.Repeat("x", 3*snippetLineBytes) + "\nend\n"
+	got, _ = snippetLines(strings.NewReader(long), []int{1})
+	if len(got) != snippetLineBytes+len("\nend\n") {
+		t.Fatalf("a long line kept %d bytes, want it cut at %d", len(got), snippetLineBytes)
+	}
+}
+
+// An error on the last line of a large file renders with its snippet,
+// reading the file once and keeping only the lines shown.
+func TestRenderErrorLargeFile(t *testing.T) {
+	dir := t.TempDir()
+	const lines = 300_000
+	body := bytes.Repeat([]byte("INSERT INTO t VALUES (1, 'some text');\n"), lines)
+	body = append(body, []byte("SELEC oops;\n")...)
+	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "db", "V1__big.sql"), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	a := &app{stderr: &stderr, cfg: &config.Config{Dir: dir}}
+	a.renderError(&engine.MigrationError{Target: "main", Path: "db/V1__big.sql", Version: "1", Line: lines + 1, Column: 1,
+		StatementIndex: lines, Err: errors.New(`syntax error at or near "SELEC"`)})
+	out := stderr.String()
+	if !strings.Contains(out, fmt.Sprintf("db/V1__big.sql:%d:1", lines+1)) || !strings.Contains(out, "SELEC oops;") {
+		t.Fatalf("rendered:\n%s", out)
+	}
+	if n := len(a.hclFiles["db/V1__big.sql"].Bytes); n > lines+100 {
+		t.Fatalf("rendering kept %d bytes of a %d-byte file", n, len(body))
 	}
 }
