@@ -24,7 +24,7 @@ import (
 //
 // The test suite runs a reduced campaign. The full one (docs/reliability.md):
 //
-//	STRATA_CAMPAIGN_ROUNDS=40 STRATA_CAMPAIGN_RUNNERS=16 go test ./cmd/strata \
+//	STRATA_CAMPAIGN_ROUNDS=70 STRATA_CAMPAIGN_RUNNERS=16 go test ./cmd/strata \
 //	    -run 'TestCrashCampaign|TestConcurrentProcesses' -v -timeout 60m
 //
 // STRATA_CAMPAIGN_SEED repeats a campaign.
