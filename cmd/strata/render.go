@@ -233,21 +233,9 @@ func (a *app) renderError(err error) {
 	var ce *engine.CallbackError
 	switch {
 	case errors.As(err, &me) && me.Line > 0:
-		name, src := a.sqlFile(me.Path, me.Line)
-		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Migration failed", Detail: a.redact(migrationDetail(me))}
-		if name != "" {
-			d.Subject = rangeAt(name, src, me.Line, me.Column)
-		}
-		a.writeDiagnostics(hcl.Diagnostics{d})
-		fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
+		a.renderAt(err, "Migration failed", migrationDetail(me), me.Path, me.Line, me.Column)
 	case errors.As(err, &ce) && ce.Line > 0:
-		name, src := a.sqlFile(ce.Path, ce.Line)
-		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Callback failed", Detail: a.redact(callbackDetail(ce))}
-		if name != "" {
-			d.Subject = rangeAt(name, src, ce.Line, ce.Column)
-		}
-		a.writeDiagnostics(hcl.Diagnostics{d})
-		fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
+		a.renderAt(err, "Callback failed", callbackDetail(ce), ce.Path, ce.Line, ce.Column)
 	case errors.As(err, &pe):
 		var diags hcl.Diagnostics
 		at := map[string][]int{} // the lines shown, per file
@@ -277,6 +265,17 @@ func (a *app) renderError(err error) {
 	default:
 		fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
 	}
+}
+
+// renderAt prints err as a diagnostic placed at line and column of a
+// migration or callback file, with a snippet, then the error's own line.
+func (a *app) renderAt(err error, summary, detail, path string, line, col int) {
+	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: a.redact(detail)}
+	if name, src := a.sqlFile(path, line); name != "" {
+		d.Subject = rangeAt(name, src, line, col)
+	}
+	a.writeDiagnostics(hcl.Diagnostics{d})
+	fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
 }
 
 func callbackDetail(ce *engine.CallbackError) string {
