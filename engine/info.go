@@ -36,7 +36,7 @@ func (m *Migrator) Info(ctx context.Context) (*Info, error) {
 		return nil, fmt.Errorf("info: connect: %w", err)
 	}
 	defer conn.Close()
-	p, err := m.inspect(ctx, conn, m.details)
+	p, err := m.inspect(ctx, conn, m.details, forMigrate)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (m *Migrator) Validate(ctx context.Context) (*ValidateResult, error) {
 		return nil, fmt.Errorf("validate: connect: %w", err)
 	}
 	defer conn.Close()
-	p, err := m.inspect(ctx, conn, true) // every target's history, not the state table's summary
+	p, err := m.inspect(ctx, conn, true, forMigrate) // every target's history, not the state table's summary
 	if err != nil {
 		return nil, err
 	}

@@ -119,7 +119,7 @@ func (m *Migrator) planAll(ctx context.Context) (*Plan, error) {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Close()
-	return m.inspect(ctx, conn, true) // every target's history, not the state table's summary
+	return m.inspect(ctx, conn, true, asRecorded) // every target's history, not the state table's summary
 }
 
 // DefaultBaselineDescription is Flyway's description of a baseline row.

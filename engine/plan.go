@@ -66,7 +66,7 @@ func (m *Migrator) Plan(ctx context.Context) (*Plan, error) {
 		return nil, fmt.Errorf("plan: connect: %w", err)
 	}
 	defer conn.Close()
-	p, err := m.inspect(ctx, conn, m.details)
+	p, err := m.inspect(ctx, conn, m.details, forMigrate)
 	if err != nil {
 		return nil, err
 	}
@@ -100,10 +100,21 @@ func (m *Migrator) preflight(p *Plan, tps []*TargetPlan) error {
 	return errors.Join(errs...)
 }
 
+// inspectMode says what a plan is for.
+type inspectMode int
+
+const (
+	// forMigrate: what migrate would do; with baseline on migrate, a
+	// non-empty schema without history is planned with its baseline row.
+	forMigrate inspectMode = iota
+	// asRecorded: the history as it is, for the lifecycle commands.
+	asRecorded
+)
+
 // inspect reads the session and the history and computes every target's
 // state. With details, every target's history is read, even of those the
 // state table shows up to date.
-func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn, details bool) (*Plan, error) {
+func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn, details bool, mode inspectMode) (*Plan, error) {
 	s, err := m.session(ctx, conn)
 	if err != nil {
 		return nil, err
@@ -195,7 +206,7 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn, details bool) (*
 		}
 		p.Targets = append(p.Targets, tp)
 	}
-	if err := m.inspectSchemas(ctx, conn, p); err != nil {
+	if err := m.inspectSchemas(ctx, conn, p, mode); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -18,7 +18,7 @@ const objectsShown = 5
 // whose schemas hold objects is refused (Flyway's "non-empty schema
 // without schema history table"), or, with baseline on migrate, gets a
 // baseline row first.
-func (m *Migrator) inspectSchemas(ctx context.Context, conn *sql.Conn, p *Plan) error {
+func (m *Migrator) inspectSchemas(ctx context.Context, conn *sql.Conn, p *Plan, mode inspectMode) error {
 	si, ok := m.dialect.(SchemaInspector)
 	if !ok {
 		return nil
@@ -83,7 +83,7 @@ func (m *Migrator) inspectSchemas(ctx context.Context, conn *sql.Conn, p *Plan) 
 			if len(objects[s]) == 0 {
 				continue
 			}
-			if m.baselineOnMigrate {
+			if m.baselineOnMigrate && mode == forMigrate {
 				row := m.baselineRow(tp.Target.Name)
 				btp, err := m.planTarget(p.session, tp.Target, []HistoryRow{row}, p.start)
 				if err != nil {

@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ func (s *suite) safetyNet(t *testing.T) {
 	t.Run("NonEmptySchemaRefused", s.nonEmptyRefused)
 	t.Run("NonEmptySchemaNamesFlywayTable", s.nonEmptyFlyway)
 	t.Run("BaselineOnMigrate", s.baselineOnMigrate)
+	t.Run("BaselineCommandBesideBaselineOnMigrate", s.baselineCommandBeside)
 	t.Run("TypeEditedByHand", s.typeEdited)
 	t.Run("HistoryRowDeletedByHand", s.rowDeleted)
 	t.Run("OnePreflightReportsEverything", s.onePreflight)
@@ -105,6 +107,27 @@ func (s *suite) baselineOnMigrate(t *testing.T) {
 	}
 	if n := count(t, empty, "SELECT COUNT(*) FROM strata_schema_history WHERE type = 'BASELINE'"); n != 0 {
 		t.Fatalf("empty schema got %d baseline rows", n)
+	}
+}
+
+// An explicit baseline at another version wins over the configured
+// baseline on migrate: the lifecycle commands see the history as recorded,
+// not the baseline row migrate would write.
+func (s *suite) baselineCommandBeside(t *testing.T) {
+	db := s.newDB(t)()
+	if _, err := db.ExecContext(ctx(t), "CREATE TABLE legacy3 (id INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for v := 1; v <= 4; v++ {
+		files[fmt.Sprintf("V%d__s.sql", v)] = fmt.Sprintf("CREATE TABLE bs%d (id INTEGER);\n", v)
+	}
+	if _, err := s.migrator(t, db, files, engine.WithBaselineOnMigrate("1", "")).Baseline(ctx(t), "3", ""); err != nil {
+		t.Fatalf("baseline --version 3 with baseline_on_migrate configured: %v", err)
+	}
+	res := mustMigrate(t, s.migrator(t, db, files, engine.WithBaselineOnMigrate("1", "")))
+	if res.Applied() != 1 || res.Targets[0].Applied[0].Version != "4" {
+		t.Fatalf("applied %+v, want only 4", res.Targets[0].Applied)
 	}
 }
 
