@@ -8,7 +8,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/stratadb/strata/locations"
 )
@@ -220,21 +219,9 @@ func (l *loader) resolveConnect(e *Env, both []*scope) {
 		"network_timeout bounds how long a connection may stay silent with the server unreachable before Strata gives up on it, and how long the server keeps the session of a client that is gone")
 	if s, ok := l.pick("connect_retries", both...); ok && s != nil {
 		e.Ranges[s.key] = s.rng()
-		v, _ := s.val.UnmarkDeep()
-		nv, err := convert.Convert(v, cty.Number)
-		if err != nil || nv.IsNull() {
-			l.typeErr(s, s.rng(), "a whole number is required, got "+friendly(v))
-		} else {
-			f := nv.AsBigFloat()
-			i, acc := f.Int64()
-			if !f.IsInt() || acc != big.Exact || i < 0 || i > 1<<20 {
-				r := s.rng()
-				l.errorf(&r, "Invalid connect_retries",
-					"connect_retries is %s, but it must be a whole number of at least 0: how many times Strata tries again to connect when the database cannot be reached. For example: connect_retries = 10.",
-					f.Text('g', 10))
-			} else {
-				e.ConnectRetries = int(i)
-			}
+		if n, ok := l.wholeNumber(s, 0, "Invalid connect_retries",
+			"connect_retries is %s, but it must be a whole number of at least 0: how many times Strata tries again to connect when the database cannot be reached. For example: connect_retries = 10."); ok {
+			e.ConnectRetries = n
 		}
 	}
 	if s, ok := l.pick("connect_retries_interval", both...); ok && s != nil {

@@ -877,21 +877,9 @@ func (l *loader) resolveTenants(e *Env, env *scope) *Tenants {
 	}
 	if s, ok := l.pick("tenants.parallel", env); ok && s != nil {
 		e.Ranges[s.key] = s.rng()
-		v, _ := s.val.UnmarkDeep()
-		nv, err := convert.Convert(v, cty.Number)
-		if err != nil || nv.IsNull() {
-			l.typeErr(s, s.rng(), "a whole number is required, got "+friendly(v))
-		} else {
-			f := nv.AsBigFloat()
-			i, acc := f.Int64()
-			if !f.IsInt() || acc != big.Exact || i < 1 || i > 1<<20 {
-				r := s.rng()
-				l.errorf(&r, "Invalid parallel",
-					"parallel is %s, but it must be a whole number of at least 1: how many tenants are migrated at once, each on its own connection. For example: parallel = 8.",
-					f.Text('g', 10))
-			} else {
-				t.Parallel = int(i)
-			}
+		if n, ok := l.wholeNumber(s, 1, "Invalid parallel",
+			"parallel is %s, but it must be a whole number of at least 1: how many tenants are migrated at once, each on its own connection. For example: parallel = 8."); ok {
+			t.Parallel = n
 		}
 	}
 	if s, ok := l.pick("tenants.on_error", env); ok && s != nil {
@@ -929,4 +917,24 @@ func checkTarget(text string) error {
 	}
 	_, err := locations.ParseVersion(t)
 	return err
+}
+
+// wholeNumber decodes a setting that must be a whole number from min to
+// 2^20; a number outside that range is an error whose detail is format
+// with the number given.
+func (l *loader) wholeNumber(s *setting, min int64, summary, format string) (int, bool) {
+	v, _ := s.val.UnmarkDeep()
+	nv, err := convert.Convert(v, cty.Number)
+	if err != nil || nv.IsNull() {
+		l.typeErr(s, s.rng(), "a whole number is required, got "+friendly(v))
+		return 0, false
+	}
+	f := nv.AsBigFloat()
+	i, acc := f.Int64()
+	if !f.IsInt() || acc != big.Exact || i < min || i > 1<<20 {
+		r := s.rng()
+		l.errorf(&r, summary, format, f.Text('g', 10))
+		return 0, false
+	}
+	return int(i), true
 }
