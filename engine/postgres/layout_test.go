@@ -1,12 +1,11 @@
 package postgres
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/internal/splittest"
 )
 
 // TestGoldenTables pins the DDL of Strata's tables and of the in-place
@@ -24,21 +23,5 @@ func TestGoldenTables(t *testing.T) {
 
 func goldenFile(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".sql")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Fatalf("%s differs from %s (run go test -update):\n%s", name, path, got)
-	}
+	splittest.GoldenSQL(t, name, got, *update)
 }

@@ -3,8 +3,6 @@ package sqlserver
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,27 +10,12 @@ import (
 	mssql "github.com/microsoft/go-mssqldb"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/internal/splittest"
 )
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".sql")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Fatalf("%s differs from %s (run go test -update):\n%s", name, path, got)
-	}
+	splittest.GoldenSQL(t, name, got, *update)
 }
 
 // dialect returns a dialect that knows its database, as after Describe.

@@ -107,6 +107,29 @@ func (h *Harness[T]) CheckOneByte(t testing.TB, src string) {
 // file next to it.
 var GoldenGlob = filepath.Join("testdata", "split", "*.sql")
 
+// GoldenSQL compares got with testdata/golden/NAME.sql, or rewrites that
+// file when update is set: the dialects' golden DDL.
+func GoldenSQL(t *testing.T, name, got string, update bool) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".sql")
+	if update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Fatalf("%s differs from %s (run go test -update):\n%s", name, path, got)
+	}
+}
+
 // Golden splits every golden input, checks the results and compares their
 // rendering with the .golden file, or rewrites that file when update is
 // set.
