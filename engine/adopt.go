@@ -182,7 +182,7 @@ func (m *Migrator) adoptSources(ctx context.Context, conn *sql.Conn, table strin
 		out = append(out, src)
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("adopt flyway history: nothing was adopted: %s (name the table with --table if Flyway's table setting differs)", strings.Join(missing, "; "))
+		return nil, fmt.Errorf("adopt flyway history: nothing was adopted: %s %s", strings.Join(missing, "; "), advise(AdviceFlywayTableName))
 	}
 	return out, nil
 }

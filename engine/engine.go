@@ -66,50 +66,64 @@ type Migrator struct {
 	now                 func() time.Time
 }
 
-// Option configures a Migrator; options are validated by New.
-type Option func(*Migrator) error
+// Option configures a Migrator. New validates the options together and
+// freezes them: each setting may be given once (WithPlaceholders and
+// WithoutPlaceholders are one setting, as are WithTenants and
+// WithTenantSource), and the Migrator never changes them afterwards.
+type Option struct {
+	setting string // what the option sets; two options of one setting conflict
+	name    string // the option's name, for errors
+	apply   func(*Migrator) error
+}
+
+// option is an Option named name that sets setting.
+func option(setting, name string, apply func(*Migrator) error) Option {
+	return Option{setting: setting, name: name, apply: apply}
+}
 
 // WithHistoryTable sets the history table's schema and name (default: the
 // first managed schema, else the connection's default; strata_schema_history).
 func WithHistoryTable(schema, table string) Option {
-	return func(m *Migrator) error {
+	return option("history table", "WithHistoryTable", func(m *Migrator) error {
 		if table == "" {
 			return errors.New("history table name is empty")
 		}
 		m.tables = Tables{Schema: schema, History: table}
 		return nil
-	}
+	})
 }
 
 // WithSchemas sets the managed schemas; the first is the default schema.
 func WithSchemas(names ...string) Option {
-	return func(m *Migrator) error { m.schemas = append([]string(nil), names...); return nil }
+	return option("schemas", "WithSchemas", func(m *Migrator) error { m.schemas = append([]string(nil), names...); return nil })
 }
 
 // WithTenants sets the tenant schemas that each receive the migrations:
 // WithTenantSource with a list.
 func WithTenants(names ...string) Option {
-	return WithTenantSource(TenantSource{Schemas: append([]string(nil), names...)})
+	o := WithTenantSource(TenantSource{Schemas: append([]string(nil), names...)})
+	o.name = "WithTenants"
+	return o
 }
 
 // WithPlaceholders sets the placeholder syntax and values.
 func WithPlaceholders(syntax placeholders.Syntax, values placeholders.Values) Option {
-	return func(m *Migrator) error { m.syntax, m.values, m.replace = syntax, values, true; return nil }
+	return option("placeholders", "WithPlaceholders", func(m *Migrator) error { m.syntax, m.values, m.replace = syntax, values, true; return nil })
 }
 
 // WithoutPlaceholders switches placeholder replacement off.
 func WithoutPlaceholders() Option {
-	return func(m *Migrator) error { m.replace = false; return nil }
+	return option("placeholders", "WithoutPlaceholders", func(m *Migrator) error { m.replace = false; return nil })
 }
 
 // WithEnvName names the environment (${strata:env}).
 func WithEnvName(name string) Option {
-	return func(m *Migrator) error { m.envName = name; return nil }
+	return option("env name", "WithEnvName", func(m *Migrator) error { m.envName = name; return nil })
 }
 
 // WithInstalledBy sets the installed_by value (default: the database user).
 func WithInstalledBy(name string) Option {
-	return func(m *Migrator) error { m.installedBy = name; return nil }
+	return option("installed by", "WithInstalledBy", func(m *Migrator) error { m.installedBy = name; return nil })
 }
 
 // OutOfOrder is the policy for pending versions below the highest applied one.
@@ -125,7 +139,7 @@ const (
 // WithOutOfOrder sets the out-of-order policy and the hotfix versions that
 // may be applied out of order under InOrder.
 func WithOutOfOrder(policy OutOfOrder, hotfixes ...string) Option {
-	return func(m *Migrator) error {
+	return option("out of order", "WithOutOfOrder", func(m *Migrator) error {
 		m.outOfOrder = policy == AllowOutOfOrder
 		for _, h := range hotfixes {
 			v, err := locations.ParseVersion(h)
@@ -135,56 +149,59 @@ func WithOutOfOrder(policy OutOfOrder, hotfixes ...string) Option {
 			m.hotfixes = append(m.hotfixes, v)
 		}
 		return nil
-	}
+	})
 }
 
 // WithTarget sets the target: "latest" (default), "current", "next" or a
 // version.
 func WithTarget(target string) Option {
-	return func(m *Migrator) error {
+	return option("target", "WithTarget", func(m *Migrator) error {
 		if _, err := parseTarget(target); err != nil {
 			return err
 		}
 		m.target = target
 		return nil
-	}
+	})
 }
 
 // WithIgnorePatterns sets Flyway's ignoreMigrationPatterns (default
 // "*:future").
 func WithIgnorePatterns(patterns ...string) Option {
-	return func(m *Migrator) error {
+	return option("ignore patterns", "WithIgnorePatterns", func(m *Migrator) error {
 		ps, err := parseIgnorePatterns(patterns)
 		if err != nil {
 			return err
 		}
 		m.ignore = ps
 		return nil
-	}
+	})
 }
 
-// WithLockTimeout sets how long to wait for a target's lock (default 30s).
-func WithLockTimeout(d time.Duration) Option {
-	return func(m *Migrator) error {
+// WithLockWait sets how long a run waits for Strata's lock on a target,
+// held by another runner of the same migrations (default 30s). The
+// database's own lock_timeout, for the statements of a migration, is
+// WithServerTimeouts.
+func WithLockWait(d time.Duration) Option {
+	return option("lock wait", "WithLockWait", func(m *Migrator) error {
 		if d <= 0 {
-			return errors.New("lock timeout must be positive")
+			return errors.New("lock wait must be positive")
 		}
 		m.lockTimeout = d
 		return nil
-	}
+	})
 }
 
 // WithLockRetries sets how often a migration that hit the database's
 // lock_timeout is retried (default 3), and the first wait (default 500ms,
 // doubled for each further attempt, at most 10s).
 func WithLockRetries(n int, backoff time.Duration) Option {
-	return func(m *Migrator) error {
+	return option("lock retries", "WithLockRetries", func(m *Migrator) error {
 		if n < 0 || backoff < 0 {
 			return errors.New("lock retries and backoff must not be negative")
 		}
 		m.retries, m.backoff = n, backoff
 		return nil
-	}
+	})
 }
 
 // Pooling says how connections reach the database.
@@ -203,7 +220,7 @@ const (
 // DirectConnections). TransactionPooling needs a dialect that implements
 // TxLocker.
 func WithPooling(p Pooling) Option {
-	return func(m *Migrator) error {
+	return option("pooling", "WithPooling", func(m *Migrator) error {
 		if p == TransactionPooling {
 			if _, ok := m.dialect.(TxLocker); !ok {
 				return fmt.Errorf("dialect %s cannot work through a transaction pooler", m.dialect.Name())
@@ -211,7 +228,7 @@ func WithPooling(p Pooling) Option {
 		}
 		m.pooling = p
 		return nil
-	}
+	})
 }
 
 // WithBaselineOnMigrate makes migrate baseline a target that has no
@@ -222,7 +239,7 @@ func WithPooling(p Pooling) Option {
 // *NonEmptySchemaError. A target whose schema is empty is migrated from
 // its first version either way.
 func WithBaselineOnMigrate(version, description string) Option {
-	return func(m *Migrator) error {
+	return option("baseline on migrate", "WithBaselineOnMigrate", func(m *Migrator) error {
 		if version == "" {
 			version = "1"
 		}
@@ -235,31 +252,45 @@ func WithBaselineOnMigrate(version, description string) Option {
 		}
 		m.baselineOnMigrate, m.baselineVersion, m.baselineDescription = true, v, description
 		return nil
-	}
+	})
 }
 
 // WithDetails makes Plan, Info and Validate read the history of every
 // target, even those the state table shows up to date (which otherwise
 // need no history read and no connection of their own).
 func WithDetails() Option {
-	return func(m *Migrator) error { m.details = true; return nil }
+	return option("details", "WithDetails", func(m *Migrator) error { m.details = true; return nil })
 }
 
-// WithTimeouts sets the database's lock_timeout and statement_timeout for
-// migration statements ("" leaves the server default).
-func WithTimeouts(lockTimeout, statementTimeout string) Option {
-	return func(m *Migrator) error { m.sqlLockTime, m.stmtTimeout = lockTimeout, statementTimeout; return nil }
+// ServerTimeouts are the database's own timeouts for the statements of a
+// migration, in the server's syntax ("10s", "5min"); "" leaves the
+// server's default.
+type ServerTimeouts struct {
+	Lock      string // how long a statement waits for a table lock (PostgreSQL lock_timeout)
+	Statement string // how long a statement may run (PostgreSQL statement_timeout)
 }
+
+// WithServerTimeouts sets the database's timeouts for migration statements.
+// A statement that hits Lock is retried as WithLockRetries says.
+func WithServerTimeouts(t ServerTimeouts) Option {
+	return option("server timeouts", "WithServerTimeouts", func(m *Migrator) error {
+		m.sqlLockTime, m.stmtTimeout = t.Lock, t.Statement
+		return nil
+	})
+}
+
+// Name is the option's function name ("WithSchemas"), as New's errors say it.
+func (o Option) Name() string { return o.name }
 
 // WithObserver receives every Event. It is called from the goroutine doing
 // the work and must not block for long.
 func WithObserver(f func(Event)) Option {
-	return func(m *Migrator) error { m.observer = f; return nil }
+	return option("observer", "WithObserver", func(m *Migrator) error { m.observer = f; return nil })
 }
 
 // WithLogger sets a logger for debug output (default: discard).
 func WithLogger(l *slog.Logger) Option {
-	return func(m *Migrator) error { m.logger = l; return nil }
+	return option("logger", "WithLogger", func(m *Migrator) error { m.logger = l; return nil })
 }
 
 // WithSecrets gives the values that must never be stored or returned in
@@ -272,7 +303,7 @@ func WithLogger(l *slog.Logger) Option {
 // ignored. The driver's error stays reachable unmasked through
 // errors.Unwrap, for branching on its type.
 func WithSecrets(values ...string) Option {
-	return func(m *Migrator) error { m.secrets = redact.New(values...); return nil }
+	return option("secrets", "WithSecrets", func(m *Migrator) error { m.secrets = redact.New(values...); return nil })
 }
 
 // New returns a Migrator for the files in set on db.
@@ -294,10 +325,24 @@ func New(d Dialect, db *sql.DB, set *locations.Set, opts ...Option) (*Migrator, 
 		now:         time.Now,
 	}
 	m.ignore, _ = parseIgnorePatterns([]string{"*:future"})
+	given := map[string]string{} // setting -> the option that set it
 	for _, o := range opts {
-		if err := o(m); err != nil {
-			return nil, fmt.Errorf("new migrator: %w", err)
+		if o.apply == nil {
+			return nil, errors.New("new migrator: an Option is the zero value: build options with the With functions")
 		}
+		if first, ok := given[o.setting]; ok {
+			if first == o.name {
+				return nil, fmt.Errorf("new migrator: %s is given twice: give each option once", o.name)
+			}
+			return nil, fmt.Errorf("new migrator: %s and %s both set the %s: give one of them", first, o.name, o.setting)
+		}
+		given[o.setting] = o.name
+		if err := o.apply(m); err != nil {
+			return nil, fmt.Errorf("new migrator: %s: %w", o.name, err)
+		}
+	}
+	if _, ok := given["tenant filter"]; ok && !m.hasTenants() {
+		return nil, errors.New("new migrator: WithTenantFilter restricts a run to some tenants, but no WithTenants or WithTenantSource names any")
 	}
 	return m, nil
 }
@@ -331,7 +376,7 @@ func (m *Migrator) session(ctx context.Context, conn *sql.Conn) (Session, error)
 			return s, err
 		}
 		if m.hasTenants() && len(tenants) == 0 {
-			return s, errors.New("tenants: the env's tenant source names no tenant")
+			return s, errors.New("tenants: " + advise(AdviceNoTenant))
 		}
 		m.targets, err = schemas.Expand(m.schemas, tenants, s.DefaultSchema)
 		if err != nil {

@@ -7,15 +7,31 @@ import (
 	"time"
 )
 
-// Sentinels for conditions callers branch on.
+// Sentinels for conditions callers branch on with errors.Is. The errors
+// that match them are typed (LockError, ValidationError, LayoutError) and
+// say more.
 var (
 	// ErrLocked: another process holds the lock of a target.
-	ErrLocked = errors.New("lock held by another process")
+	ErrLocked = errors.New("engine: lock held by another process")
 	// ErrChecksumMismatch: an applied migration's file changed since.
-	ErrChecksumMismatch = errors.New("checksum mismatch")
+	ErrChecksumMismatch = errors.New("engine: checksum mismatch")
 	// ErrLayoutTooNew: the database was written by a newer Strata.
-	ErrLayoutTooNew = errors.New("history layout is newer than this strata")
+	ErrLayoutTooNew = errors.New("engine: history layout is newer than this strata")
 )
+
+// LayoutError refuses Strata tables written with a layout newer than this
+// version knows (see Layout): their columns may mean what this version
+// cannot keep.
+type LayoutError struct {
+	Found, Known int
+}
+
+func (e *LayoutError) Error() string {
+	return fmt.Sprintf("history layout is newer than this strata: the tables were written with layout %d and this strata knows layout %d; upgrade strata", e.Found, e.Known)
+}
+
+// Is makes errors.Is(err, ErrLayoutTooNew) true.
+func (e *LayoutError) Is(target error) bool { return target == ErrLayoutTooNew }
 
 // LockError is a lock that could not be taken in time.
 type LockError struct {
@@ -159,7 +175,7 @@ func (e *OrderError) Error() string {
 	for _, it := range e.Items {
 		fmt.Fprintf(&b, "\n  - %s (version %s) on target %s, which is already at version %s", it.Path, it.Version, it.Target, it.Highest)
 	}
-	b.WriteString("\nto apply it anyway, add the version to hotfixes = [...] in the env, or set out_of_order = true")
+	b.WriteString("\n" + advise(AdviceOutOfOrder))
 	return b.String()
 }
 
@@ -197,7 +213,7 @@ func (e *PlaceholderError) Error() string {
 	for _, it := range e.Items {
 		fmt.Fprintf(&b, "\n  %s:%d:%d: undefined placeholder %s (target %s)", it.Path, it.Line, it.Column, it.Name, it.Target)
 	}
-	b.WriteString("\ndefine them in placeholders { values = { ... } } or pass --placeholder name=value")
+	b.WriteString("\n" + advise(AdviceDefinePlaceholder))
 	return b.String()
 }
 
@@ -217,9 +233,9 @@ func (e *NonEmptySchemaError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "target %s: schema %s holds objects (%s) but has no migration history: refusing to run the migrations from the first version over them; nothing was applied", e.Target, e.Schema, strings.Join(e.Objects, ", "))
 	if e.FlywayTable != "" {
-		fmt.Fprintf(&b, "\na Flyway history table is here (%s): adopt it with strata baseline --from-flyway, which records what Flyway applied without running anything", e.FlywayTable)
+		fmt.Fprintf(&b, "\na Flyway history table is here (%s): %s, which records what Flyway applied without running anything", e.FlywayTable, advise(AdviceAdoptFlyway))
 	}
-	b.WriteString("\nif the schema already holds what the migrations up to some version create, baseline it there (strata baseline --version V, or baseline_on_migrate = true with baseline_version = \"V\" in the env), and migrate applies only what comes after")
+	b.WriteString("\nif the schema already holds what the migrations up to some version create, " + advise(AdviceBaseline) + ", and migrate applies only what comes after")
 	return b.String()
 }
 

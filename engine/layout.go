@@ -76,7 +76,7 @@ func (m *Migrator) ensureLayout(ctx context.Context, conn *sql.Conn) error {
 		return err // 0: no layout recorded, nothing to upgrade from
 	}
 	if n > Layout {
-		return fmt.Errorf("%w: the tables were written with layout %d and this strata knows layout %d; upgrade strata", ErrLayoutTooNew, n, Layout)
+		return &LayoutError{Found: n, Known: Layout}
 	}
 	up, ok := m.dialect.(LayoutUpgrader)
 	if !ok {

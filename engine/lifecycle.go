@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -300,7 +301,7 @@ func (m *Migrator) undoCandidates(p *Plan, to string) (map[string][]*Entry, *Lif
 	if to != "" {
 		v, err := locations.ParseVersion(to)
 		if err != nil {
-			return nil, nil, fmt.Errorf("undo --to %q: %w", to, err)
+			return nil, nil, fmt.Errorf("%s %w", advise(AdviceUndoTo, strconv.Quote(to)), err)
 		}
 		toV = v
 	}
@@ -446,7 +447,7 @@ func (m *Migrator) clean(ctx context.Context, tenants []string, do bool) (*Lifec
 	}
 	for _, t := range tenants {
 		if !known[t] {
-			return nil, fmt.Errorf("clean: %q is not one of the env's tenants", t)
+			return nil, errors.New(advise(AdviceCleanTenantUnknown, strconv.Quote(t)))
 		}
 		add(t)
 	}

@@ -136,7 +136,7 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn, details bool, mo
 			return nil, fmt.Errorf("plan: look for %s: %w", m.tables.Meta(), err)
 		}
 		if !meta {
-			return nil, fmt.Errorf("history table %s exists but was not created by strata (there is no %s table next to it): if it is Flyway's, keep Strata's own history table and adopt Flyway's with strata baseline --from-flyway --table %s", m.tables.History, m.tables.Meta(), m.tables.History)
+			return nil, fmt.Errorf("history table %s exists but was not created by strata (there is no %s table next to it): if it is Flyway's, keep Strata's own history table and %s", m.tables.History, m.tables.Meta(), advise(AdviceAdoptFlywayTable, m.tables.History))
 		}
 		if err := m.checkLayout(ctx, conn); err != nil {
 			return nil, err
@@ -377,7 +377,7 @@ func checkTargetExists(t targetRef, in stateInput) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("no migration with target version %s could be found: check --target (write %s? to go as far as that version without requiring it)", t.version, t.version)
+	return fmt.Errorf("no migration with target version %s could be found: %s", t.version, advise(AdviceTargetVersion, t.version))
 }
 
 // checkLimits refuses files whose version or script path do not fit the
@@ -548,18 +548,18 @@ func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
 			if e.Version == "" {
 				code = "APPLIED_REPEATABLE_MIGRATION_NOT_RESOLVED"
 			}
-			add(e, code, fmt.Sprintf("detected applied migration not resolved locally: %s (%s)\nrestore the file, run repair to mark it deleted, or ignore it with ignore_migration_patterns = [\"*:missing\"]", name, e.Script))
+			add(e, code, fmt.Sprintf("detected applied migration not resolved locally: %s (%s)\nrestore the file, run repair to mark it deleted, or %s", name, e.Script, advise(AdviceIgnorePattern, "*:missing")))
 		case st == StateIgnored && e.File != nil && len(tp.structural) > 0:
 			// Named by the structural finding; "not applied" advice could
 			// run an applied migration again.
 		case st == StateIgnored && e.File != nil && !migrating:
-			add(e, "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED", fmt.Sprintf("detected resolved migration not applied to database: %s (%s)\nit is below the highest applied version: add it to hotfixes, set out_of_order = true, or ignore it with ignore_migration_patterns = [\"*:ignored\"]", name, e.File.Path()))
+			add(e, "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED", fmt.Sprintf("detected resolved migration not applied to database: %s (%s)\n%s, or %s", name, e.File.Path(), advise(AdviceHotfixOrIgnore), advise(AdviceIgnorePattern, "*:ignored")))
 		case st == StatePending && !ignorePending:
 			code := "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
 			if e.Version == "" {
 				code = "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED"
 			}
-			add(e, code, fmt.Sprintf("detected resolved migration not applied to database: %s (%s)\nrun migrate, or ignore it with ignore_migration_patterns = [\"*:pending\"]", name, e.File.Path()))
+			add(e, code, fmt.Sprintf("detected resolved migration not applied to database: %s (%s)\nrun migrate, or %s", name, e.File.Path(), advise(AdviceIgnorePattern, "*:pending")))
 		case st == StateOutdated && !ignorePending && !ignored(m.ignore, e, StatePending):
 			add(e, "OUTDATED_REPEATABLE_MIGRATION", fmt.Sprintf("detected outdated repeatable migration that should be re-applied: %s\nrun migrate", e.Description))
 		}
@@ -611,7 +611,7 @@ func (m *Migrator) checkLayout(ctx context.Context, conn *sql.Conn) error {
 		return fmt.Errorf("read layout of %s: %w", m.tables.Meta(), err)
 	}
 	if n, _ := strconv.Atoi(v); n > Layout {
-		return fmt.Errorf("%w: the tables were written with layout %d and this strata knows layout %d; upgrade strata", ErrLayoutTooNew, n, Layout)
+		return &LayoutError{Found: n, Known: Layout}
 	}
 	return nil
 }

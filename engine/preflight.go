@@ -185,8 +185,8 @@ func (m *Migrator) schemaMissingFinding(tp *TargetPlan) Finding {
 	}
 	return Finding{Target: tp.Target.Name, Code: "SCHEMA_MISSING", Message: fmt.Sprintf(
 		"schema %s of target %s does not exist, but the target has %s: the schema was dropped outside strata, and strata will not re-create it half-migrated\n"+
-			"restore the schema, or remove the tenant from the env's tenants; to start it afresh, delete its history (strata clean --tenant %s) and run migrate",
-		m.dialect.Quote(tp.Target.Schema), tp.Target.Name, what, tp.Target.Name)}
+			"restore the schema, or %s; to start it afresh, %s and run migrate",
+		m.dialect.Quote(tp.Target.Schema), tp.Target.Name, what, advise(AdviceRemoveTenant), advise(AdviceCleanTenant, tp.Target.Name))}
 }
 
 // stateMismatch compares the fingerprint of a target's history rows with

@@ -49,7 +49,7 @@ func (s State) Failed() bool {
 
 // Entry is one row of info: a migration file, a history row, or both.
 type Entry struct {
-	Category    string // "Versioned", "Repeatable", "Baseline", "Undo", or "" for markers
+	Category    Category // "" for markers (schema creation)
 	Version     string // display text, "" for repeatables and markers without one
 	Description string
 	Type        string // history type: SQL, SQL_BASELINE, UNDO_SQL, BASELINE, ...
@@ -123,30 +123,42 @@ func typeOfKind(k locations.Kind) string {
 	return TypeSQL
 }
 
-func categoryOfKind(k locations.Kind) string {
+// Category is what kind of migration an Entry is, as Flyway's info names
+// it.
+type Category string
+
+// The categories of Entry.
+const (
+	CategoryVersioned  Category = "Versioned"
+	CategoryRepeatable Category = "Repeatable"
+	CategoryBaseline   Category = "Baseline"
+	CategoryUndo       Category = "Undo"
+)
+
+func categoryOfKind(k locations.Kind) Category {
 	switch k {
 	case locations.Baseline:
-		return "Baseline"
+		return CategoryBaseline
 	case locations.Undo:
-		return "Undo"
+		return CategoryUndo
 	case locations.Repeatable:
-		return "Repeatable"
+		return CategoryRepeatable
 	}
-	return "Versioned"
+	return CategoryVersioned
 }
 
-func categoryOfRow(r *HistoryRow) string {
+func categoryOfRow(r *HistoryRow) Category {
 	switch {
 	case r.synthetic():
 		return ""
 	case r.undo():
-		return "Undo"
+		return CategoryUndo
 	case r.Type == TypeSQLBaseline || (r.baseline() && r.Type != TypeBaseline):
-		return "Baseline"
+		return CategoryBaseline
 	case r.Version == "":
-		return "Repeatable"
+		return CategoryRepeatable
 	}
-	return "Versioned"
+	return CategoryVersioned
 }
 
 // sqlTypes are the history types Strata resolves from SQL files. Rows of

@@ -31,7 +31,7 @@ func row(rank int64, typ, version, desc string, checksum int32, success bool) Hi
 func summary(ts *targetState) string {
 	var b strings.Builder
 	for _, e := range ts.entries {
-		id := e.Category[:min(1, len(e.Category))] + e.Version
+		id := string(e.Category[:min(1, len(e.Category))]) + e.Version
 		if e.Version == "" {
 			id = "R:" + e.Description
 		}

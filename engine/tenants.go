@@ -39,7 +39,7 @@ type TenantSource struct {
 // are the tenants only: each receives the migrations in its own schema, and
 // the managed schemas are created and put on the search path after it.
 func WithTenantSource(src TenantSource) Option {
-	return func(m *Migrator) error {
+	return option("tenants", "WithTenantSource", func(m *Migrator) error {
 		n := 0
 		for _, set := range []bool{len(src.Schemas) > 0, src.Query != "", src.Pattern != ""} {
 			if set {
@@ -56,30 +56,30 @@ func WithTenantSource(src TenantSource) Option {
 		}
 		m.tenantSrc = src
 		return nil
-	}
+	})
 }
 
 // WithTenantFilter restricts a run to the named tenants, which must be
 // among the env's tenants.
 func WithTenantFilter(names ...string) Option {
-	return func(m *Migrator) error { m.tenantFilter = append([]string(nil), names...); return nil }
+	return option("tenant filter", "WithTenantFilter", func(m *Migrator) error { m.tenantFilter = append([]string(nil), names...); return nil })
 }
 
 // WithParallel sets how many targets are migrated at once (default 4).
 // Each uses one connection; give the *sql.DB at least parallel + 1.
 func WithParallel(n int) Option {
-	return func(m *Migrator) error {
+	return option("parallel", "WithParallel", func(m *Migrator) error {
 		if n < 1 {
 			return errors.New("parallel must be at least 1")
 		}
 		m.parallel = n
 		return nil
-	}
+	})
 }
 
 // WithOnError sets what a failed target does to the others.
 func WithOnError(o OnError) Option {
-	return func(m *Migrator) error { m.onError = o; return nil }
+	return option("on error", "WithOnError", func(m *Migrator) error { m.onError = o; return nil })
 }
 
 // resolveTenants returns the tenant names of the run, in the source's
@@ -142,7 +142,7 @@ func (m *Migrator) resolveTenants(ctx context.Context, conn *sql.Conn) ([]string
 			}
 		}
 		if len(missing) > 0 {
-			return nil, fmt.Errorf("--tenant %s: not among the env's %d tenants", strings.Join(missing, ", "), len(names))
+			return nil, errors.New(advise(AdviceTenantFilter, strings.Join(missing, ", "), len(names)))
 		}
 		names = m.tenantFilter
 	}

@@ -112,5 +112,5 @@ func (a *app) ping(ctx context.Context, env *config.Env, db *sql.DB) error {
 // redact): URLs, sensitive values, and every piece of the env's URL
 // password, which a driver may show as a host name ("lookup s3cret@db").
 func (a *app) connectReason(_ *config.Env, err error) string {
-	return a.redact(err.Error())
+	return a.shown(err.Error())
 }

@@ -67,7 +67,7 @@ type jsonInfo struct {
 }
 
 func toJSONMigration(e *engine.Entry) jsonMigration {
-	j := jsonMigration{Category: e.Category, Version: e.Version, Description: e.Description, Type: e.Type,
+	j := jsonMigration{Category: string(e.Category), Version: e.Version, Description: e.Description, Type: e.Type,
 		Script: e.Script, Checksum: e.Checksum, State: string(e.State), OutOfOrder: e.OutOfOrder}
 	if e.File != nil {
 		j.Filepath = e.File.Path()
@@ -119,19 +119,19 @@ nothing created.`,
 			if err != nil {
 				return err
 			}
-			sum := summarize(info)
+			sum := summarize(info, a.shown)
 			if a.format == "json" {
 				out := jsonInfo{Operation: "info", Env: cfg.Env.Name, HistoryTable: cfg.Env.History.Table, TablesExist: info.TablesExist, Summary: sum, Targets: []jsonInfoTarget{}}
 				for _, t := range info.Targets {
-					jt := jsonInfoTarget{Target: t.Target, SchemaVersion: t.Current, Pending: t.Pending, Failed: t.Failed, UpToDate: t.Pending == 0 && t.Failed == 0, LastError: a.redact(t.LastError), Migrations: []jsonMigration{}}
+					jt := jsonInfoTarget{Target: t.Target, SchemaVersion: t.Current, Pending: t.Pending, Failed: t.Failed, UpToDate: t.Pending == 0 && t.Failed == 0, LastError: a.shown(t.LastError), Migrations: []jsonMigration{}}
 					for _, e := range t.Entries {
 						jt.Migrations = append(jt.Migrations, toJSONMigration(e))
 					}
 					for _, f := range t.Problems {
-						jt.Problems = append(jt.Problems, jsonFinding(f))
+						jt.Problems = append(jt.Problems, a.jsonFinding(f))
 					}
 					if t.NonEmpty != nil {
-						jt.Refused = a.redact(t.NonEmpty.Error())
+						jt.Refused = a.shown(t.NonEmpty.Error())
 					}
 					out.Targets = append(out.Targets, jt)
 				}
@@ -147,10 +147,10 @@ nothing created.`,
 			for _, t := range info.Targets {
 				fmt.Fprintf(a.stdout, "Target: %s\nSchema version: %s\n", t.Target, orEmpty(t.Current))
 				for _, f := range t.Problems {
-					fmt.Fprintf(a.stdout, "PROBLEM (%s): %s\n", f.Code, a.redact(f.Message))
+					fmt.Fprintf(a.stdout, "PROBLEM (%s): %s\n", f.Code, a.shown(f.Message))
 				}
 				if t.NonEmpty != nil {
-					fmt.Fprintf(a.stdout, "migrate would refuse this target: %s\n", a.redact(t.NonEmpty.Error()))
+					fmt.Fprintf(a.stdout, "migrate would refuse this target: %s\n", a.shown(t.NonEmpty.Error()))
 				}
 				if len(t.Entries) == 0 {
 					fmt.Fprintln(a.stdout, "No migrations found. Are your locations set up correctly?")
@@ -165,7 +165,7 @@ nothing created.`,
 					if e.Row != nil && !e.Row.InstalledOn.IsZero() {
 						on = e.Row.InstalledOn.Format("2006-01-02 15:04:05")
 					}
-					if err := table.Append(e.Category, e.Version, e.Description, e.Type, on, string(e.State)); err != nil {
+					if err := table.Append(string(e.Category), e.Version, e.Description, e.Type, on, string(e.State)); err != nil {
 						return err
 					}
 				}
@@ -229,24 +229,24 @@ type jsonTargetID struct {
 }
 
 // summarize counts targets up to date, behind and failed, and how many
-// stand at each version.
-func summarize(info *engine.Info) jsonSummary {
+// stand at each version; shown prepares the error texts for the user.
+func summarize(info *engine.Info, shown func(string) string) jsonSummary {
 	s := jsonSummary{Targets: len(info.Targets), ByVersion: []jsonByVer{}, Failures: []jsonTargetID{}}
 	idx := map[string]int{}
 	for _, t := range info.Targets {
 		switch {
 		case len(t.Problems) > 0:
 			s.Failed++
-			s.Failures = append(s.Failures, jsonTargetID{Target: t.Target, Error: firstLine(t.Problems[0].Message)})
+			s.Failures = append(s.Failures, jsonTargetID{Target: t.Target, Error: firstLine(shown(t.Problems[0].Message))})
 		case t.NonEmpty != nil:
 			s.Failed++
-			s.Failures = append(s.Failures, jsonTargetID{Target: t.Target, Error: firstLine(t.NonEmpty.Error())})
+			s.Failures = append(s.Failures, jsonTargetID{Target: t.Target, Error: firstLine(shown(t.NonEmpty.Error()))})
 		case t.Failed > 0 || t.LastError != "":
 			s.Failed++
-			id := jsonTargetID{Target: t.Target, Error: firstLine(t.LastError)}
+			id := jsonTargetID{Target: t.Target, Error: firstLine(shown(t.LastError))}
 			for _, e := range t.Entries {
 				if e.State.Failed() && e.Row != nil && e.Row.Error != "" {
-					id.Error = firstLine(e.Row.Error)
+					id.Error = firstLine(shown(e.Row.Error))
 				}
 			}
 			s.Failures = append(s.Failures, id)
@@ -309,7 +309,7 @@ func (a *app) printSummary(s jsonSummary) {
 				fmt.Fprintf(w, "  ... and %d more (strata info --format json lists them all)\n", len(s.Failures)-20)
 				break
 			}
-			fmt.Fprintf(w, "  %s: %s\n", f.Target, a.redact(f.Error))
+			fmt.Fprintf(w, "  %s: %s\n", f.Target, a.shown(f.Error))
 		}
 	}
 	fmt.Fprintln(w, "Details: strata info --details, or --tenant NAME for one tenant")
@@ -339,6 +339,13 @@ type jsonFinding struct {
 	Description string `json:"description"`
 	Script      string `json:"script"`
 	Message     string `json:"message"`
+}
+
+// jsonFinding is the JSON form of f, its message as shown.
+func (a *app) jsonFinding(f engine.Finding) jsonFinding {
+	j := jsonFinding(f)
+	j.Message = a.shown(j.Message)
+	return j
 }
 
 func (a *app) validateCommand() *cobra.Command {
@@ -378,7 +385,7 @@ otherwise). Exits 3 when anything is found.`,
 				}
 				if ve != nil {
 					for _, f := range ve.Findings {
-						out.Findings = append(out.Findings, jsonFinding(f))
+						out.Findings = append(out.Findings, a.jsonFinding(f))
 					}
 					out.ErrorCount = len(ve.Findings)
 				}
@@ -437,13 +444,13 @@ func (a *app) printPartials(t engine.TargetInfo) {
 			fmt.Fprintf(a.stdout, ", not rolled back")
 		}
 		if e.Row.Error != "" {
-			fmt.Fprintf(a.stdout, "; statement %d failed: %s", p.Failed, a.redact(firstLine(e.Row.Error)))
+			fmt.Fprintf(a.stdout, "; statement %d failed: %s", p.Failed, a.shown(firstLine(e.Row.Error)))
 		}
 		fmt.Fprintln(a.stdout)
 		if p.Applied > 0 {
-			fmt.Fprintf(a.stdout, "  %s\n", a.redact(p.AppliedPhrase()))
+			fmt.Fprintf(a.stdout, "  %s\n", a.shown(p.AppliedPhrase()))
 		}
-		fmt.Fprintf(a.stdout, "  next: %s\n", a.redact(p.NextStep()))
+		fmt.Fprintf(a.stdout, "  next: %s\n", a.shown(p.NextStep()))
 	}
 	// The recorded error says itself what was rolled back ("rolled back:
 	// ..." for a migration's transaction; a callback's error says what
@@ -451,8 +458,8 @@ func (a *app) printPartials(t engine.TargetInfo) {
 	switch {
 	case t.LastError == "":
 	case failedRow:
-		fmt.Fprintf(a.stdout, "last run failed: %s\n", a.redact(firstLine(t.LastError)))
+		fmt.Fprintf(a.stdout, "last run failed: %s\n", a.shown(firstLine(t.LastError)))
 	default:
-		fmt.Fprintf(a.stdout, "last run failed: %s\n", a.redact(t.LastError))
+		fmt.Fprintf(a.stdout, "last run failed: %s\n", a.shown(t.LastError))
 	}
 }

@@ -63,15 +63,15 @@ type jsonStatementID struct {
 // jsonErrorOf is the JSON form of err, with what stayed applied when a
 // non-transactional file failed.
 func (a *app) jsonErrorOf(err error) *jsonError {
-	je := &jsonError{Message: a.redact(err.Error()), ExitCode: codeOf(err)}
+	je := &jsonError{Message: a.shown(err.Error()), ExitCode: codeOf(err)}
 	var me *engine.MigrationError
 	je.OutcomeUnknown = errors.As(err, &me) && me.OutcomeUnknown
 	if errors.As(err, &me) && me.Partial != nil {
 		p := me.Partial
 		jp := &jsonPartial{Script: me.Path, StatementsApplied: p.Applied, Statements: p.Total, FailedStatement: p.Failed,
-			Applied: []jsonStatementID{}, MoreApplied: p.More, Next: a.redact(me.Advice)}
+			Applied: []jsonStatementID{}, MoreApplied: p.More, Next: a.shown(me.Advice)}
 		for _, s := range p.Statements {
-			jp.Applied = append(jp.Applied, jsonStatementID{Number: s.Number, Line: s.Line, Text: a.redact(s.Text)})
+			jp.Applied = append(jp.Applied, jsonStatementID{Number: s.Number, Line: s.Line, Text: a.shown(s.Text)})
 		}
 		je.Partial = jp
 	}
@@ -113,9 +113,7 @@ hotfixes or out_of_order = true.`,
 			}
 			ctx := cmd.Context()
 			var extra []engine.Option
-			if target != "" {
-				extra = append(extra, engine.WithTarget(target))
-			}
+			a.target = target
 			if dryRun {
 				return a.dryRun(ctx, extra)
 			}
@@ -125,7 +123,7 @@ hotfixes or out_of_order = true.`,
 				if f, ok := fileOf(a.stdout); ok {
 					tty = term.IsTerminal(int(f.Fd()))
 				}
-				prog = newProgress(a.stdout, tty, time.Now, a.redact)
+				prog = newProgress(a.stdout, tty, time.Now, a.shown)
 				extra = append(extra, engine.WithObserver(prog.observe))
 			}
 			cfg, m, done, err := a.setup(ctx, extra...)
@@ -140,7 +138,7 @@ hotfixes or out_of_order = true.`,
 					msg := "see the diagnostics on stderr"
 					var ee *exitError
 					if !errors.As(err, &ee) || ee.err != nil {
-						msg = a.redact(err.Error())
+						msg = a.shown(err.Error())
 					}
 					out.Error = &jsonError{Message: msg, ExitCode: codeOf(err)}
 					_ = a.writeJSON(out)
@@ -248,10 +246,10 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 			continue
 		}
 		if a.format == "json" {
-			out.Targets = append(out.Targets, jsonDryRunTarget{Target: tp.Target.Name, Refused: a.redact(tp.NonEmpty.Error())})
+			out.Targets = append(out.Targets, jsonDryRunTarget{Target: tp.Target.Name, Refused: a.shown(tp.NonEmpty.Error())})
 			continue
 		}
-		fmt.Fprintf(a.stdout, "\n-- target %s: refused, nothing would run there: %s\n", tp.Target.Name, firstLine(a.redact(tp.NonEmpty.Error())))
+		fmt.Fprintf(a.stdout, "\n-- target %s: refused, nothing would run there: %s\n", tp.Target.Name, firstLine(a.shown(tp.NonEmpty.Error())))
 	}
 	last := ""
 	err = m.DryRun(ctx, p, func(sc engine.Script) error {
@@ -264,7 +262,7 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 			jt := &out.Targets[len(out.Targets)-1]
 			stmts := make([]string, len(sc.Statements))
 			for i, st := range sc.Statements {
-				stmts[i] = a.redact(st) // sensitive placeholder values are shown as ***
+				stmts[i] = a.shown(st) // sensitive placeholder values are shown as ***
 			}
 			jt.Migrations = append(jt.Migrations, jsonDryRunScript{Version: e.Version, Description: e.Description, Type: e.Type,
 				Script: e.Script, Transactional: sc.Transactional, Statements: stmts})
@@ -278,9 +276,9 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 		if !sc.Transactional {
 			how = "statement by statement, outside a transaction"
 		}
-		fmt.Fprintf(a.stdout, "\n-- %s (%s %s, %s), %s\n", e.File.Path(), strings.ToLower(e.Category), orDash(e.Version), e.Description, how)
+		fmt.Fprintf(a.stdout, "\n-- %s (%s %s, %s), %s\n", e.File.Path(), strings.ToLower(string(e.Category)), orDash(e.Version), e.Description, how)
 		for _, st := range sc.Statements {
-			fmt.Fprintf(a.stdout, "%s;\n", a.redact(st)) // sensitive placeholder values are shown as ***
+			fmt.Fprintf(a.stdout, "%s;\n", a.shown(st)) // sensitive placeholder values are shown as ***
 		}
 		return nil
 	})
@@ -335,7 +333,7 @@ func (a *app) printMigrateSummary(res *engine.Result, took time.Duration) {
 		fmt.Fprintln(a.stderr, "failed targets:")
 		for _, t := range res.Targets {
 			if t.Err != nil && !strings.Contains(t.Err.Error(), ": not started: ") {
-				fmt.Fprintf(a.stderr, "  %s: %s\n", t.Target, a.redact(firstLine(t.Err.Error())))
+				fmt.Fprintf(a.stderr, "  %s: %s\n", t.Target, a.shown(firstLine(t.Err.Error())))
 			}
 		}
 		fmt.Fprintln(a.stderr, "fix the cause and run migrate again: it picks up only what is left")
@@ -344,11 +342,11 @@ func (a *app) printMigrateSummary(res *engine.Result, took time.Duration) {
 
 func label(e *engine.Entry) string {
 	switch e.Category {
-	case "Repeatable":
+	case engine.CategoryRepeatable:
 		return "R"
-	case "Baseline":
+	case engine.CategoryBaseline:
 		return "B" + e.Version
-	case "Undo":
+	case engine.CategoryUndo:
 		return "U" + e.Version
 	}
 	return "V" + e.Version

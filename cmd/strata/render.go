@@ -263,19 +263,19 @@ func (a *app) renderError(err error) {
 		a.writeDiagnostics(diags)
 		fmt.Fprintf(a.stderr, "error: %d undefined placeholder(s); nothing was applied\n", len(pe.Items))
 	default:
-		fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
+		fmt.Fprintf(a.stderr, "error: %s\n", a.shown(err.Error()))
 	}
 }
 
 // renderAt prints err as a diagnostic placed at line and column of a
 // migration or callback file, with a snippet, then the error's own line.
 func (a *app) renderAt(err error, summary, detail, path string, line, col int) {
-	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: a.redact(detail)}
+	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: a.shown(detail)}
 	if name, src := a.sqlFile(path, line); name != "" {
 		d.Subject = rangeAt(name, src, line, col)
 	}
 	a.writeDiagnostics(hcl.Diagnostics{d})
-	fmt.Fprintf(a.stderr, "error: %s\n", a.redact(err.Error()))
+	fmt.Fprintf(a.stderr, "error: %s\n", a.shown(err.Error()))
 }
 
 func callbackDetail(ce *engine.CallbackError) string {
@@ -339,6 +339,12 @@ func migrationDetail(me *engine.MigrationError) string {
 		fmt.Fprintf(&b, "\n\nStatement:\n%s", st)
 	}
 	return b.String()
+}
+
+// shown is s as the user sees it: secrets masked (see redact), and the
+// engine's advice in the CLI's words (see cliWords).
+func (a *app) shown(s string) string {
+	return cliWords(a.redact(s))
 }
 
 // redact masks the secrets in s: passwords of URLs written in it (see

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -37,7 +38,8 @@ type app struct {
 	placeholders   []string
 	format         string
 	tenants        []string
-	readOnly       bool // the command only reads: open the database so that nothing is created
+	target         string // migrate --target; overrides the env's target
+	readOnly       bool   // the command only reads: open the database so that nothing is created
 	started        bool
 
 	hclFiles   map[string]*hcl.File // for rendering diagnostics
@@ -220,7 +222,7 @@ func (a *app) open(ctx context.Context, cfg *config.Config) (engine.Dialect, *sq
 // in strata.hcl (file:line:col), and returns a usage error that is already
 // rendered. No snippet: the line may hold a password.
 func (a *app) urlError(env *config.Env, summary, detail string) error {
-	detail = a.redact(detail)
+	detail = a.shown(detail)
 	switch {
 	case a.url != "":
 		fmt.Fprintf(a.stderr, "error: --url: %s: %s\n", strings.ToLower(summary), detail)
@@ -304,9 +306,9 @@ func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *lo
 		engine.WithEnvName(env.Name),
 		engine.WithInstalledBy(env.InstalledBy),
 		engine.WithIgnorePatterns(env.IgnoreMigrationPatterns...),
-		engine.WithLockTimeout(env.Lock.Timeout),
-		engine.WithTimeouts(env.LockTimeout, env.StatementTimeout),
-		engine.WithTarget(env.Target),
+		engine.WithLockWait(env.Lock.Timeout),
+		engine.WithServerTimeouts(engine.ServerTimeouts{Lock: env.LockTimeout, Statement: env.StatementTimeout}),
+		engine.WithTarget(cmp.Or(a.target, env.Target)),
 		engine.WithSecrets(a.secrets()...),
 	}
 	if env.BaselineOnMigrate {

@@ -88,7 +88,7 @@ func (a *app) wait(ctx context.Context, u string, timeout, interval time.Duratio
 		return ready(1)
 	}
 	if err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("env %s: %s", env.Name, a.redact(err.Error()))}
+		return &exitError{code: exitUsage, err: fmt.Errorf("env %s: %s", env.Name, a.shown(err.Error()))}
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)

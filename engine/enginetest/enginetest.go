@@ -87,8 +87,20 @@ func (s *suite) migrator(t *testing.T, db *sql.DB, files map[string]string, opts
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts = append([]engine.Option{engine.WithPlaceholders(placeholders.Syntax{}, vals), engine.WithLockTimeout(5 * time.Second)}, opts...)
-	m, err := engine.New(s.d, db, collect(t, files), opts...)
+	// The suite's defaults, unless the test gives the same setting: New
+	// refuses an option given twice.
+	given := map[string]bool{}
+	for _, o := range opts {
+		given[o.Name()] = true
+	}
+	var defaults []engine.Option
+	if !given["WithPlaceholders"] && !given["WithoutPlaceholders"] {
+		defaults = append(defaults, engine.WithPlaceholders(placeholders.Syntax{}, vals))
+	}
+	if !given["WithLockWait"] {
+		defaults = append(defaults, engine.WithLockWait(5*time.Second))
+	}
+	m, err := engine.New(s.d, db, collect(t, files), append(defaults, opts...)...)
 	if err != nil {
 		t.Fatalf("new migrator: %v", err)
 	}
@@ -320,7 +332,7 @@ func (s *suite) lockTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	m := s.migrator(t, db, files, engine.WithLockTimeout(300*time.Millisecond))
+	m := s.migrator(t, db, files, engine.WithLockWait(300*time.Millisecond))
 	p, err := m.Plan(ctx(t))
 	if err != nil {
 		t.Fatal(err)
@@ -392,7 +404,7 @@ func (s *suite) outOfOrder(t *testing.T) {
 	files["V7_1__hotfix.sql"] = "CREATE TABLE hotfix (id INTEGER);\n"
 	_, err := s.migrator(t, db, files).Migrate(ctx(t))
 	var oe *engine.OrderError
-	if !errors.As(err, &oe) || !strings.Contains(err.Error(), "db/V7_1__hotfix.sql") || !strings.Contains(err.Error(), "hotfixes") || !strings.Contains(err.Error(), "out_of_order") {
+	if !errors.As(err, &oe) || !strings.Contains(err.Error(), "db/V7_1__hotfix.sql") || !strings.Contains(err.Error(), "hotfix") || !strings.Contains(err.Error(), "WithOutOfOrder") {
 		t.Fatalf("migrate = %v, want an order error naming the file and both ways out", err)
 	}
 	if n := count(t, db, "SELECT count(*) FROM strata_schema_history"); n != 2 {
@@ -496,7 +508,7 @@ func (s *suite) concurrent(t *testing.T) {
 	applied := make([]int, runners)
 	for i := 0; i < runners; i++ {
 		db := open()
-		m := s.migrator(t, db, files, engine.WithLockTimeout(time.Minute))
+		m := s.migrator(t, db, files, engine.WithLockWait(time.Minute))
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()

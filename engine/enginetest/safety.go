@@ -73,7 +73,7 @@ func (s *suite) nonEmptyFlyway(t *testing.T) {
 	if !errors.As(err, &ne) || !strings.Contains(ne.FlywayTable, "flyway_schema_history") {
 		t.Fatalf("err = %v, want a refusal naming the Flyway table", err)
 	}
-	if !strings.Contains(err.Error(), "baseline --from-flyway") {
+	if !strings.Contains(err.Error(), "AdoptFlyway") {
 		t.Fatalf("message does not name the adoption: %v", err)
 	}
 }

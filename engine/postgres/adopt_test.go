@@ -297,7 +297,7 @@ func TestAdoptFlywayTakesFlywayLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string]string{"V1__a.sql": "SELECT 1;\n"}
-	_, err = migrator(t, db, files, engine.WithLockTimeout(200*time.Millisecond)).AdoptFlyway(ctx(t), "custom_history")
+	_, err = migrator(t, db, files, engine.WithLockWait(200*time.Millisecond)).AdoptFlyway(ctx(t), "custom_history")
 	if !errors.Is(err, engine.ErrLocked) {
 		t.Fatalf("adopt while Flyway holds its lock = %v, want ErrLocked", err)
 	}

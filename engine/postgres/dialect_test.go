@@ -230,7 +230,7 @@ func TestLockTimeoutNamesHolder(t *testing.T) {
 	open := opener(t)
 	db := open()
 	files := map[string]string{"V1__a.sql": "CREATE TABLE a (id INT);\n"}
-	m := migrator(t, db, files, engine.WithLockTimeout(200*time.Millisecond))
+	m := migrator(t, db, files, engine.WithLockWait(200*time.Millisecond))
 	p, err := m.Plan(ctx(t))
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +346,7 @@ func TestLockTimeoutRetried(t *testing.T) {
 		holder.ExecContext(context.Background(), "COMMIT")
 	}()
 	files["V2__alter.sql"] = "ALTER TABLE locked ADD COLUMN name TEXT;\n"
-	m := migrator(t, db, files, engine.WithTimeouts("100ms", ""), engine.WithLockRetries(20, 50*time.Millisecond), engine.WithLogger(slog.New(h)))
+	m := migrator(t, db, files, engine.WithServerTimeouts(engine.ServerTimeouts{Lock: "100ms"}), engine.WithLockRetries(20, 50*time.Millisecond), engine.WithLogger(slog.New(h)))
 	if _, err := m.Migrate(ctx(t)); err != nil {
 		t.Fatalf("migrate with retries: %v", err)
 	}
@@ -372,7 +372,7 @@ func TestLockTimeoutRetriesExhausted(t *testing.T) {
 	}
 	defer holder.ExecContext(context.Background(), "ROLLBACK")
 	files["V2__alter.sql"] = "ALTER TABLE locked2 ADD COLUMN name TEXT;\n"
-	_, err = migrator(t, db, files, engine.WithTimeouts("50ms", ""), engine.WithLockRetries(2, time.Millisecond)).Migrate(ctx(t))
+	_, err = migrator(t, db, files, engine.WithServerTimeouts(engine.ServerTimeouts{Lock: "50ms"}), engine.WithLockRetries(2, time.Millisecond)).Migrate(ctx(t))
 	var me *engine.MigrationError
 	if !errors.As(err, &me) || me.Code != "55P03" || !me.RolledBack {
 		t.Fatalf("migrate = %v, want the lock timeout after the retries", err)

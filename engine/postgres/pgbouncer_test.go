@@ -132,7 +132,7 @@ func TestThroughPgBouncerTransactionMode(t *testing.T) {
 	errs := make([]error, 4)
 	applied := make([]int, 4)
 	for i := range errs {
-		m := migrator(t, pooledDB(t, bouncer), files, engine.WithPooling(engine.TransactionPooling), engine.WithLockTimeout(time.Minute))
+		m := migrator(t, pooledDB(t, bouncer), files, engine.WithPooling(engine.TransactionPooling), engine.WithLockWait(time.Minute))
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()

@@ -150,7 +150,7 @@ func TestTwoRunnersShareTenants(t *testing.T) {
 	for i := range results {
 		db := openURL(t, url)
 		db.SetMaxOpenConns(4)
-		m := migrator(t, db, files, engine.WithTenantSource(engine.TenantSource{Schemas: names}), engine.WithParallel(3), engine.WithLockTimeout(time.Minute))
+		m := migrator(t, db, files, engine.WithTenantSource(engine.TenantSource{Schemas: names}), engine.WithParallel(3), engine.WithLockWait(time.Minute))
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
