@@ -50,7 +50,7 @@ func (s State) Failed() bool {
 // Entry is one row of info: a migration file, a history row, or both.
 type Entry struct {
 	Category    Category // "" for markers (schema creation)
-	Version     string // display text, "" for repeatables and markers without one
+	Version     string   // display text, "" for repeatables and markers without one
 	Description string
 	Type        string // history type: SQL, SQL_BASELINE, UNDO_SQL, BASELINE, ...
 	Script      string

@@ -97,7 +97,7 @@ func migrate(ctx context.Context, args []string, stdout io.Writer, migrations fs
 	log := slog.Default()
 	m, err := engine.New(dialect, db, set,
 		engine.WithPlaceholders(placeholders.Syntax{}, values), // zero Syntax: ${name}
-		engine.WithLockWait(time.Minute),                    // other replicas starting at once wait here
+		engine.WithLockWait(time.Minute),                       // other replicas starting at once wait here
 		engine.WithObserver(func(e engine.Event) { logEvent(log, e) }),
 	)
 	if err != nil {
