@@ -57,6 +57,8 @@ type options struct {
 	w3Source  string
 	strataBin string
 	w4MiB     int
+	w5Files   int
+	w5Runners int
 }
 
 func benchMain() int {
@@ -76,17 +78,19 @@ func benchMain() int {
 	flag.StringVar(&o.w3Source, "w3-source", "pattern", `how W3's strata.hcl names the tenants: "pattern" (tenants { pattern = "tenant_*" }) or "schemas" (the list of names)`)
 	flag.StringVar(&o.strataBin, "strata-bin", "", "W3: the strata CLI to measure (default: go build ./cmd/strata into the temporary directory)")
 	flag.IntVar(&o.w4MiB, "w4-mib", 50, "size of the W4 migration in MiB")
+	flag.IntVar(&o.w5Files, "w5-files", 100, "number of W5 migrations")
+	flag.IntVar(&o.w5Runners, "w5-runners", 16, "W5: strata processes started at once")
 	flag.Parse()
 	for _, w := range strings.Split(workloads, ",") {
 		w = strings.ToLower(strings.TrimSpace(w))
-		if w != "w1" && w != "w2" && w != "w3" && w != "w4" {
-			fmt.Fprintf(os.Stderr, "bench: unknown workload %q (want w1, w2, w3 or w4)\n", w)
+		if w != "w1" && w != "w2" && w != "w3" && w != "w4" && w != "w5" {
+			fmt.Fprintf(os.Stderr, "bench: unknown workload %q (want w1, w2, w3, w4 or w5)\n", w)
 			return 2
 		}
 		o.workloads = append(o.workloads, w)
 	}
 	if o.runs < 1 || (o.only != "" && o.only != "floor" && o.only != "strata") || flag.NArg() > 0 ||
-		o.w2Tenants < 1 || o.w2Par < 1 || o.w3Tenants < 1 || o.w3Files < 1 || o.w3Files > len(tenantApp) ||
+		o.w2Tenants < 1 || o.w2Par < 1 || o.w3Tenants < 1 || o.w3Files < 1 || o.w3Files > len(tenantApp) || o.w5Files < 1 || o.w5Runners < 2 ||
 		(o.w3Source != "pattern" && o.w3Source != "schemas") {
 		flag.Usage()
 		return 2
@@ -192,14 +196,18 @@ func run(ctx context.Context, o options) (*report, error) {
 			fmt.Fprintf(os.Stderr, ", %d tenants", w.Tenants)
 		}
 		fmt.Fprintln(os.Stderr)
-		if name == "w3" {
+		if name == "w3" || name == "w5" {
 			if o.only == "floor" {
-				fmt.Fprintln(os.Stderr, "  skipped: w3 has no floor")
+				fmt.Fprintf(os.Stderr, "  skipped: %s has no floor\n", name)
 				continue
 			}
-			wrs, err := runW3(ctx, o, tmp, dbs, w)
+			runCLIWorkload := runW3
+			if name == "w5" {
+				runCLIWorkload = runW5
+			}
+			wrs, err := runCLIWorkload(ctx, o, tmp, dbs, w)
 			if err != nil {
-				return nil, fmt.Errorf("w3: %w", err)
+				return nil, fmt.Errorf("%s: %w", name, err)
 			}
 			rep.Workloads = append(rep.Workloads, wrs...)
 			continue
@@ -380,7 +388,7 @@ func (r *report) print(out io.Writer) {
 		r.printPhases(out)
 	}
 	if slices.ContainsFunc(r.Workloads, func(w workloadResult) bool { return w.Command != "" }) {
-		fmt.Fprintln(out, "\nstrata CLI processes (W3):")
+		fmt.Fprintln(out, "\nstrata CLI processes (W3, W5):")
 	}
 	for _, w := range r.Workloads {
 		if w.Command != "" {

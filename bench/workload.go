@@ -70,8 +70,11 @@ func generate(parent, name string, o options) (*workload, error) {
 		w.MaxRatio = 1.1
 		w.MaxRSSKiB = 64 << 10
 		err = generateW4(w, int64(o.w4MiB)<<20)
+	case "w5":
+		w.Description = fmt.Sprintf("%d strata migrate processes at once vs one alone, 1 schema x %d small migrations (strata CLI)", o.w5Runners, o.w5Files)
+		err = generateW1(w, o.w5Files)
 	default:
-		return nil, fmt.Errorf("generate %s: unknown workload (want w1, w2, w3 or w4)", name)
+		return nil, fmt.Errorf("generate %s: unknown workload (want w1, w2, w3, w4 or w5)", name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("generate %s: %w", name, err)
