@@ -139,7 +139,9 @@ func WithLogger(l *slog.Logger) Option {
 // WithEngineOptions passes options to engine.New, for what the options of
 // this package do not cover: engine.WithHistoryTable,
 // engine.WithOutOfOrder, engine.WithTarget, engine.WithBaselineOnMigrate,
-// ... They apply after the options of this package, so the last one wins.
+// ... Options apply in the order given, so the last of two that set the
+// same thing wins. engine.WithSecrets replaces the masking of the URL's
+// password: list the password among its values.
 func WithEngineOptions(opts ...engine.Option) Option {
 	return func(s *settings) { s.engine = append(s.engine, opts...) }
 }

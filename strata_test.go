@@ -311,3 +311,32 @@ func TestMigratePostgres(t *testing.T) {
 		t.Errorf("got email %q and %d history rows, want owner@example.com and at least 2", email, rows)
 	}
 }
+
+func TestMigratePostgresTenants(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.Database(t)
+	fsys := fstest.MapFS{"V1__create_t.sql": {Data: []byte("CREATE TABLE t (tenant text DEFAULT '${strata:schema}');\nINSERT INTO t DEFAULT VALUES;\n")}}
+	res, err := strata.Migrate(ctx, url, fsys, strata.WithTenants("acme", "globex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tr := range res.Targets {
+		got = append(got, tr.Target+":"+tr.Version)
+	}
+	if strings.Join(got, " ") != "acme:1 globex:1" {
+		t.Errorf("got targets %v, want acme:1 globex:1", got)
+	}
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var tenant string
+	if err := db.QueryRowContext(ctx, "SELECT tenant FROM globex.t").Scan(&tenant); err != nil {
+		t.Fatal(err)
+	}
+	if tenant != `"globex"` { // ${strata:schema} is the quoted name
+		t.Errorf(`globex.t holds %q, want "globex"`, tenant)
+	}
+}
