@@ -5,14 +5,13 @@
 //	go run ./examples/library -db /tmp/app.db
 //	go run ./examples/library -postgres 'postgres://postgres@127.0.0.1:5432/app?sslmode=disable'
 //
-// The engine never prints: progress arrives as events, the outcome as a
-// typed *engine.Result or a typed error, and the program decides what to
-// show.
+// One call to strata.Migrate does the work. It never prints: progress
+// arrives as events, the outcome as a typed *engine.Result or a typed
+// error, and the program decides what to show.
 package main
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"flag"
@@ -25,11 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratadb/strata"
 	"github.com/stratadb/strata/engine"
-	"github.com/stratadb/strata/engine/postgres"
-	"github.com/stratadb/strata/engine/sqlite"
-	"github.com/stratadb/strata/locations"
-	"github.com/stratadb/strata/placeholders"
 )
 
 // The migrations ship inside the binary: no files to deploy next to it.
@@ -65,49 +61,23 @@ func migrate(ctx context.Context, args []string, stdout io.Writer, migrations fs
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-
-	// Collect reads names, checksums and directives of every file. The root's
-	// name is only used in messages ("migrations/V2__create_notes.sql").
-	set, err := locations.Collect([]locations.Root{{Name: "migrations", FS: migrations}}, locations.Options{ValidateNaming: true})
-	if err != nil {
-		return err
-	}
-
-	// Pick a dialect and open the database; the engine works on any *sql.DB.
-	var dialect engine.Dialect
-	var db *sql.DB
+	url := "sqlite:" + *dbPath // the URL's scheme picks the database
 	if *pgURL != "" {
-		dialect = postgres.New()
-		db, err = postgres.Open(ctx, *pgURL, postgres.Options{ApplicationName: "library-example"})
-	} else {
-		dialect = sqlite.New()
-		db, err = sqlite.Open(*dbPath, 5*time.Second)
+		url = *pgURL
 	}
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 
-	// ${app_name} and ${default_role} in the files; ${strata:...} built-ins
-	// need no values.
-	values, err := placeholders.NewValues(map[string]string{"app_name": "library-example", "default_role": "member"})
-	if err != nil {
-		return err
-	}
+	// Migrate opens the database, collects the files, plans (validating the
+	// history first) and applies what is pending, each migration in its own
+	// transaction, then closes the database. Nothing pending is success.
 	log := slog.Default()
-	m, err := engine.New(dialect, db, set,
-		engine.WithPlaceholders(placeholders.Syntax{}, values), // zero Syntax: ${name}
-		engine.WithLockWait(time.Minute),                       // other replicas starting at once wait here
-		engine.WithObserver(func(e engine.Event) { logEvent(log, e) }),
+	res, err := strata.Migrate(ctx, url, migrations,
+		strata.WithLocation("migrations"), // messages show migrations/V2__create_notes.sql
+		// ${app_name} and ${default_role} in the files; ${strata:...}
+		// built-ins need no values.
+		strata.WithPlaceholders(map[string]string{"app_name": "library-example", "default_role": "member"}),
+		strata.WithLockWait(time.Minute), // other replicas starting at once wait here
+		strata.WithObserver(func(e engine.Event) { logEvent(log, e) }),
 	)
-	if err != nil {
-		return err
-	}
-
-	// Migrate plans (validating the history first) and applies what is
-	// pending, each migration in its own transaction. Nothing pending is
-	// success.
-	res, err := m.Migrate(ctx)
 	if err != nil {
 		return err
 	}
