@@ -459,14 +459,14 @@ type tok struct {
 
 // classifier sets a batch's flags from its tokens, one at a time.
 type classifier struct {
-	n         int    // tokens seen
-	prev      [3]tok // prev[0] is the token before the current one, ...
-	module    bool   // the batch defines a module: no flags
-	exec      uint8  // state of EXEC [@r =] name recognition (exec* below)
-	execProc  bool   // the name part just seen is a procedure looked for
-	noTx      bool
-	tx        engine.TxEffect // effect of the last transaction statement
-	txs       uint8           // transaction statements seen, up to 2
+	n        int    // tokens seen
+	prev     [3]tok // prev[0] is the token before the current one, ...
+	module   bool   // the batch defines a module: no flags
+	exec     uint8  // state of EXEC [@r =] name recognition (exec* below)
+	execProc bool   // the name part just seen is a procedure looked for
+	noTx     bool
+	tx       engine.TxEffect // effect of the last transaction statement
+	txs      uint8           // transaction statements seen, up to 2
 }
 
 // States of EXEC recognition.
