@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -1197,42 +1196,21 @@ func (r *targetRun) sumsSet(sums string) string {
 }
 
 // commits reports whether a closing statement commits (COMMIT, END), as
-// opposed to rolling back or preparing.
+// opposed to rolling back or preparing (a batch whose COMMIT follows other
+// transaction statements of its own is TxEnd: it runs bare).
 func commits(st Statement) bool {
-	if ms := txWords.FindAllString(skipLeadingComments(st.Text), -1); len(ms) > 1 {
-		return false // a batch that opens and ends transactions of its own runs bare
-	}
-	w := strings.ToUpper(firstWord(skipLeadingComments(st.Text)))
-	if w == "END" {
-		return true
-	}
-	return w == "COMMIT" && !strings.Contains(strings.ToUpper(st.Text), "PREPARED")
+	return st.Tx == TxCommit
 }
 
-// txWords are transaction-control keywords that can appear anywhere in a
-// SQL Server batch (a batch may open and commit a transaction).
-var txWords = regexp.MustCompile(`(?i)\b(BEGIN\s+(?:DISTRIBUTED\s+)?TRAN(?:SACTION)?|START\s+TRANSACTION|COMMIT|ROLLBACK|ABORT|PREPARE\s+TRANSACTION)\b`)
-
 // txEffect says whether a transaction-control statement leaves a
-// transaction open or closed. A single statement is judged by its first
-// word (BEGIN, START, COMMIT, END, ...); a batch with several such
-// keywords by the last one.
+// transaction open or closed, as its splitter classified it (Statement.Tx):
+// a single statement by its first keywords, a batch by its last
+// transaction statement.
 func txEffect(st Statement) (opens, closes bool) {
 	if !st.TxControl {
 		return false, false
 	}
-	text := skipLeadingComments(st.Text)
-	if ms := txWords.FindAllString(text, -1); len(ms) > 1 {
-		last := strings.ToUpper(firstWord(ms[len(ms)-1]))
-		return last == "BEGIN" || last == "START", !(last == "BEGIN" || last == "START")
-	}
-	switch strings.ToUpper(firstWord(text)) {
-	case "BEGIN", "START":
-		return true, false
-	case "COMMIT", "END", "ROLLBACK", "ABORT", "PREPARE":
-		return false, true
-	}
-	return false, false
+	return st.Tx == TxBegin, st.Tx == TxCommit || st.Tx == TxEnd
 }
 
 // skipLeadingComments drops the comments and blanks a statement starts with.
@@ -1256,16 +1234,6 @@ func skipLeadingComments(s string) string {
 			return s
 		}
 	}
-}
-
-func firstWord(s string) string {
-	s = strings.TrimSpace(s)
-	for i, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
-			return s[:i]
-		}
-	}
-	return s
 }
 
 // progressSQL updates a non-transactional file's history row: progress (when

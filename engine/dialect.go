@@ -156,13 +156,59 @@ type RetryPreparer interface {
 
 // Statement is one statement of a script.
 type Statement struct {
-	Text      string // without the terminating delimiter
-	Offset    int64  // byte offset of Text in the script
-	Line      int    // 1-based line of Text in the script
-	NoTx      bool   // cannot run inside a transaction
-	TxControl bool   // the script's own BEGIN, COMMIT, ROLLBACK, ...
-	Copy      bool   // COPY ... FROM STDIN, whose data is CopyData
-	CopyData  []byte // data of COPY ... FROM STDIN
+	Text      string   // without the terminating delimiter
+	Offset    int64    // byte offset of Text in the script
+	Line      int      // 1-based line of Text in the script
+	NoTx      bool     // cannot run inside a transaction
+	TxControl bool     // the script's own BEGIN, COMMIT, ROLLBACK, ...: Tx is not TxNone
+	Tx        TxEffect // what the script's own transaction control does, as the splitter classified it
+	Copy      bool     // COPY ... FROM STDIN, whose data is CopyData
+	CopyData  []byte   // data of COPY ... FROM STDIN
+}
+
+// TxEffect is what a statement of the script's own transaction control
+// does to the transaction it manages. The splitter that tokenises the
+// statement classifies it from its keywords at the top level (outside
+// strings, comments, parentheses and routine bodies), so that the engine
+// never parses statement text again.
+type TxEffect uint8
+
+const (
+	// TxNone: not transaction control. SAVEPOINT, RELEASE, ROLLBACK TO
+	// [SAVEPOINT] and SAVE TRAN work inside a transaction; BEGIN ATOMIC,
+	// CREATE TRIGGER ... BEGIN ... END and T-SQL BEGIN ... END blocks are
+	// no transactions.
+	TxNone TxEffect = iota
+	// TxBegin opens a transaction: BEGIN [WORK | TRANSACTION | DEFERRED |
+	// IMMEDIATE | EXCLUSIVE ...], START TRANSACTION, BEGIN [DISTRIBUTED]
+	// TRAN[SACTION].
+	TxBegin
+	// TxCommit ends the transaction by committing it: COMMIT [WORK |
+	// TRANSACTION | TRAN name] (also COMMIT AND CHAIN), END [TRANSACTION].
+	// Progress recorded in the transaction just before commits with it.
+	TxCommit
+	// TxEnd ends the transaction without committing it there: ROLLBACK
+	// (not to a savepoint), ABORT, PREPARE TRANSACTION, COMMIT PREPARED and
+	// ROLLBACK PREPARED. A T-SQL batch takes the effect of its last
+	// transaction statement, except that a batch whose last COMMIT follows
+	// other transaction statements is TxEnd: its commit cannot carry the
+	// progress of the batch as a whole.
+	TxEnd
+)
+
+// String returns the effect's name as the constants spell it.
+func (e TxEffect) String() string {
+	switch e {
+	case TxNone:
+		return "TxNone"
+	case TxBegin:
+		return "TxBegin"
+	case TxCommit:
+		return "TxCommit"
+	case TxEnd:
+		return "TxEnd"
+	}
+	return fmt.Sprintf("TxEffect(%d)", uint8(e))
 }
 
 // StatementReader yields statements in order and io.EOF at the end.

@@ -2,30 +2,38 @@ package engine
 
 import "testing"
 
+// TestTxEffect checks how the engine reads the splitters' classification.
+// The statements behind each effect (BEGIN, START TRANSACTION, COMMIT, END,
+// ROLLBACK, a T-SQL batch that opens and commits a transaction of its own,
+// ...) are asserted in the split tests of each dialect.
 func TestTxEffect(t *testing.T) {
 	tests := []struct {
-		text          string
-		opens, closes bool
+		st                     Statement
+		opens, closes, commits bool
 	}{
-		{"BEGIN", true, false},
-		{"START TRANSACTION ISOLATION LEVEL SERIALIZABLE", true, false},
-		{"COMMIT", false, true},
-		{"END", false, true},
-		{"ROLLBACK", false, true},
-		{"-- open it\nBEGIN TRANSACTION", true, false},
-		{"/* batch */ BEGIN TRAN\nINSERT INTO t VALUES (1)\nCOMMIT", false, true},
-		{"BEGIN TRAN\nUPDATE t SET x = 1\nCOMMIT\nBEGIN TRAN\nUPDATE t SET x = 2", true, false},
+		{Statement{Text: "SELECT 1"}, false, false, false},
+		{Statement{Text: "BEGIN", TxControl: true, Tx: TxBegin}, true, false, false},
+		{Statement{Text: "COMMIT", TxControl: true, Tx: TxCommit}, false, true, true},
+		{Statement{Text: "ROLLBACK", TxControl: true, Tx: TxEnd}, false, true, false},
+		// Text is not looked at: the splitter classified it.
+		{Statement{Text: "/* batch */ BEGIN TRAN\nINSERT INTO t VALUES (1)\nCOMMIT", TxControl: true, Tx: TxEnd}, false, true, false},
+		{Statement{Text: "-- done\nCOMMIT", TxControl: true, Tx: TxCommit}, false, true, true},
 	}
 	for _, tt := range tests {
-		opens, closes := txEffect(Statement{Text: tt.text, TxControl: true})
+		opens, closes := txEffect(tt.st)
 		if opens != tt.opens || closes != tt.closes {
-			t.Errorf("txEffect(%q) = %v, %v; want %v, %v", tt.text, opens, closes, tt.opens, tt.closes)
+			t.Errorf("txEffect(%v %q) = %v, %v; want %v, %v", tt.st.Tx, tt.st.Text, opens, closes, tt.opens, tt.closes)
+		}
+		if got := commits(tt.st); got != tt.commits {
+			t.Errorf("commits(%v %q) = %v, want %v", tt.st.Tx, tt.st.Text, got, tt.commits)
 		}
 	}
-	if commits(Statement{Text: "BEGIN TRAN\nINSERT INTO t VALUES (1)\nCOMMIT", TxControl: true}) {
-		t.Error("a batch that opens and commits its own transaction must not be taken for a bare COMMIT")
-	}
-	if !commits(Statement{Text: "-- done\nCOMMIT", TxControl: true}) {
-		t.Error("COMMIT after a comment not recognised")
+}
+
+func TestTxEffectString(t *testing.T) {
+	for e, want := range map[TxEffect]string{TxNone: "TxNone", TxBegin: "TxBegin", TxCommit: "TxCommit", TxEnd: "TxEnd", 9: "TxEffect(9)"} {
+		if got := e.String(); got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/internal/scan"
 )
 
@@ -34,6 +35,13 @@ type Statement struct {
 	// ROLLBACK TO SAVEPOINT), ABORT and PREPARE TRANSACTION. SAVEPOINT and
 	// RELEASE work inside a transaction and are not flagged.
 	TxControl bool
+	// Tx says what such a statement does to the script's transaction:
+	// BEGIN and START TRANSACTION open it (engine.TxBegin); COMMIT (also
+	// COMMIT AND CHAIN) and END commit it (engine.TxCommit); ROLLBACK,
+	// ABORT, PREPARE TRANSACTION, COMMIT PREPARED and ROLLBACK PREPARED end
+	// it without committing (engine.TxEnd). It is engine.TxNone exactly
+	// when TxControl is false.
+	Tx engine.TxEffect
 	// MayCommit reports a CALL: the procedure may COMMIT, which fails inside
 	// a transaction block. Whether that matters is only known when declared.
 	MayCommit bool
@@ -641,17 +649,34 @@ func (s *Splitter) classify(st *Statement) {
 	w := words(top[:n])
 	switch w.kw(0) {
 	case kwBegin:
-		st.TxControl = w.kw(1) != kwAtomic
-	case kwStart, kwPrepare:
-		st.TxControl = w.kw(1) == kwTransaction
-	case kwCommit, kwEnd, kwAbort:
-		st.TxControl = true
+		if w.kw(1) != kwAtomic {
+			st.Tx = engine.TxBegin
+		}
+	case kwStart:
+		if w.kw(1) == kwTransaction {
+			st.Tx = engine.TxBegin
+		}
+	case kwPrepare:
+		if w.kw(1) == kwTransaction {
+			st.Tx = engine.TxEnd
+		}
+	case kwCommit:
+		st.Tx = engine.TxCommit
+		if w.kw(1) == kwPrepared {
+			st.Tx = engine.TxEnd
+		}
+	case kwEnd:
+		st.Tx = engine.TxCommit
+	case kwAbort:
+		st.Tx = engine.TxEnd
 	case kwRollback:
 		i := 1
 		if k := w.kw(1); k == kwWork || k == kwTransaction {
 			i = 2
 		}
-		st.TxControl = w.kw(i) != kwTo
+		if w.kw(i) != kwTo {
+			st.Tx = engine.TxEnd
+		}
 	case kwCreate, kwDrop:
 		i := 1
 		if w.kw(1) == kwUnique {
@@ -715,6 +740,7 @@ func (s *Splitter) classify(st *Statement) {
 			st.AddsEnumValue = w.has(2, kwAdd, kwValue)
 		}
 	}
+	st.TxControl = st.Tx != engine.TxNone
 }
 
 // Keywords the splitter looks at; kwIdent is any other word.
@@ -745,6 +771,7 @@ const (
 	kwOr
 	kwPartition
 	kwPrepare
+	kwPrepared
 	kwProcedure
 	kwPublication
 	kwRefresh
@@ -830,6 +857,8 @@ func keyword(w []byte) uint8 {
 		return kwPartition
 	case "PREPARE":
 		return kwPrepare
+	case "PREPARED":
+		return kwPrepared
 	case "PROCEDURE":
 		return kwProcedure
 	case "PUBLICATION":

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/internal/splittest"
 )
 
@@ -68,28 +69,45 @@ func TestSplit(t *testing.T) {
 		{"restrict lines of pg_dump", "\\restrict abc\n\nSET x = 1;\n\n\\unrestrict abc\n", []st{{Text: "SET x = 1", Line: 3}}},
 
 		// transaction control
-		{"begin", "BEGIN;", []st{{Text: "BEGIN", TxControl: true}}},
-		{"begin work", "begin work;", []st{{Text: "begin work", TxControl: true}}},
-		{"begin isolation level", "BEGIN ISOLATION LEVEL SERIALIZABLE;", []st{{Text: "BEGIN ISOLATION LEVEL SERIALIZABLE", TxControl: true}}},
-		{"start transaction", "START TRANSACTION READ ONLY;", []st{{Text: "START TRANSACTION READ ONLY", TxControl: true}}},
-		{"commit", "COMMIT;", []st{{Text: "COMMIT", TxControl: true}}},
-		{"commit and chain", "COMMIT AND CHAIN;", []st{{Text: "COMMIT AND CHAIN", TxControl: true}}},
-		{"commit prepared", "COMMIT PREPARED 'x';", []st{{Text: "COMMIT PREPARED 'x'", TxControl: true}}},
-		{"end", "END;", []st{{Text: "END", TxControl: true}}},
-		{"end transaction", "end transaction;", []st{{Text: "end transaction", TxControl: true}}},
-		{"abort", "ABORT;", []st{{Text: "ABORT", TxControl: true}}},
-		{"rollback", "ROLLBACK;", []st{{Text: "ROLLBACK", TxControl: true}}},
-		{"rollback work", "ROLLBACK WORK;", []st{{Text: "ROLLBACK WORK", TxControl: true}}},
-		{"rollback prepared", "ROLLBACK PREPARED 'x';", []st{{Text: "ROLLBACK PREPARED 'x'", TxControl: true}}},
+		{"begin", "BEGIN;", []st{{Text: "BEGIN", Tx: engine.TxBegin}}},
+		{"begin work", "begin work;", []st{{Text: "begin work", Tx: engine.TxBegin}}},
+		{"begin isolation level", "BEGIN ISOLATION LEVEL SERIALIZABLE;", []st{{Text: "BEGIN ISOLATION LEVEL SERIALIZABLE", Tx: engine.TxBegin}}},
+		{"start transaction", "START TRANSACTION READ ONLY;", []st{{Text: "START TRANSACTION READ ONLY", Tx: engine.TxBegin}}},
+		{"commit", "COMMIT;", []st{{Text: "COMMIT", Tx: engine.TxCommit}}},
+		{"commit and chain", "COMMIT AND CHAIN;", []st{{Text: "COMMIT AND CHAIN", Tx: engine.TxCommit}}},
+		{"commit prepared", "COMMIT PREPARED 'x';", []st{{Text: "COMMIT PREPARED 'x'", Tx: engine.TxEnd}}},
+		{"end", "END;", []st{{Text: "END", Tx: engine.TxCommit}}},
+		{"end transaction", "end transaction;", []st{{Text: "end transaction", Tx: engine.TxCommit}}},
+		{"abort", "ABORT;", []st{{Text: "ABORT", Tx: engine.TxEnd}}},
+		{"rollback", "ROLLBACK;", []st{{Text: "ROLLBACK", Tx: engine.TxEnd}}},
+		{"rollback work", "ROLLBACK WORK;", []st{{Text: "ROLLBACK WORK", Tx: engine.TxEnd}}},
+		{"rollback prepared", "ROLLBACK PREPARED 'x';", []st{{Text: "ROLLBACK PREPARED 'x'", Tx: engine.TxEnd}}},
 		{"rollback to savepoint", "ROLLBACK TO SAVEPOINT s;", []st{{Text: "ROLLBACK TO SAVEPOINT s"}}},
 		{"rollback transaction to", "ROLLBACK TRANSACTION TO s;", []st{{Text: "ROLLBACK TRANSACTION TO s"}}},
 		{"savepoint and release", "SAVEPOINT s; RELEASE SAVEPOINT s;", []st{{Text: "SAVEPOINT s"}, {Text: "RELEASE SAVEPOINT s"}}},
-		{"prepare transaction", "PREPARE TRANSACTION 'x';", []st{{Text: "PREPARE TRANSACTION 'x'", TxControl: true}}},
+		{"prepare transaction", "PREPARE TRANSACTION 'x';", []st{{Text: "PREPARE TRANSACTION 'x'", Tx: engine.TxEnd}}},
 		{"prepare statement", "PREPARE q AS SELECT 1;", []st{{Text: "PREPARE q AS SELECT 1"}}},
-		{"comment before begin", "/* c */ -- d\nBEGIN;", []st{{Text: "BEGIN", Line: 2, TxControl: true}}},
+		{"comment before begin", "/* c */ -- d\nBEGIN;", []st{{Text: "BEGIN", Line: 2, Tx: engine.TxBegin}}},
 		{"begin atomic is not transaction control", "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END;", []st{{Text: "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END"}}},
 		{"end of case is not transaction control", "SELECT CASE WHEN true THEN 1 END;", []st{{Text: "SELECT CASE WHEN true THEN 1 END"}}},
 		{"set transaction", "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;", []st{{Text: "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"}}},
+		{"start transaction isolation level", "START TRANSACTION ISOLATION LEVEL SERIALIZABLE", []st{{Text: "START TRANSACTION ISOLATION LEVEL SERIALIZABLE", Tx: engine.TxBegin}}},
+		{"begin transaction after comment", "-- open it\nBEGIN TRANSACTION", []st{{Text: "BEGIN TRANSACTION", Line: 2, Tx: engine.TxBegin}}},
+		{"commit after comment", "-- done\nCOMMIT", []st{{Text: "COMMIT", Line: 2, Tx: engine.TxCommit}}},
+		{"end work", "END WORK;", []st{{Text: "END WORK", Tx: engine.TxCommit}}},
+		{"abort transaction", "abort transaction;", []st{{Text: "abort transaction", Tx: engine.TxEnd}}},
+		{"rollback and chain", "ROLLBACK AND CHAIN;", []st{{Text: "ROLLBACK AND CHAIN", Tx: engine.TxEnd}}},
+		{"commit with prepared in a comment", "COMMIT /* prepared */ AND NO CHAIN;", []st{{Text: "COMMIT /* prepared */ AND NO CHAIN", Tx: engine.TxCommit}}},
+		{"rollback prepared with tx words in its gid", "ROLLBACK PREPARED 'begin transaction';", []st{{Text: "ROLLBACK PREPARED 'begin transaction'", Tx: engine.TxEnd}}},
+		{"commit prepared lower case", "commit prepared 'commit';", []st{{Text: "commit prepared 'commit'", Tx: engine.TxEnd}}},
+		{"start without transaction", "START x;", []st{{Text: "START x"}}},
+		{"script of its own transaction", "BEGIN;\nUPDATE t SET a = 1;\nCOMMIT;",
+			[]st{{Text: "BEGIN", Tx: engine.TxBegin}, {Text: "UPDATE t SET a = 1", Line: 2}, {Text: "COMMIT", Line: 3, Tx: engine.TxCommit}}},
+		{"plpgsql body is not transaction control", "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  IF true THEN COMMIT; END IF;\n  LOOP EXIT; END LOOP;\nEND\n$$;\nEND;",
+			[]st{{Text: "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  IF true THEN COMMIT; END IF;\n  LOOP EXIT; END LOOP;\nEND\n$$"}, {Text: "END", Line: 7, Tx: engine.TxCommit}}},
+		{"do block with begin and end", "DO $do$ BEGIN ROLLBACK; END $do$;", []st{{Text: "DO $do$ BEGIN ROLLBACK; END $do$"}}},
+		{"begin atomic then commit", "CREATE PROCEDURE p() BEGIN ATOMIC SELECT 1; END; COMMIT;", []st{{Text: "CREATE PROCEDURE p() BEGIN ATOMIC SELECT 1; END"}, {Text: "COMMIT", Tx: engine.TxCommit}}},
+		{"rollback to savepoint lower case", "rollback work to savepoint s;", []st{{Text: "rollback work to savepoint s"}}},
 
 		// non-transactional
 		{"create index concurrently", "CREATE INDEX CONCURRENTLY i ON t (a);", []st{{Text: "CREATE INDEX CONCURRENTLY i ON t (a)", NoTx: true}}},
@@ -166,11 +184,12 @@ func TestSplit(t *testing.T) {
 					w.Line = g.Line // not checked
 				}
 				w.Offset = g.Offset // checked by checkStatements
-				if g.Text != w.Text || g.Line != w.Line || g.NoTx != w.NoTx || g.TxControl != w.TxControl ||
+				w.TxControl = w.Tx != engine.TxNone
+				if g.Text != w.Text || g.Line != w.Line || g.NoTx != w.NoTx || g.TxControl != w.TxControl || g.Tx != w.Tx ||
 					g.MayCommit != w.MayCommit || g.AddsEnumValue != w.AddsEnumValue ||
 					g.CopyFromStdin != w.CopyFromStdin || !bytes.Equal(g.CopyData, w.CopyData) ||
 					(g.CopyData == nil) != (w.CopyData == nil) {
-					t.Errorf("statement %d:\n got  %s\n want %s", i+1, format([]Statement{g}, nil), format([]Statement{w}, nil))
+					t.Errorf("statement %d:\n got  %s %v\n want %s %v", i+1, format([]Statement{g}, nil), g.Tx, format([]Statement{w}, nil), w.Tx)
 				}
 			}
 			checkChunked(t, tt.src)
@@ -386,6 +405,7 @@ var harness = splittest.Harness[Statement]{
 	Span: func(st Statement) splittest.Span {
 		return splittest.Span{Text: st.Text, Offset: st.Offset, Line: st.Line}
 	},
+	Tx: func(st Statement) (bool, engine.TxEffect) { return st.TxControl, st.Tx },
 	Check: func(t testing.TB, src string, i int, st Statement, end int64) int64 {
 		t.Helper()
 		if st.CopyFromStdin {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/internal/scan"
 )
 
@@ -30,6 +31,11 @@ type Statement struct {
 	// (not ROLLBACK TO). SAVEPOINT and RELEASE nest inside a transaction and
 	// are not flagged.
 	TxControl bool
+	// Tx says what such a statement does to the script's transaction:
+	// BEGIN opens it (engine.TxBegin), COMMIT and END commit it
+	// (engine.TxCommit), ROLLBACK ends it without committing (engine.TxEnd).
+	// It is engine.TxNone exactly when TxControl is false.
+	Tx engine.TxEffect
 }
 
 // SplitError reports input that cannot be split: an unterminated string,
@@ -390,14 +396,18 @@ func (s *Splitter) classify(st *Statement) {
 		return 0
 	}
 	switch kw(0) {
-	case kwBegin, kwCommit, kwEnd:
-		st.TxControl = true
+	case kwBegin:
+		st.Tx = engine.TxBegin
+	case kwCommit, kwEnd:
+		st.Tx = engine.TxCommit
 	case kwRollback:
 		i := 1
 		if kw(1) == kwTransaction {
 			i = 2
 		}
-		st.TxControl = kw(i) != kwTo
+		if kw(i) != kwTo {
+			st.Tx = engine.TxEnd
+		}
 	case kwVacuum:
 		st.NoTx = true
 	case kwPragma:
@@ -409,6 +419,7 @@ func (s *Splitter) classify(st *Statement) {
 			st.NoTx = ch(i+1) == '=' || ch(i+1) == '('
 		}
 	}
+	st.TxControl = st.Tx != engine.TxNone
 }
 
 // Keywords the splitter looks at; kwIdent is any other word.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/internal/scan"
 	"github.com/stratadb/strata/engine/internal/splittest"
 )
@@ -67,17 +68,26 @@ func TestSplit(t *testing.T) {
 		{"create then trigger later", "CREATE TABLE t (trigger);SELECT 1", []st{{Text: "CREATE TABLE t (trigger)"}, {Text: "SELECT 1"}}},
 
 		// classification
-		{"begin", "BEGIN;", []st{{Text: "BEGIN", TxControl: true}}},
-		{"begin immediate transaction", "begin immediate transaction;", []st{{Text: "begin immediate transaction", TxControl: true}}},
-		{"begin exclusive", "BEGIN EXCLUSIVE;", []st{{Text: "BEGIN EXCLUSIVE", TxControl: true}}},
-		{"commit", "COMMIT TRANSACTION;", []st{{Text: "COMMIT TRANSACTION", TxControl: true}}},
-		{"end", "END;", []st{{Text: "END", TxControl: true}}},
-		{"end transaction", "end transaction;", []st{{Text: "end transaction", TxControl: true}}},
-		{"rollback", "ROLLBACK;", []st{{Text: "ROLLBACK", TxControl: true}}},
+		{"begin", "BEGIN;", []st{{Text: "BEGIN", Tx: engine.TxBegin}}},
+		{"begin immediate transaction", "begin immediate transaction;", []st{{Text: "begin immediate transaction", Tx: engine.TxBegin}}},
+		{"begin exclusive", "BEGIN EXCLUSIVE;", []st{{Text: "BEGIN EXCLUSIVE", Tx: engine.TxBegin}}},
+		{"commit", "COMMIT TRANSACTION;", []st{{Text: "COMMIT TRANSACTION", Tx: engine.TxCommit}}},
+		{"end", "END;", []st{{Text: "END", Tx: engine.TxCommit}}},
+		{"end transaction", "end transaction;", []st{{Text: "end transaction", Tx: engine.TxCommit}}},
+		{"rollback", "ROLLBACK;", []st{{Text: "ROLLBACK", Tx: engine.TxEnd}}},
 		{"rollback to", "ROLLBACK TO sp;", []st{{Text: "ROLLBACK TO sp"}}},
 		{"rollback transaction to savepoint", "ROLLBACK TRANSACTION TO SAVEPOINT sp;", []st{{Text: "ROLLBACK TRANSACTION TO SAVEPOINT sp"}}},
 		{"savepoint and release", "SAVEPOINT sp; RELEASE sp;", []st{{Text: "SAVEPOINT sp"}, {Text: "RELEASE sp"}}},
-		{"comment before begin", "-- open\nBEGIN;", []st{{Text: "BEGIN", Line: 2, TxControl: true}}},
+		{"comment before begin", "-- open\nBEGIN;", []st{{Text: "BEGIN", Line: 2, Tx: engine.TxBegin}}},
+		{"begin deferred", "BEGIN DEFERRED TRANSACTION;", []st{{Text: "BEGIN DEFERRED TRANSACTION", Tx: engine.TxBegin}}},
+		{"begin transaction after comment", "-- open it\nBEGIN TRANSACTION", []st{{Text: "BEGIN TRANSACTION", Line: 2, Tx: engine.TxBegin}}},
+		{"commit after comment", "/* done */ COMMIT", []st{{Text: "COMMIT", Tx: engine.TxCommit}}},
+		{"rollback transaction", "ROLLBACK TRANSACTION;", []st{{Text: "ROLLBACK TRANSACTION", Tx: engine.TxEnd}}},
+		{"end of case is not transaction control", "SELECT CASE WHEN 1 THEN 2 END;", []st{{Text: "SELECT CASE WHEN 1 THEN 2 END"}}},
+		{"script of its own transaction", "BEGIN IMMEDIATE;\nUPDATE t SET a = 1;\nEND TRANSACTION;",
+			[]st{{Text: "BEGIN IMMEDIATE", Tx: engine.TxBegin}, {Text: "UPDATE t SET a = 1", Line: 2}, {Text: "END TRANSACTION", Line: 3, Tx: engine.TxCommit}}},
+		{"trigger then commit", "CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT CASE WHEN 1 THEN 2 END; END;\nCOMMIT;",
+			[]st{{Text: "CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT CASE WHEN 1 THEN 2 END; END"}, {Text: "COMMIT", Line: 2, Tx: engine.TxCommit}}},
 		{"pragma foreign_keys", "PRAGMA foreign_keys = OFF;", []st{{Text: "PRAGMA foreign_keys = OFF", NoTx: true}}},
 		{"pragma foreign_keys lower case", "pragma foreign_keys=on;", []st{{Text: "pragma foreign_keys=on", NoTx: true}}},
 		{"pragma foreign_keys call form", "PRAGMA foreign_keys(0);", []st{{Text: "PRAGMA foreign_keys(0)", NoTx: true}}},
@@ -107,8 +117,9 @@ func TestSplit(t *testing.T) {
 					w.Line = g.Line // not checked
 				}
 				w.Offset = g.Offset // checked by checkStatements
+				w.TxControl = w.Tx != engine.TxNone
 				if g != w {
-					t.Errorf("statement %d:\n got  %s\n want %s", i+1, format([]Statement{g}, nil), format([]Statement{w}, nil))
+					t.Errorf("statement %d:\n got  %s %v\n want %s %v", i+1, format([]Statement{g}, nil), g.Tx, format([]Statement{w}, nil), w.Tx)
 				}
 			}
 			harness.CheckChunked(t, tt.src)
@@ -242,6 +253,7 @@ var harness = splittest.Harness[Statement]{
 	Span: func(st Statement) splittest.Span {
 		return splittest.Span{Text: st.Text, Offset: st.Offset, Line: st.Line}
 	},
+	Tx: func(st Statement) (bool, engine.TxEffect) { return st.TxControl, st.Tx },
 }
 
 func splitAll(s *Splitter) ([]Statement, error) { return scan.Split[Statement](s) }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/internal/scan"
 )
 
@@ -46,6 +47,16 @@ type Statement struct {
 	// (any form, also ROLLBACK TRAN savepoint). SAVE TRAN[SACTION] works
 	// inside a transaction and is not flagged.
 	TxControl bool
+	// Tx says what the batch does to the script's transaction: that of its
+	// last transaction statement, BEGIN TRAN opening it (engine.TxBegin),
+	// COMMIT committing it (engine.TxCommit) and ROLLBACK ending it
+	// without committing (engine.TxEnd). A COMMIT after other transaction
+	// statements of the batch (BEGIN TRAN ... COMMIT) is engine.TxEnd: the
+	// batch runs as a whole, and the COMMIT does not carry what came before
+	// it. ROLLBACK TRAN name is taken to end the transaction, though the
+	// name may be a savepoint's. It is engine.TxNone exactly when TxControl
+	// is false.
+	Tx engine.TxEffect
 }
 
 // SplitError reports input that cannot be split: an unterminated string,
@@ -82,7 +93,7 @@ func (e *SplitError) SplitPosition() (line int, offset int64) { return e.Line, e
 // whitespace and comments are skipped, and so is a UTF-8 byte order mark at
 // the start.
 //
-// Statement.NoTx and Statement.TxControl come from a scan of the whole
+// Statement.NoTx, TxControl and Tx come from a scan of the whole
 // batch's tokens outside strings, identifiers, comments and parentheses.
 // T-SQL statements need no ';', so a keyword is taken for the start of a
 // statement unless the token before it is '.', ',', GRANT, DENY, REVOKE,
@@ -218,7 +229,8 @@ func (s *Splitter) finish(count int) Statement {
 	}
 	s.in.Release()
 	s.cls.end()
-	st.NoTx, st.TxControl = s.cls.noTx, s.cls.txControl
+	st.NoTx, st.Tx = s.cls.noTx, s.cls.tx
+	st.TxControl = st.Tx != engine.TxNone
 	return st
 }
 
@@ -447,13 +459,14 @@ type tok struct {
 
 // classifier sets a batch's flags from its tokens, one at a time.
 type classifier struct {
-	n         int    // tokens seen
-	prev      [3]tok // prev[0] is the token before the current one, ...
-	module    bool   // the batch defines a module: no flags
-	exec      uint8  // state of EXEC [@r =] name recognition (exec* below)
-	execProc  bool   // the name part just seen is a procedure looked for
-	noTx      bool
-	txControl bool
+	n        int    // tokens seen
+	prev     [3]tok // prev[0] is the token before the current one, ...
+	module   bool   // the batch defines a module: no flags
+	exec     uint8  // state of EXEC [@r =] name recognition (exec* below)
+	execProc bool   // the name part just seen is a procedure looked for
+	noTx     bool
+	tx       engine.TxEffect // effect of the last transaction statement
+	txs      uint8           // transaction statements seen, up to 2
 }
 
 // States of EXEC recognition.
@@ -488,7 +501,7 @@ func (c *classifier) add(t tok) {
 	case c.n == 2 && word(p[0], kwCreate, kwAlter) && word(t, kwProc, kwProcedure, kwFunction, kwTrigger, kwView),
 		c.n == 4 && word(p[2], kwCreate) && word(p[1], kwOr) && word(p[0], kwAlter) && word(t, kwProc, kwProcedure, kwFunction, kwTrigger, kwView):
 		c.module = true
-		c.noTx, c.txControl, c.exec = false, false, execNone
+		c.noTx, c.tx, c.txs, c.exec = false, engine.TxNone, 0, execNone
 		return
 	}
 	if c.n == 1 {
@@ -535,10 +548,17 @@ func (c *classifier) add(t tok) {
 	if t.depth == 0 && t.kind == tkWord {
 		switch t.kw {
 		case kwTran, kwTransaction:
-			c.txControl = c.txControl || word(p[0], kwBegin) && c.n > 1 ||
-				word(p[0], kwDistributed) && word(p[1], kwBegin) && c.n > 2
-		case kwCommit, kwRollback:
-			c.txControl = c.txControl || startAt(0)
+			if word(p[0], kwBegin) && c.n > 1 || word(p[0], kwDistributed) && word(p[1], kwBegin) && c.n > 2 {
+				c.txStatement(engine.TxBegin)
+			}
+		case kwCommit:
+			if startAt(0) {
+				c.txStatement(engine.TxCommit)
+			}
+		case kwRollback:
+			if startAt(0) {
+				c.txStatement(engine.TxEnd)
+			}
 		case kwDatabase:
 			c.noTx = c.noTx || c.n > 1 && word(p[0], kwCreate, kwAlter, kwDrop) && startAt(1)
 		case kwCatalog, kwIndex:
@@ -554,12 +574,21 @@ func (c *classifier) add(t tok) {
 	c.prev = [3]tok{t, p[0], p[1]}
 }
 
+// txStatement records a transaction statement with effect e.
+func (c *classifier) txStatement(e engine.TxEffect) {
+	c.tx = e
+	c.txs = min(c.txs+1, 2)
+}
+
 // end finishes the classification at the end of the batch.
 func (c *classifier) end() {
 	if c.exec == execAfter && c.execProc {
 		c.noTx = true
 	}
 	c.exec = execNone
+	if c.tx == engine.TxCommit && c.txs > 1 {
+		c.tx = engine.TxEnd
+	}
 }
 
 // Keywords the classifier looks at; kwIdent is any other word.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/internal/scan"
 	"github.com/stratadb/strata/engine/internal/splittest"
 )
@@ -86,19 +87,19 @@ func TestSplit(t *testing.T) {
 		{"go indented by form feed", "SELECT 1\n\f\vGO\n", []st{{Text: "SELECT 1"}}},
 
 		// transaction control
-		{"begin tran", "BEGIN TRAN", []st{{Text: "BEGIN TRAN", TxControl: true}}},
-		{"begin transaction name", "begin transaction t1 WITH MARK 'm'", []st{{Text: "begin transaction t1 WITH MARK 'm'", TxControl: true}}},
-		{"begin distributed transaction", "BEGIN DISTRIBUTED TRANSACTION", []st{{Text: "BEGIN DISTRIBUTED TRANSACTION", TxControl: true}}},
-		{"begin tran split by comment", "BEGIN /* x */ -- y\nTRAN", []st{{Text: "BEGIN /* x */ -- y\nTRAN", TxControl: true}}},
-		{"commit", "UPDATE t SET a = 1\nCOMMIT", []st{{Text: "UPDATE t SET a = 1\nCOMMIT", TxControl: true}}},
-		{"commit tran", "COMMIT TRAN t1", []st{{Text: "COMMIT TRAN t1", TxControl: true}}},
-		{"commit work", "commit work", []st{{Text: "commit work", TxControl: true}}},
-		{"rollback", "ROLLBACK", []st{{Text: "ROLLBACK", TxControl: true}}},
-		{"rollback savepoint", "ROLLBACK TRANSACTION sp1", []st{{Text: "ROLLBACK TRANSACTION sp1", TxControl: true}}},
-		{"rollback after if", "IF @@TRANCOUNT > 0 ROLLBACK", []st{{Text: "IF @@TRANCOUNT > 0 ROLLBACK", TxControl: true}}},
-		{"commit after semicolon", "SELECT 1;COMMIT;", []st{{Text: "SELECT 1;COMMIT;", TxControl: true}}},
+		{"begin tran", "BEGIN TRAN", []st{{Text: "BEGIN TRAN", Tx: engine.TxBegin}}},
+		{"begin transaction name", "begin transaction t1 WITH MARK 'm'", []st{{Text: "begin transaction t1 WITH MARK 'm'", Tx: engine.TxBegin}}},
+		{"begin distributed transaction", "BEGIN DISTRIBUTED TRANSACTION", []st{{Text: "BEGIN DISTRIBUTED TRANSACTION", Tx: engine.TxBegin}}},
+		{"begin tran split by comment", "BEGIN /* x */ -- y\nTRAN", []st{{Text: "BEGIN /* x */ -- y\nTRAN", Tx: engine.TxBegin}}},
+		{"commit", "UPDATE t SET a = 1\nCOMMIT", []st{{Text: "UPDATE t SET a = 1\nCOMMIT", Tx: engine.TxCommit}}},
+		{"commit tran", "COMMIT TRAN t1", []st{{Text: "COMMIT TRAN t1", Tx: engine.TxCommit}}},
+		{"commit work", "commit work", []st{{Text: "commit work", Tx: engine.TxCommit}}},
+		{"rollback", "ROLLBACK", []st{{Text: "ROLLBACK", Tx: engine.TxEnd}}},
+		{"rollback savepoint", "ROLLBACK TRANSACTION sp1", []st{{Text: "ROLLBACK TRANSACTION sp1", Tx: engine.TxEnd}}},
+		{"rollback after if", "IF @@TRANCOUNT > 0 ROLLBACK", []st{{Text: "IF @@TRANCOUNT > 0 ROLLBACK", Tx: engine.TxEnd}}},
+		{"commit after semicolon", "SELECT 1;COMMIT;", []st{{Text: "SELECT 1;COMMIT;", Tx: engine.TxCommit}}},
 		{"try catch", "BEGIN TRY\n  BEGIN TRAN\n  UPDATE t SET a = 1\n  COMMIT\nEND TRY\nBEGIN CATCH\n  ROLLBACK\nEND CATCH",
-			[]st{{Text: "BEGIN TRY\n  BEGIN TRAN\n  UPDATE t SET a = 1\n  COMMIT\nEND TRY\nBEGIN CATCH\n  ROLLBACK\nEND CATCH", TxControl: true}}},
+			[]st{{Text: "BEGIN TRY\n  BEGIN TRAN\n  UPDATE t SET a = 1\n  COMMIT\nEND TRY\nBEGIN CATCH\n  ROLLBACK\nEND CATCH", Tx: engine.TxEnd}}},
 		{"save tran", "SAVE TRAN s1\nSAVE TRANSACTION s2", []st{{Text: "SAVE TRAN s1\nSAVE TRANSACTION s2"}}},
 		{"set transaction", "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", []st{{Text: "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"}}},
 		{"begin block", "IF 1 = 1 BEGIN SELECT 1 END", []st{{Text: "IF 1 = 1 BEGIN SELECT 1 END"}}},
@@ -115,7 +116,19 @@ func TestSplit(t *testing.T) {
 		{"create or alter proc body", "-- c\nCREATE OR ALTER PROC dbo.p AS COMMIT", []st{{Text: "-- c\nCREATE OR ALTER PROC dbo.p AS COMMIT"}}},
 		{"alter trigger body", "ALTER TRIGGER tr ON t AFTER INSERT AS ROLLBACK", []st{{Text: "ALTER TRIGGER tr ON t AFTER INSERT AS ROLLBACK"}}},
 		{"create function body", "create function f() returns int as begin return 1 end", []st{{Text: "create function f() returns int as begin return 1 end"}}},
-		{"proc then batch", "CREATE PROC p AS COMMIT\nGO\nCOMMIT", []st{{Text: "CREATE PROC p AS COMMIT"}, {Text: "COMMIT", Line: 3, TxControl: true}}},
+		{"proc then batch", "CREATE PROC p AS COMMIT\nGO\nCOMMIT", []st{{Text: "CREATE PROC p AS COMMIT"}, {Text: "COMMIT", Line: 3, Tx: engine.TxCommit}}},
+		{"begin transaction after comment", "-- open it\nBEGIN TRANSACTION", []st{{Text: "-- open it\nBEGIN TRANSACTION", Tx: engine.TxBegin}}},
+		{"commit after comment", "-- done\nCOMMIT", []st{{Text: "-- done\nCOMMIT", Tx: engine.TxCommit}}},
+		{"commit transaction", "COMMIT TRANSACTION", []st{{Text: "COMMIT TRANSACTION", Tx: engine.TxCommit}}},
+		{"batch opens and commits", "/* batch */ BEGIN TRAN\nINSERT INTO t VALUES (1)\nCOMMIT", []st{{Text: "/* batch */ BEGIN TRAN\nINSERT INTO t VALUES (1)\nCOMMIT", Tx: engine.TxEnd}}},
+		{"batch commits and opens again", "BEGIN TRAN\nUPDATE t SET x = 1\nCOMMIT\nBEGIN TRAN\nUPDATE t SET x = 2", []st{{Text: "BEGIN TRAN\nUPDATE t SET x = 1\nCOMMIT\nBEGIN TRAN\nUPDATE t SET x = 2", Tx: engine.TxBegin}}},
+		{"rollback then begin", "ROLLBACK\nBEGIN TRAN", []st{{Text: "ROLLBACK\nBEGIN TRAN", Tx: engine.TxBegin}}},
+		{"commit inside begin end block", "IF @@TRANCOUNT > 0\nBEGIN\n  COMMIT\nEND", []st{{Text: "IF @@TRANCOUNT > 0\nBEGIN\n  COMMIT\nEND", Tx: engine.TxCommit}}},
+		{"begin tran inside begin end block", "BEGIN\n  BEGIN TRANSACTION\nEND", []st{{Text: "BEGIN\n  BEGIN TRANSACTION\nEND", Tx: engine.TxBegin}}},
+		{"save tran then commit", "SAVE TRAN s1\nCOMMIT TRAN", []st{{Text: "SAVE TRAN s1\nCOMMIT TRAN", Tx: engine.TxCommit}}},
+		// ROLLBACK TRAN name cannot tell a savepoint from a transaction name: taken to end it
+		{"rollback to a saved name", "SAVE TRANSACTION s1\nROLLBACK TRANSACTION s1", []st{{Text: "SAVE TRANSACTION s1\nROLLBACK TRANSACTION s1", Tx: engine.TxEnd}}},
+		{"tran words in dynamic sql", "EXEC('COMMIT')\nEXEC sp_executesql N'BEGIN TRAN'", []st{{Text: "EXEC('COMMIT')\nEXEC sp_executesql N'BEGIN TRAN'"}}},
 
 		// non-transactional
 		{"create database", "CREATE DATABASE d", []st{{Text: "CREATE DATABASE d", NoTx: true}}},
@@ -145,9 +158,9 @@ func TestSplit(t *testing.T) {
 			[]st{{Text: "SELECT DB_NAME() AS [database]; CREATE INDEX i ON t (a); CREATE TABLE [backup] (a int)"}}},
 		{"ddl trigger", "CREATE TRIGGER tr ON ALL SERVER FOR CREATE_DATABASE AS BACKUP DATABASE d TO DISK = 'x'",
 			[]st{{Text: "CREATE TRIGGER tr ON ALL SERVER FOR CREATE_DATABASE AS BACKUP DATABASE d TO DISK = 'x'"}}},
-		{"both flags", "BEGIN TRAN\nALTER DATABASE d SET TRUSTWORTHY ON\nCOMMIT", []st{{Text: "BEGIN TRAN\nALTER DATABASE d SET TRUSTWORTHY ON\nCOMMIT", NoTx: true, TxControl: true}}},
+		{"both flags", "BEGIN TRAN\nALTER DATABASE d SET TRUSTWORTHY ON\nCOMMIT", []st{{Text: "BEGIN TRAN\nALTER DATABASE d SET TRUSTWORTHY ON\nCOMMIT", NoTx: true, Tx: engine.TxEnd}}},
 		{"flags per batch", "CREATE DATABASE d\nGO\nUSE d\nGO\nBEGIN TRAN\nGO",
-			[]st{{Text: "CREATE DATABASE d", NoTx: true}, {Text: "USE d", Line: 3}, {Text: "BEGIN TRAN", Line: 5, TxControl: true}}},
+			[]st{{Text: "CREATE DATABASE d", NoTx: true}, {Text: "USE d", Line: 3}, {Text: "BEGIN TRAN", Line: 5, Tx: engine.TxBegin}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,8 +183,9 @@ func TestSplit(t *testing.T) {
 				if w.Repeat == 0 {
 					w.Repeat = 1
 				}
+				w.TxControl = w.Tx != engine.TxNone
 				if g != w {
-					t.Errorf("batch %d:\n got  %s\n want %s", i+1, format([]Statement{g}, nil), format([]Statement{w}, nil))
+					t.Errorf("batch %d:\n got  %s %v\n want %s %v", i+1, format([]Statement{g}, nil), g.Tx, format([]Statement{w}, nil), w.Tx)
 				}
 			}
 			harness.CheckChunked(t, tt.src)
@@ -310,6 +324,8 @@ var harness = splittest.Harness[Statement]{
 	Span: func(st Statement) splittest.Span {
 		return splittest.Span{Text: st.Text, Offset: st.Offset, Line: st.Line}
 	},
+	Tx:    func(st Statement) (bool, engine.TxEffect) { return st.TxControl, st.Tx },
+	Batch: true,
 	Check: func(t testing.TB, src string, i int, st Statement, end int64) int64 {
 		t.Helper()
 		if st.Repeat < 1 || st.Repeat > MaxRepeat {
@@ -317,7 +333,7 @@ var harness = splittest.Harness[Statement]{
 		}
 		if !strings.HasPrefix(st.Text, "\ufeff") {
 			again, err := Split(st.Text)
-			want := Statement{Text: st.Text, Line: 1, Repeat: 1, NoTx: st.NoTx, TxControl: st.TxControl}
+			want := Statement{Text: st.Text, Line: 1, Repeat: 1, NoTx: st.NoTx, TxControl: st.TxControl, Tx: st.Tx}
 			if err != nil || len(again) != 1 || again[0] != want {
 				t.Fatalf("batch %d: splitting its Text again gives\n%s", i+1, format(again, err))
 			}

@@ -7,6 +7,7 @@ package splittest
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/stratadb/strata/engine"
 )
 
 // Span is what every split result has: its text, the byte offset of the
@@ -37,6 +40,30 @@ type Harness[T any] struct {
 	// checks passed; end is the input offset just past its Text. It returns
 	// the offset where the next result may start.
 	Check func(t testing.TB, src string, i int, st T, end int64) int64
+
+	// Tx returns a result's transaction control flag and effect. The
+	// golden files do not show the effect: CheckChunked and CheckOneByte
+	// compare it besides Format, and CheckStatements checks it against
+	// the result's Text (see CheckTx).
+	Tx func(T) (control bool, tx engine.TxEffect)
+	// Batch says a result is a batch of statements (T-SQL), whose effect
+	// is that of its last transaction statement, not of its first word.
+	Batch bool
+}
+
+// render is Format plus what the golden files do not show.
+func (h *Harness[T]) render(items []T, err error) string {
+	out := h.Format(items, err)
+	if h.Tx == nil {
+		return out
+	}
+	var b strings.Builder
+	b.WriteString(out)
+	for i, item := range items {
+		_, tx := h.Tx(item)
+		fmt.Fprintf(&b, "-- [%d] %v\n", i+1, tx)
+	}
+	return b.String()
 }
 
 // CheckStatements checks what holds for every split: results in input
@@ -61,10 +88,79 @@ func (h *Harness[T]) CheckStatements(t testing.TB, src string, stmts []T) {
 			t.Fatalf("%s %d: Text %q is empty or not trimmed", h.Noun, i+1, st.Text)
 		}
 		end = st.Offset + int64(len(st.Text))
+		if h.Tx != nil {
+			control, tx := h.Tx(item)
+			if msg := CheckTx(st.Text, control, tx, h.Batch); msg != "" {
+				t.Fatalf("%s %d: %s", h.Noun, i+1, msg)
+			}
+		}
 		if h.Check != nil {
 			end = h.Check(t, src, i, item, end)
 		}
 	}
+}
+
+// CheckTx checks a split result's transaction control against its text,
+// independently of the splitter's tokens: control must be tx != TxNone; a
+// statement must start with a word of its effect (BEGIN or START opens,
+// COMMIT or END commits, ROLLBACK, ABORT, PREPARE or COMMIT ends), and one
+// that starts with COMMIT or END must have an effect; a batch must hold
+// TRAN, COMMIT, or ROLLBACK or COMMIT. It returns what is wrong, or "".
+func CheckTx(text string, control bool, tx engine.TxEffect, batch bool) string {
+	if control != (tx != engine.TxNone) {
+		return fmt.Sprintf("TxControl = %v with %v", control, tx)
+	}
+	if batch {
+		up := strings.ToUpper(text)
+		for _, w := range batchWords[tx] {
+			if strings.Contains(up, w) {
+				return ""
+			}
+		}
+		if tx == engine.TxNone {
+			return ""
+		}
+		return fmt.Sprintf("%v, but no %s in %q", tx, strings.Join(batchWords[tx], " or "), text)
+	}
+	first := strings.ToUpper(firstWord(text))
+	if tx == engine.TxNone {
+		if first == "COMMIT" || first == "END" {
+			return fmt.Sprintf("starts with %s, but TxNone", first)
+		}
+		return ""
+	}
+	for _, w := range txWords[tx] {
+		if first == w {
+			return ""
+		}
+	}
+	return fmt.Sprintf("%v, but starts with %q", tx, first)
+}
+
+// txWords are the words that can start a statement of each effect.
+var txWords = map[engine.TxEffect][]string{
+	engine.TxBegin:  {"BEGIN", "START"},
+	engine.TxCommit: {"COMMIT", "END"},
+	engine.TxEnd:    {"ROLLBACK", "ABORT", "PREPARE", "COMMIT"},
+}
+
+// batchWords are words a batch of each effect holds.
+var batchWords = map[engine.TxEffect][]string{
+	engine.TxBegin:  {"TRAN"},
+	engine.TxCommit: {"COMMIT"},
+	engine.TxEnd:    {"ROLLBACK", "COMMIT"},
+}
+
+// firstWord returns the word text starts with: letters, digits, '_', '$'
+// and non-ASCII bytes.
+func firstWord(text string) string {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '$' || c >= 0x80) {
+			return text[:i]
+		}
+	}
+	return text
 }
 
 // readers are the ways CheckChunked chunks the input.
@@ -85,8 +181,8 @@ func (h *Harness[T]) CheckChunked(t testing.TB, src string) {
 	want, wantErr := h.Split(src)
 	for _, rd := range readers {
 		got, err := h.Read(rd.Wrap(strings.NewReader(src)))
-		if h.Format(got, err) != h.Format(want, wantErr) {
-			t.Fatalf("%s reader: got\n%s\nwant\n%s", rd.Name, h.Format(got, err), h.Format(want, wantErr))
+		if h.render(got, err) != h.render(want, wantErr) {
+			t.Fatalf("%s reader: got\n%s\nwant\n%s", rd.Name, h.render(got, err), h.render(want, wantErr))
 		}
 	}
 }
@@ -97,7 +193,7 @@ func (h *Harness[T]) CheckOneByte(t testing.TB, src string) {
 	t.Helper()
 	want, wantErr := h.Split(src)
 	got, err := h.Read(iotest.OneByteReader(strings.NewReader(src)))
-	if h.Format(got, err) != h.Format(want, wantErr) || err != nil {
+	if h.render(got, err) != h.render(want, wantErr) || err != nil {
 		t.Fatalf("one byte reader: %d %s, %v; Split: %d %s, %v", len(got), h.Nouns, err, len(want), h.Nouns, wantErr)
 	}
 	h.CheckStatements(t, src, got)
