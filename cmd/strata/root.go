@@ -24,9 +24,6 @@ import (
 	"github.com/stratadb/strata/placeholders"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 // app holds the global flags and what one invocation loaded.
 type app struct {
 	stdout, stderr io.Writer
@@ -96,7 +93,7 @@ func (a *app) rootCommand() *cobra.Command {
 migrations, named as Flyway names them, to the environments declared in strata.hcl.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Version:       version,
+		Version:       versionText(),
 	}
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.configPath, "config", "c", "strata.hcl", "path of the configuration file")
@@ -108,7 +105,7 @@ migrations, named as Flyway names them, to the environments declared in strata.h
 	pf.StringArrayVar(&a.tenants, "tenant", nil, "only this tenant (repeatable); it must be one of the env's tenants")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand(),
-		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand())
+		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.versionCommand())
 	return root
 }
 
