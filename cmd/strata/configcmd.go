@@ -73,6 +73,9 @@ func (a *app) configCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "config",
 		Short: "Print the resolved environment: locations, winning files, placeholders, history",
+		Example: `  strata config                      # the only env, or the one strata.hcl names
+  strata --env prod config           # a given env; secrets are masked
+  strata config --format json        # for scripts`,
 		Long: `Print the env as Strata resolves it: every location in merge order, which
 file won each version (and which file an override replaced), placeholder
 values with secrets masked, tenants and the history table. Does not connect

@@ -96,6 +96,9 @@ func (a *app) infoCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "info",
 		Short: "Show every migration's state on every target",
+		Example: `  strata info                        # one table per target
+  strata --env prod info --format json
+  strata --env prod --tenant acme info`,
 		Long: `Show one row per migration and target with Flyway's states: Pending, Success,
 Failed, Out of Order, Ignored, Missing, Future, Baseline, Below Baseline,
 Above Target, Undone, Deleted, Outdated, Superseded. Reads only: no lock,
@@ -352,6 +355,8 @@ func (a *app) validateCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate",
 		Short: "Check the files against the history without changing anything",
+		Example: `  strata validate                    # exit 3 on drift, missing or failed migrations
+  strata --env prod validate --format json`,
 		Long: `Report checksum drift, applied migrations whose file is missing, failed
 migrations and pending migrations (unless ignore_migration_patterns says
 otherwise). Exits 3 when anything is found.`,

@@ -166,6 +166,9 @@ func (a *app) baselineCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "baseline --version V",
 		Short: "Mark an existing database as being at version V",
+		Example: `  strata baseline --version 5        # the schema already holds what V1..V5 create
+  strata baseline --from-flyway      # adopt flyway_schema_history, running nothing
+  strata baseline --from-flyway --table schema_version`,
 		Long: `Write Flyway's BASELINE row on every target (each tenant too) whose history is
 empty, so that only migrations above V run. Targets with another history are
 refused before anything changes. A schema that already holds objects asks
@@ -260,6 +263,8 @@ func (a *app) repairCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "repair",
 		Short: "Remove failed history rows, mark missing files deleted, realign checksums",
+		Example: `  strata repair                      # shows what it would change, then asks
+  strata repair --yes                # in CI`,
 		Long: `Flyway's repair, per target under its lock: remove failed rows (a failed
 non-transactional file then starts again from its first statement on the next
 migrate; the statements it left applied are listed, since repair does not undo
@@ -304,6 +309,8 @@ func (a *app) undoCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "undo [--to V]",
 		Short: "Run undo (U) migrations, newest first",
+		Example: `  strata undo                        # undo the latest version of each target
+  strata undo --to 3 --yes           # undo everything above 3`,
 		Long: `Undo the most recently applied versioned migration of each target, or with
 --to V every one above V (V stays applied), newest first by installed_rank,
 each with its U<version>__*.sql file in its own transaction. A version without
@@ -355,6 +362,8 @@ func (a *app) cleanCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "clean",
 		Short: "Drop everything the env manages",
+		Example: `  strata --env dev clean             # lists what it would drop, then asks
+  strata --env dev clean --tenant acme --yes`,
 		Long: `Clean the env's managed schemas, or, without managed schemas, the default
 schema, Strata's tables included; tenant schemas only when named with
 --tenant. As Flyway does, a schema is dropped whole only when strata (or

@@ -94,6 +94,11 @@ func (a *app) migrateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply pending migrations",
+		Example: `  strata migrate                     # the only env, or the one strata.hcl names
+  strata --env prod migrate --dry-run
+  strata --env prod migrate --target 7
+  strata --env prod --tenant acme --tenant globex migrate
+  strata migrate --placeholder app_role=reader --format json`,
 		Long: `Validate the files against the history, then apply every pending migration,
 each in its own transaction together with its history row. Nothing pending is
 success. Versions below the highest applied one are refused unless listed in

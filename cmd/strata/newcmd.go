@@ -25,6 +25,9 @@ func (a *app) newCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "new NAME",
 		Short: "Create a versioned migration named with a timestamp version",
+		Example: `  strata new create_accounts        # V<timestamp>__create_accounts.sql
+  strata new add_index --undo        # and its U twin
+  strata new seed --location db/dev`,
 		Long: `Create V<yyyyMMddHHmmss>__NAME.sql (UTC) in the env's first location, or in
 the location given with --location. With --undo, also create its undo twin
 U<same version>__NAME.sql. The env's sql_migration_prefix,

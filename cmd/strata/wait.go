@@ -29,8 +29,9 @@ type jsonWait struct {
 func (a *app) waitCommand() *cobra.Command {
 	var timeout, interval time.Duration
 	cmd := &cobra.Command{
-		Use:   "wait",
-		Short: "Wait until the env's database accepts connections",
+		Use:     "wait",
+		Short:   "Wait until the env's database accepts connections",
+		Example: `  strata --env prod wait             # before migrate, in a container entrypoint`,
 		Long: `Try to connect to the env's database until it accepts a connection, as
 dbmate's wait does: every --interval (1s), for at most --timeout (60s). Exit 0
 once connected; exit 5 when the database was not reachable in time, or at once
