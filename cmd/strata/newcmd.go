@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -20,16 +21,19 @@ import (
 var now = time.Now
 
 func (a *app) newCommand() *cobra.Command {
-	var undo bool
+	var undo, sequential, timestamp bool
 	var location string
 	cmd := &cobra.Command{
 		Use:   "new NAME",
-		Short: "Create a versioned migration named with a timestamp version",
+		Short: "Create a versioned migration, numbered after the last one or by timestamp",
 		Example: `  strata new create_accounts        # V<timestamp>__create_accounts.sql
   strata new add_index --undo        # and its U twin
   strata new seed --location db/dev`,
-		Long: `Create V<yyyyMMddHHmmss>__NAME.sql (UTC) in the env's first location, or in
-the location given with --location. With --undo, also create its undo twin
+		Long: `Create V<version>__NAME.sql in the env's first location, or in the location
+given with --location. The version is the next whole number after the highest
+version of the env's files when they are numbered 1, 2, 3 (or 001, 002: the
+width is kept), or with --sequential; otherwise, or with --timestamp, it is
+the time in UTC, yyyyMMddHHmmss. With --undo, also create its undo twin
 U<same version>__NAME.sql. The env's sql_migration_prefix,
 undo_sql_migration_prefix, sql_migration_separator and first
 sql_migration_suffixes entry replace V, U, __ and .sql.`,
@@ -64,8 +68,21 @@ sql_migration_suffixes entry replace V, U, __ and .sql.`,
 					return &exitError{code: exitUsage, err: fmt.Errorf("--location %q is not a location of env %s; its locations are: %s", location, cfg.Env.Name, strings.Join(names, ", "))}
 				}
 			}
+			if sequential && timestamp {
+				return &exitError{code: exitUsage, err: errors.New("--sequential and --timestamp: give one of them")}
+			}
 			naming := cfg.Env.Naming
-			version, err := freeVersion(locs, naming, now().UTC())
+			taken, err := takenVersions(locs, naming)
+			if err != nil {
+				return err
+			}
+			var version string
+			switch {
+			case sequential || (!timestamp && numberedSequentially(taken)):
+				version = nextSequential(taken)
+			default:
+				version = freeTimestamp(taken, now().UTC())
+			}
 			if err != nil {
 				return err
 			}
@@ -103,33 +120,81 @@ sql_migration_suffixes entry replace V, U, __ and .sql.`,
 		},
 	}
 	cmd.Flags().BoolVar(&undo, "undo", false, "also create the undo migration U<version>__NAME.sql")
+	cmd.Flags().BoolVar(&sequential, "sequential", false, "number the file after the highest version (default when the files are numbered 1, 2, 3)")
+	cmd.Flags().BoolVar(&timestamp, "timestamp", false, "version the file with the time in UTC, yyyyMMddHHmmss (default unless the files are numbered 1, 2, 3)")
 	cmd.Flags().StringVar(&location, "location", "", "location to create the file in, as written in strata.hcl (default: the env's first)")
 	return cmd
 }
 
-// freeVersion returns the timestamp version of t, moved on by a second at a
-// time while any location of the env already has that version (two files
-// created within one second must not collide).
-func freeVersion(locs []config.Location, naming locations.Naming, t time.Time) (string, error) {
-	taken := map[string]bool{}
+// takenVersions are the versions of the files in every location of the env
+// (versioned, undo and baseline alike), as written in their names.
+func takenVersions(locs []config.Location, naming locations.Naming) ([]locations.Version, error) {
+	var out []locations.Version
 	for _, l := range locs {
 		err := filepath.WalkDir(l.Path, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
 			if n, err := naming.Parse(d.Name()); err == nil && !n.Version.IsZero() {
-				taken[n.Version.Canonical()] = true
+				out = append(out, n.Version)
 			}
 			return nil
 		})
 		if err != nil {
-			return "", fmt.Errorf("read location %s: %w", l.Display, err)
+			return nil, fmt.Errorf("read location %s: %w", l.Display, err)
 		}
+	}
+	return out, nil
+}
+
+// sequentialDigits is the most digits a version numbered 1, 2, 3 has: a
+// longer whole number is taken for a timestamp (yyyyMMddHHmmss has 14).
+const sequentialDigits = 8
+
+// numberedSequentially reports whether the env's files are numbered 1, 2,
+// 3: there is at least one, and the first part of every version has at
+// most sequentialDigits digits (a hotfix 7.1 among them is fine).
+func numberedSequentially(taken []locations.Version) bool {
+	for _, v := range taken {
+		if first, _, _ := strings.Cut(v.String(), "."); len(first) > sequentialDigits {
+			return false
+		}
+	}
+	return len(taken) > 0
+}
+
+// nextSequential is the next whole number after the highest version's
+// first part ("7.1" gives 8), zero-padded to the width of the existing
+// versions when they all have one (001, 002 give 003).
+func nextSequential(taken []locations.Version) string {
+	next, width := 1, 0
+	for i, v := range taken {
+		first, _, _ := strings.Cut(v.String(), ".")
+		if n, err := strconv.Atoi(first); err == nil && n+1 > next {
+			next = n + 1
+		}
+		switch {
+		case i == 0 && strings.HasPrefix(first, "0"):
+			width = len(first)
+		case len(first) != width:
+			width = 0
+		}
+	}
+	return fmt.Sprintf("%0*d", width, next)
+}
+
+// freeTimestamp returns the timestamp version of t, moved on by a second at
+// a time while any location of the env already has that version (two files
+// created within one second must not collide).
+func freeTimestamp(taken []locations.Version, t time.Time) string {
+	used := map[string]bool{}
+	for _, v := range taken {
+		used[v.Canonical()] = true
 	}
 	for {
 		v := t.Format("20060102150405")
-		if !taken[v] {
-			return v, nil
+		if !used[v] {
+			return v
 		}
 		t = t.Add(time.Second)
 	}
