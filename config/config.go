@@ -119,8 +119,8 @@ type Env struct {
 	History                 History
 	Tenants                 *Tenants // only inside env; nil when absent
 	Lock                    Lock
-	LockTimeout             string   // SQL lock_timeout for statements ("" = server default); a Go duration
-	StatementTimeout        string   // SQL statement_timeout ("" = server default); a Go duration
+	LockTimeout             string   // SQL lock_timeout for statements ("" = server default); a Go duration or PostgreSQL's form ("15min")
+	StatementTimeout        string   // SQL statement_timeout ("" = server default); a Go duration or PostgreSQL's form
 	Pooler                  string   // "" | "transaction"
 	IgnoreMigrationPatterns []string // Flyway's type:state patterns, lower-cased; default ["*:future"]
 	Target                  string   // default "latest"
