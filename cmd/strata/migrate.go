@@ -339,6 +339,10 @@ func (a *app) printMigrateSummary(res *engine.Result, took time.Duration) {
 		for _, t := range res.Targets {
 			if t.Err != nil && !strings.Contains(t.Err.Error(), ": not started: ") {
 				fmt.Fprintf(a.stderr, "  %s: %s\n", t.Target, a.shown(firstLine(t.Err.Error())))
+				var me *engine.MigrationError
+				if errors.As(t.Err, &me) && me.Detail != "" {
+					fmt.Fprintf(a.stderr, "    detail: %s\n", a.shown(me.Detail))
+				}
 			}
 		}
 		fmt.Fprintln(a.stderr, "fix the cause and run migrate again: it picks up only what is left")
