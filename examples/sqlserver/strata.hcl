@@ -1,5 +1,6 @@
-# Strata on SQL Server. Start a server (see README.md), then:
-#   STRATA_SQLSERVER_URL='sqlserver://sa:Your_password123@localhost:1433?database=strata_example' \
+# Strata on SQL Server. Start a server and create the database strata_example
+# (see README.md here), then:
+#   STRATA_SQLSERVER_URL='sqlserver://sa:Strata_pass123@localhost:1433?database=strata_example' \
 #     go run ./cmd/strata --config examples/sqlserver/strata.hcl migrate
 
 locations = ["migrations/common"]
