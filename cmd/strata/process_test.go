@@ -8,7 +8,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -398,11 +397,12 @@ func TestConcurrentProcesses(t *testing.T) {
 			continue
 		}
 		var out jsonMigrate
-		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		env, err := decodeEnvelope(r.stdout, &out)
+		if err != nil {
 			t.Errorf("process %d: stdout is not migrate's JSON: %v\n%s", i, err, r)
 			continue
 		}
-		if !out.Success {
+		if !env.Success {
 			t.Errorf("process %d: success = false:\n%s", i, r)
 		}
 		applied += out.MigrationsApplied
@@ -1096,7 +1096,7 @@ func TestUnreachableDatabase(t *testing.T) {
 			r = p.mustRun(t, 0, "config", "--format", "json")
 			check(r)
 			var cfg struct{ URL string }
-			if err := json.Unmarshal([]byte(r.stdout), &cfg); err != nil || !strings.Contains(cfg.URL, "***") {
+			if _, err := decodeEnvelope(r.stdout, &cfg); err != nil || !strings.Contains(cfg.URL, "***") {
 				t.Errorf("config --format json: url should be masked (%v):\n%s", err, r)
 			}
 		})
