@@ -128,6 +128,20 @@ type notConfirmed struct{ msg string }
 func (e *notConfirmed) Error() string        { return e.msg }
 func (e *notConfirmed) Is(target error) bool { return target == errNotConfirmed }
 
+// jsonRequested reports whether args ask for --format json, for a command
+// line that failed before cobra read its flags (an unknown command).
+func jsonRequested(args []string) bool {
+	for i, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if arg == "--format=json" || arg == "--format" && i+1 < len(args) && args[i+1] == "json" {
+			return true
+		}
+	}
+	return false
+}
+
 // writeEnvelope prints the one JSON document of a run in JSON mode: the
 // result the command left in a.result, and err, with which the process
 // exits code.

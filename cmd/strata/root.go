@@ -71,6 +71,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil && !root.PersistentFlags().Changed("format") && jsonRequested(args) {
+		a.format = "json" // the command line failed before its flags were read
+	}
 	if a.format == "json" && (a.started || err != nil) {
 		// Exactly one JSON document, whatever happened.
 		name := ""
