@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/stratadb/strata/internal/pgtest"
@@ -407,4 +409,33 @@ SELECT 1;
 		{args: []string{"repair", "--yes"}, check: wantField("remove failed", "result", "actions", 0, "kind")},
 		{args: []string{"clean", "--yes"}, check: wantField("[app]", "result", "schemasDropped")},
 	})
+}
+
+// jsonoutCmd is the testscript command "jsonout [code]": the stdout of the
+// last command is one document valid against the published schema and,
+// with code, its envelope agrees with that exit code.
+func jsonoutCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) > 1 {
+		ts.Fatalf("usage: jsonout [exit code]")
+	}
+	sch, err := outputSchema()
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	stdout := ts.ReadFile("stdout")
+	doc, err := checkJSONOutput(sch, stdout, 0)
+	if len(args) == 0 {
+		// The exit code is not known: only the envelope's own agreement.
+		if doc == nil || err != nil && !strings.Contains(err.Error(), "exit code") {
+			ts.Fatalf("%v\n%s", err, stdout)
+		}
+		return
+	}
+	code, cerr := strconv.Atoi(args[0])
+	if cerr != nil {
+		ts.Fatalf("jsonout: bad exit code %q", args[0])
+	}
+	if _, err := checkJSONOutput(sch, stdout, code); err != nil {
+		ts.Fatalf("%v\n%s", err, stdout)
+	}
 }
