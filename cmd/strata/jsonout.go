@@ -146,9 +146,17 @@ func jsonRequested(args []string) bool {
 // result the command left in a.result, and err, with which the process
 // exits code.
 func (a *app) writeEnvelope(command string, err error, code int) {
-	out := jsonEnvelope{Success: err == nil, Result: a.result, Warnings: a.warnings}
-	if out.Warnings == nil {
-		out.Warnings = []jsonProblem{}
+	out := jsonEnvelope{Success: err == nil, Result: a.result, Warnings: []jsonProblem{}}
+	seen := map[string]bool{} // a command that reads the files twice warns once
+	for _, w := range a.warnings {
+		file := ""
+		if w.File != nil {
+			file = *w.File
+		}
+		if k := file + "\x00" + w.Message; !seen[k] {
+			seen[k] = true
+			out.Warnings = append(out.Warnings, w)
+		}
 	}
 	if command != "" {
 		out.Command = &command

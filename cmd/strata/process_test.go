@@ -1073,8 +1073,8 @@ func TestUnreachableDatabase(t *testing.T) {
 					t.Errorf("want exit %d, got:\n%s", exitUnreachable, r)
 					continue
 				}
-				// With --format json the error is on stderr too: setup fails
-				// before migrate writes its JSON.
+				// With --format json the error is on stderr too, and in the
+				// JSON document on stdout.
 				msg := r.stderr + r.stdout
 				if !strings.Contains(msg, "127.0.0.1") || !regexp.MustCompile(`(?i)unreachable|connect`).MatchString(msg) {
 					t.Errorf("the message should say the database at 127.0.0.1:1 cannot be reached:\n%s", r)
