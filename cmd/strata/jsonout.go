@@ -303,7 +303,12 @@ func (a *app) jsonJoined(err error, parts []error, code int) *jsonError {
 			problems = append(problems, jsonProblem{Code: &c, Message: je.Message, File: je.File, Line: je.Line, Column: je.Column, Target: je.Target})
 			continue
 		}
-		problems = append(problems, je.Problems...)
+		for _, pr := range je.Problems {
+			if pr.Code == nil {
+				pr.Code = &je.Code
+			}
+			problems = append(problems, pr)
+		}
 	}
 	if main == nil {
 		main = a.jsonErrorOf(parts[0], code)

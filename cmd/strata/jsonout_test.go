@@ -311,6 +311,33 @@ SELECT * FROM gone;
 			fields: map[string]string{"file": "db/afterMigrate.sql", "line": "2", "target": "main"},
 			check:  wantField("[V11__k.sql]", "error", "applied")},
 	})
+	// Two kinds of problem found before migrating: checksum drift and a
+	// version out of order, each in problems with its code.
+	writeFiles(t, dir, `
+-- db/V10__late.sql --
+SELECT 10;
+-- db/V1__a.sql --
+CREATE TABLE a (id INTEGER, edited INTEGER, again INTEGER);
+`)
+	runJSONSteps(t, dir, dev, []jsonStep{
+		{args: []string{"migrate"}, code: exitValidation, errCode: codeValidation, check: func(t *testing.T, doc map[string]any) {
+			wantField("CHECKSUM_MISMATCH", "error", "problems", 0, "code")(t, doc)
+			wantField("OUT_OF_ORDER", "error", "problems", 1, "code")(t, doc)
+			wantField("db/V10__late.sql", "error", "problems", 1, "file")(t, doc)
+		}},
+	})
+	// Interrupted (here before anything ran): INTERRUPTED, exit 130.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errOut testWriter
+	code := run(ctx, []string{"--config", filepath.Join(dir, "strata.hcl"), "--env", "dev", "--format", "json", "migrate"}, &out, &errOut)
+	sch, err := outputSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc, err := checkJSONOutput(sch, out.String(), code); err != nil || code != exitInterrupted || field(doc, "error", "code") != codeInterrupted {
+		t.Errorf("interrupted migrate: exit %d (%v):\n%s\n%s", code, err, out, errOut)
+	}
 	// new, in a project of its own (its timestamp version would be the
 	// highest of the project above).
 	newDir := t.TempDir()

@@ -1176,6 +1176,16 @@ func TestLockHeldByAnotherProcess(t *testing.T) {
 	if !heldBy.MatchString(second.stderr) {
 		t.Errorf("the lock error should name the holder: its pid and application_name:\n%s", second)
 	}
+	// The same in JSON: one document with the LOCKED error and its target.
+	sch, err := outputSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	third := p.run(t, "migrate", "--format", "json")
+	doc, err := checkJSONOutput(sch, third.stdout, third.code)
+	if err != nil || third.code != exitLocked || field(doc, "error", "code") != codeLocked || field(doc, "error", "target") == nil {
+		t.Errorf("migrate --format json: want the LOCKED error with its target (%v):\n%s", err, third)
+	}
 
 	if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, gateKey); err != nil {
 		t.Fatal(err)
