@@ -242,7 +242,11 @@ not a migration
 		{args: []string{"repair", "--yes"}, check: wantField("[]", "result", "actions")},
 		{args: []string{"baseline", "--version", "5", "--yes"}, code: exitFailed, errCode: codeFailed},
 		{args: []string{"baseline", "--from-flyway"}, check: wantField("true", "result", "targets", 0, "skipped")},
-		{args: []string{"clean", "--yes"}, check: wantField("clean schema", "result", "actions", 0, "kind")},
+		{args: []string{"clean", "--yes"}, check: func(t *testing.T, doc map[string]any) {
+			wantField("clean schema", "result", "actions", 0, "kind")(t, doc)
+			wantField("[]", "result", "schemasDropped")(t, doc)
+			wantField("[main]", "result", "schemasCleaned")(t, doc)
+		}},
 		{args: []string{"baseline", "--version", "5", "--yes"}, check: wantField("5", "result", "actions", 0, "version")},
 		{args: []string{"clean", "--yes"}},
 		// Usage errors after the flags were read.

@@ -91,8 +91,8 @@ func orNone(s string) string {
 // strata) and those emptied and kept (existed before strata).
 type jsonLifecycle struct {
 	Actions        []jsonAction `json:"actions"`
-	SchemasDropped []string     `json:"schemasDropped,omitempty"`
-	SchemasCleaned []string     `json:"schemasCleaned,omitempty"`
+	SchemasDropped []string     `json:"schemasDropped,omitzero"`
+	SchemasCleaned []string     `json:"schemasCleaned,omitzero"`
 }
 
 // jsonAction is an engine.Action in JSON.
