@@ -59,6 +59,7 @@ func TestBadInputsPostgres(t *testing.T) {
 }
 
 var badInputCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"jsonout": jsonoutCmd, // see jsonout_test.go
 	// exits N command args...: run the command and require exit code N;
 	// stdout and stderr are kept for the next stdout / stderr lines.
 	"exits": func(ts *testscript.TestScript, neg bool, args []string) {

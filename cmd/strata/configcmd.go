@@ -26,8 +26,9 @@ type jsonResolvedFile struct {
 	Replaced    []string `json:"replaced"`
 }
 
+// jsonConfig is config's JSON result; Env is the envelope's env.
 type jsonConfig struct {
-	Env            string             `json:"env"`
+	Env            string             `json:"-"`
 	URL            string             `json:"url"`
 	Locations      []jsonLocation     `json:"locations"`
 	Files          []jsonResolvedFile `json:"files"`
@@ -134,7 +135,8 @@ to the database.`,
 				out.Tenants = &jsonTenants{Schemas: t.Schemas, Query: t.Query, Pattern: t.Pattern, Parallel: t.Parallel, OnError: t.OnError}
 			}
 			if a.format == "json" {
-				return a.writeJSON(out)
+				a.result = out
+				return nil
 			}
 			w := a.stdout
 			fmt.Fprintf(w, "env:           %s\n", out.Env)

@@ -56,10 +56,8 @@ type jsonInfoTarget struct {
 	Migrations []jsonMigration `json:"migrations"`
 }
 
-// jsonInfo is info's JSON output.
+// jsonInfo is info's JSON result.
 type jsonInfo struct {
-	Operation    string           `json:"operation"`
-	Env          string           `json:"env"`
 	HistoryTable string           `json:"historyTable"`
 	TablesExist  bool             `json:"tablesExist"`
 	Summary      jsonSummary      `json:"summary"`
@@ -124,7 +122,7 @@ nothing created.`,
 			}
 			sum := summarize(info, a.shown)
 			if a.format == "json" {
-				out := jsonInfo{Operation: "info", Env: cfg.Env.Name, HistoryTable: cfg.Env.History.Table, TablesExist: info.TablesExist, Summary: sum, Targets: []jsonInfoTarget{}}
+				out := jsonInfo{HistoryTable: cfg.Env.History.Table, TablesExist: info.TablesExist, Summary: sum, Targets: []jsonInfoTarget{}}
 				for _, t := range info.Targets {
 					jt := jsonInfoTarget{Target: t.Target, SchemaVersion: t.Current, Pending: t.Pending, Failed: t.Failed, UpToDate: t.Pending == 0 && t.Failed == 0, LastError: a.shown(t.LastError), Migrations: []jsonMigration{}}
 					for _, e := range t.Entries {
@@ -138,9 +136,7 @@ nothing created.`,
 					}
 					out.Targets = append(out.Targets, jt)
 				}
-				if err := a.writeJSON(out); err != nil {
-					return err
-				}
+				a.result = out
 				return a.targetProblems(info)
 			}
 			if len(info.Targets) > 1 && !details && len(a.tenants) == 0 {
@@ -197,8 +193,17 @@ func (a *app) targetProblems(info *engine.Info) error {
 	if len(names) == 0 {
 		return nil
 	}
-	fmt.Fprintf(a.stderr, "error: %d target%s need%s attention before the next migrate (%s): see the problems above; strata validate lists them all\n",
+	msg := fmt.Sprintf("%d target%s need%s attention before the next migrate (%s): see the problems above; strata validate lists them all",
 		len(names), plural(len(names)), map[bool]string{true: "s", false: ""}[len(names) == 1], strings.Join(firstN(names, 10), ", "))
+	fmt.Fprintf(a.stderr, "error: %s\n", msg)
+	je := &jsonError{Code: codeTargetProblems, Message: a.shown(msg)}
+	for _, t := range info.Targets {
+		for _, f := range t.Problems {
+			je.Problems = append(je.Problems, jsonProblem{Code: strOrNil(f.Code), Message: a.shown(f.Message), Target: strOrNil(t.Target)})
+		}
+	}
+	je.fillFromFirstProblem()
+	a.failure = je
 	return &exitError{code: exitValidation}
 }
 
@@ -318,11 +323,8 @@ func (a *app) printSummary(s jsonSummary) {
 	fmt.Fprintln(w, "Details: strata info --details, or --tenant NAME for one tenant")
 }
 
-// jsonValidate is validate's JSON output.
+// jsonValidate is validate's JSON result.
 type jsonValidate struct {
-	Operation  string          `json:"operation"`
-	Env        string          `json:"env"`
-	Success    bool            `json:"success"`
 	Validated  int             `json:"validatedMigrations"`
 	Targets    []jsonValidated `json:"targets"`
 	Findings   []jsonFinding   `json:"findings"`
@@ -375,6 +377,7 @@ otherwise). Exits 3 when anything is found.`,
 				if set, err := a.collect(cfg); err == nil {
 					for _, w := range unqualifiedNames(set, placeholders.Syntax{Prefix: cfg.Env.Placeholders.Prefix, Suffix: cfg.Env.Placeholders.Suffix}) {
 						fmt.Fprintln(a.stderr, "warning: "+w)
+						a.warn("", w)
 					}
 				}
 			}
@@ -384,7 +387,7 @@ otherwise). Exits 3 when anything is found.`,
 				return err
 			}
 			if a.format == "json" {
-				out := jsonValidate{Operation: "validate", Env: cfg.Env.Name, Success: ve == nil, Validated: res.Validated, Targets: []jsonValidated{}, Findings: []jsonFinding{}}
+				out := jsonValidate{Validated: res.Validated, Targets: []jsonValidated{}, Findings: []jsonFinding{}}
 				for _, t := range res.Targets {
 					out.Targets = append(out.Targets, jsonValidated(t))
 				}
@@ -394,10 +397,9 @@ otherwise). Exits 3 when anything is found.`,
 					}
 					out.ErrorCount = len(ve.Findings)
 				}
-				if werr := a.writeJSON(out); werr != nil {
-					return werr
-				}
+				a.result = out
 				if ve != nil {
+					a.failure = a.jsonErrorOf(ve, exitValidation) // the findings are in the result, not on stderr
 					return &exitError{code: exitValidation}
 				}
 				return nil

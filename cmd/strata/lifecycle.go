@@ -37,7 +37,7 @@ func (a *app) confirmWith(what string, summary []string, actions []engine.Action
 		if len(summary) > 0 {
 			msg += "\n" + strings.Join(summary, "\n")
 		}
-		return &exitError{code: exitUsage, err: errors.New(msg)}
+		return &exitError{code: exitUsage, err: &notConfirmed{msg}}
 	}
 	fmt.Fprintf(a.stderr, "%s will:\n", what)
 	for _, l := range summary {
@@ -49,7 +49,7 @@ func (a *app) confirmWith(what string, summary []string, actions []engine.Action
 	fmt.Fprint(a.stderr, "Type yes to continue: ")
 	line, _ := bufio.NewReader(f).ReadString('\n')
 	if strings.TrimSpace(strings.ToLower(line)) != "yes" {
-		return &exitError{code: exitUsage, err: fmt.Errorf("%s: not confirmed; nothing was changed", what)}
+		return &exitError{code: exitUsage, err: &notConfirmed{fmt.Sprintf("%s: not confirmed; nothing was changed", what)}}
 	}
 	return nil
 }
@@ -86,15 +86,24 @@ func orNone(s string) string {
 	return s
 }
 
-// jsonLifecycle is the JSON output of baseline, repair, undo and clean.
+// jsonLifecycle is the JSON result of baseline, repair, undo and clean.
 // Clean also lists, as Flyway's JSON does, the schemas dropped (created by
 // strata) and those emptied and kept (existed before strata).
 type jsonLifecycle struct {
-	Operation      string          `json:"operation"`
-	Env            string          `json:"env"`
-	Actions        []engine.Action `json:"actions"`
-	SchemasDropped []string        `json:"schemasDropped,omitempty"`
-	SchemasCleaned []string        `json:"schemasCleaned,omitempty"`
+	Actions        []jsonAction `json:"actions"`
+	SchemasDropped []string     `json:"schemasDropped,omitzero"`
+	SchemasCleaned []string     `json:"schemasCleaned,omitzero"`
+}
+
+// jsonAction is an engine.Action in JSON.
+type jsonAction struct {
+	Target      string `json:"target"`
+	Kind        string `json:"kind"`
+	Version     string `json:"version"`
+	Description string `json:"description"`
+	Script      string `json:"script"`
+	Detail      string `json:"detail"`
+	Leftover    string `json:"leftover,omitempty"`
 }
 
 // cleanGroups splits clean's actions into the schemas dropped (created by
@@ -135,15 +144,16 @@ func (a *app) report(op, env string, res *engine.LifecycleResult, none string) e
 		res = &engine.LifecycleResult{}
 	}
 	if a.format == "json" {
-		acts := res.Actions
-		if acts == nil {
-			acts = []engine.Action{}
+		out := jsonLifecycle{Actions: []jsonAction{}}
+		for _, act := range res.Actions {
+			out.Actions = append(out.Actions, jsonAction{Target: act.Target, Kind: act.Kind, Version: act.Version,
+				Description: a.shown(act.Description), Script: act.Script, Detail: a.shown(act.Detail), Leftover: a.shown(act.Leftover)})
 		}
-		out := jsonLifecycle{Operation: op, Env: env, Actions: acts}
 		if op == "clean" {
-			out.SchemasDropped, out.SchemasCleaned = cleanGroups(acts)
+			out.SchemasDropped, out.SchemasCleaned = cleanGroups(res.Actions)
 		}
-		return a.writeJSON(out)
+		a.result = out
+		return nil
 	}
 	if len(res.Actions) == 0 {
 		fmt.Fprintln(a.stdout, none)
@@ -222,11 +232,18 @@ for confirmation (or --yes).`,
 	return cmd
 }
 
-// jsonAdopt is baseline --from-flyway's JSON output.
+// jsonAdopt is baseline --from-flyway's JSON result.
 type jsonAdopt struct {
-	Operation string                 `json:"operation"`
-	Env       string                 `json:"env"`
-	Targets   []engine.AdoptedTarget `json:"targets"`
+	FromFlyway bool              `json:"fromFlyway"`
+	Targets    []jsonAdoptTarget `json:"targets"`
+}
+
+// jsonAdoptTarget is an engine.AdoptedTarget in JSON.
+type jsonAdoptTarget struct {
+	Target  string `json:"target"`
+	Source  string `json:"source"`
+	Rows    int    `json:"rows"`
+	Skipped bool   `json:"skipped"`
 }
 
 // adopt copies Flyway's history into Strata's, running nothing.
@@ -236,7 +253,12 @@ func (a *app) adopt(ctx context.Context, env string, m *engine.Migrator, table s
 		return err
 	}
 	if a.format == "json" {
-		return a.writeJSON(jsonAdopt{Operation: "baseline", Env: env, Targets: res.Targets})
+		out := jsonAdopt{FromFlyway: true, Targets: []jsonAdoptTarget{}}
+		for _, t := range res.Targets {
+			out.Targets = append(out.Targets, jsonAdoptTarget(t))
+		}
+		a.result = out
+		return nil
 	}
 	for _, t := range res.Targets {
 		if t.Skipped {

@@ -31,6 +31,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
+		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"jsonout": jsonoutCmd},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
 			return copyDir(quickstart, filepath.Join(env.WorkDir, "quickstart"))
@@ -45,6 +46,7 @@ func TestScriptsPostgres(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script-pg",
 		UpdateScripts: *update,
+		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"jsonout": jsonoutCmd},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
 			env.Setenv("STRATA_PG_URL", pgtest.Database(t))

@@ -33,59 +33,10 @@ type jsonMigrateTarget struct {
 	Error         *jsonError    `json:"error"`
 }
 
-type jsonError struct {
-	Message  string       `json:"message"`
-	ExitCode int          `json:"exitCode"`
-	Partial  *jsonPartial `json:"partial,omitempty"`
-	// OutcomeUnknown: the connection was lost after a migration's COMMIT
-	// was sent; the next run finds out from the history.
-	OutcomeUnknown bool `json:"outcomeUnknown,omitempty"`
-}
-
-// jsonPartial is what a failed non-transactional file left applied.
-type jsonPartial struct {
-	Script            string            `json:"script"`
-	StatementsApplied int               `json:"statementsApplied"`
-	Statements        int               `json:"statements,omitempty"`
-	FailedStatement   int               `json:"failedStatement,omitempty"`
-	Applied           []jsonStatementID `json:"applied"`
-	MoreApplied       int               `json:"moreApplied,omitempty"`
-	RolledBack        bool              `json:"rolledBack"`
-	Next              string            `json:"next,omitempty"`
-}
-
-type jsonStatementID struct {
-	Number int    `json:"number"`
-	Line   int    `json:"line,omitempty"`
-	Text   string `json:"text"`
-}
-
-// jsonErrorOf is the JSON form of err, with what stayed applied when a
-// non-transactional file failed.
-func (a *app) jsonErrorOf(err error) *jsonError {
-	je := &jsonError{Message: a.shown(err.Error()), ExitCode: codeOf(err)}
-	var me *engine.MigrationError
-	je.OutcomeUnknown = errors.As(err, &me) && me.OutcomeUnknown
-	if errors.As(err, &me) && me.Partial != nil {
-		p := me.Partial
-		jp := &jsonPartial{Script: me.Path, StatementsApplied: p.Applied, Statements: p.Total, FailedStatement: p.Failed,
-			Applied: []jsonStatementID{}, MoreApplied: p.More, Next: a.shown(me.Advice)}
-		for _, s := range p.Statements {
-			jp.Applied = append(jp.Applied, jsonStatementID{Number: s.Number, Line: s.Line, Text: a.shown(s.Text)})
-		}
-		je.Partial = jp
-	}
-	return je
-}
-
-// jsonMigrate is migrate's JSON output.
+// jsonMigrate is migrate's JSON result (the envelope's result).
 type jsonMigrate struct {
-	Operation         string              `json:"operation"`
-	Env               string              `json:"env"`
-	Success           bool                `json:"success"`
 	MigrationsApplied int                 `json:"migrationsApplied"`
 	Targets           []jsonMigrateTarget `json:"targets"`
-	Error             *jsonError          `json:"error"`
 }
 
 func (a *app) migrateCommand() *cobra.Command {
@@ -131,24 +82,9 @@ hotfixes or out_of_order = true.`,
 				prog = newProgress(a.stdout, tty, time.Now, a.shown)
 				extra = append(extra, engine.WithObserver(prog.observe))
 			}
-			cfg, m, done, err := a.setup(ctx, extra...)
+			_, m, done, err := a.setup(ctx, extra...)
 			if err != nil {
-				if a.format == "json" {
-					// A JSON consumer always gets a document, even when the
-					// run could not start (configuration, database).
-					out := jsonMigrate{Operation: "migrate", Targets: []jsonMigrateTarget{}}
-					if a.cfg != nil && a.cfg.Env != nil {
-						out.Env = a.cfg.Env.Name
-					}
-					msg := "see the diagnostics on stderr"
-					var ee *exitError
-					if !errors.As(err, &ee) || ee.err != nil {
-						msg = a.shown(err.Error())
-					}
-					out.Error = &jsonError{Message: msg, ExitCode: codeOf(err)}
-					_ = a.writeJSON(out)
-				}
-				return err
+				return err // in JSON mode run prints the envelope with the error
 			}
 			defer done()
 			began := time.Now()
@@ -157,7 +93,7 @@ hotfixes or out_of_order = true.`,
 				prog.finish()
 			}
 			if a.format == "json" {
-				out := jsonMigrate{Operation: "migrate", Env: cfg.Env.Name, Success: err == nil, Targets: []jsonMigrateTarget{}}
+				out := jsonMigrate{Targets: []jsonMigrateTarget{}}
 				if res != nil {
 					out.MigrationsApplied = res.Applied()
 					for _, t := range res.Targets {
@@ -166,17 +102,12 @@ hotfixes or out_of_order = true.`,
 							jt.Applied = append(jt.Applied, jsonApplied{Version: ap.Version, Description: ap.Description, Type: ap.Type, Script: ap.Script, ExecutionTime: ap.Duration.Milliseconds()})
 						}
 						if t.Err != nil {
-							jt.Error = a.jsonErrorOf(t.Err)
+							jt.Error = a.jsonErrorOf(t.Err, codeOf(t.Err))
 						}
 						out.Targets = append(out.Targets, jt)
 					}
 				}
-				if err != nil {
-					out.Error = a.jsonErrorOf(err)
-				}
-				if werr := a.writeJSON(out); werr != nil {
-					return werr
-				}
+				a.result = out
 				return err
 			}
 			if res != nil && len(res.Targets) > 1 {
@@ -207,12 +138,10 @@ hotfixes or out_of_order = true.`,
 	return cmd
 }
 
-// jsonDryRun is migrate --dry-run's JSON output.
+// jsonDryRun is migrate --dry-run's JSON result.
 type jsonDryRun struct {
-	Operation string             `json:"operation"`
-	DryRun    bool               `json:"dryRun"`
-	Env       string             `json:"env"`
-	Targets   []jsonDryRunTarget `json:"targets"`
+	DryRun  bool               `json:"dryRun"`
+	Targets []jsonDryRunTarget `json:"targets"`
 }
 
 type jsonDryRunTarget struct {
@@ -242,7 +171,7 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 	if err != nil {
 		return err
 	}
-	out := jsonDryRun{Operation: "migrate", DryRun: true, Env: cfg.Env.Name, Targets: []jsonDryRunTarget{}}
+	out := jsonDryRun{DryRun: true, Targets: []jsonDryRunTarget{}}
 	if a.format == "text" {
 		fmt.Fprintf(a.stdout, "-- strata migrate --dry-run (env %s): nothing below has been run\n", cfg.Env.Name)
 	}
@@ -251,7 +180,7 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 			continue
 		}
 		if a.format == "json" {
-			out.Targets = append(out.Targets, jsonDryRunTarget{Target: tp.Target.Name, Refused: a.shown(tp.NonEmpty.Error())})
+			out.Targets = append(out.Targets, jsonDryRunTarget{Target: tp.Target.Name, Refused: a.shown(tp.NonEmpty.Error()), Migrations: []jsonDryRunScript{}})
 			continue
 		}
 		fmt.Fprintf(a.stdout, "\n-- target %s: refused, nothing would run there: %s\n", tp.Target.Name, firstLine(a.shown(tp.NonEmpty.Error())))
@@ -261,7 +190,7 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 		e := sc.Migration
 		if a.format == "json" {
 			if sc.Target != last {
-				out.Targets = append(out.Targets, jsonDryRunTarget{Target: sc.Target})
+				out.Targets = append(out.Targets, jsonDryRunTarget{Target: sc.Target, Migrations: []jsonDryRunScript{}})
 				last = sc.Target
 			}
 			jt := &out.Targets[len(out.Targets)-1]
@@ -291,7 +220,8 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 		return err
 	}
 	if a.format == "json" {
-		return a.writeJSON(out)
+		a.result = out
+		return nil
 	}
 	if last == "" {
 		fmt.Fprintln(a.stdout, "-- nothing to migrate")

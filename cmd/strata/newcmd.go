@@ -20,6 +20,13 @@ import (
 // now is the clock of `strata new`; tests replace it.
 var now = time.Now
 
+// jsonNew is new's JSON result: the version given and the files created,
+// as the text output names them.
+type jsonNew struct {
+	Version string   `json:"version"`
+	Files   []string `json:"files"`
+}
+
 func (a *app) newCommand() *cobra.Command {
 	var undo, sequential, timestamp bool
 	var location string
@@ -90,6 +97,10 @@ sql_migration_suffixes entry replace V, U, __ and .sql.`,
 			if undo {
 				names = append(names, naming.FileName(locations.Undo, version, desc))
 			}
+			created := jsonNew{Version: version, Files: []string{}}
+			if a.format == "json" {
+				a.result = created
+			}
 			for i, n := range names {
 				p := filepath.Join(dir, n)
 				f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
@@ -113,6 +124,11 @@ sql_migration_suffixes entry replace V, U, __ and .sql.`,
 				rel, err := filepath.Rel(cfg.Dir, p)
 				if err != nil {
 					rel = p
+				}
+				if a.format == "json" {
+					created.Files = append(created.Files, filepath.ToSlash(rel))
+					a.result = created
+					continue
 				}
 				fmt.Fprintln(a.stdout, "created "+filepath.ToSlash(rel))
 			}

@@ -8,7 +8,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -398,11 +397,12 @@ func TestConcurrentProcesses(t *testing.T) {
 			continue
 		}
 		var out jsonMigrate
-		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		env, err := decodeEnvelope(r.stdout, &out)
+		if err != nil {
 			t.Errorf("process %d: stdout is not migrate's JSON: %v\n%s", i, err, r)
 			continue
 		}
-		if !out.Success {
+		if !env.Success {
 			t.Errorf("process %d: success = false:\n%s", i, r)
 		}
 		applied += out.MigrationsApplied
@@ -1073,8 +1073,8 @@ func TestUnreachableDatabase(t *testing.T) {
 					t.Errorf("want exit %d, got:\n%s", exitUnreachable, r)
 					continue
 				}
-				// With --format json the error is on stderr too: setup fails
-				// before migrate writes its JSON.
+				// With --format json the error is on stderr too, and in the
+				// JSON document on stdout.
 				msg := r.stderr + r.stdout
 				if !strings.Contains(msg, "127.0.0.1") || !regexp.MustCompile(`(?i)unreachable|connect`).MatchString(msg) {
 					t.Errorf("the message should say the database at 127.0.0.1:1 cannot be reached:\n%s", r)
@@ -1096,7 +1096,7 @@ func TestUnreachableDatabase(t *testing.T) {
 			r = p.mustRun(t, 0, "config", "--format", "json")
 			check(r)
 			var cfg struct{ URL string }
-			if err := json.Unmarshal([]byte(r.stdout), &cfg); err != nil || !strings.Contains(cfg.URL, "***") {
+			if _, err := decodeEnvelope(r.stdout, &cfg); err != nil || !strings.Contains(cfg.URL, "***") {
 				t.Errorf("config --format json: url should be masked (%v):\n%s", err, r)
 			}
 		})
@@ -1175,6 +1175,16 @@ func TestLockHeldByAnotherProcess(t *testing.T) {
 	// Whether it is the right pid: see TestLockHolderInOtherDatabase.
 	if !heldBy.MatchString(second.stderr) {
 		t.Errorf("the lock error should name the holder: its pid and application_name:\n%s", second)
+	}
+	// The same in JSON: one document with the LOCKED error and its target.
+	sch, err := outputSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	third := p.run(t, "migrate", "--format", "json")
+	doc, err := checkJSONOutput(sch, third.stdout, third.code)
+	if err != nil || third.code != exitLocked || field(doc, "error", "code") != codeLocked || field(doc, "error", "target") == nil {
+		t.Errorf("migrate --format json: want the LOCKED error with its target (%v):\n%s", err, third)
 	}
 
 	if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, gateKey); err != nil {

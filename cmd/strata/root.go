@@ -43,6 +43,12 @@ type app struct {
 	cfg        *config.Config
 	mask       *redact.Masker // see masker
 	maskLoaded bool           // mask was made with cfg loaded
+
+	// JSON output (see jsonout.go): the command's result, the warnings,
+	// and a failure already rendered on stderr without an error value.
+	result   any
+	warnings []jsonProblem
+	failure  *jsonError
 }
 
 // dialects maps URL schemes to dialects. Each entry opens the database of
@@ -54,14 +60,25 @@ var dialects = map[string]func(a *app, ctx context.Context, cfg *config.Config, 
 	"sqlserver":  (*app).openSQLServer,
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
 	stdout, stderr = escWriter{raw: stdout}, escWriter{raw: stderr}
 	a := &app{stdout: stdout, stderr: stderr}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil && !root.PersistentFlags().Changed("format") && jsonRequested(args) {
+		a.format = "json" // the command line failed before its flags were read
+	}
+	if a.format == "json" && (a.started || err != nil) {
+		// Exactly one JSON document, whatever happened.
+		name := ""
+		if cmd != nil && cmd != root {
+			name = cmd.Name()
+		}
+		defer func() { a.writeEnvelope(name, err, code) }()
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -166,6 +183,7 @@ func (a *app) loadConfig() (*config.Config, error) {
 	}
 	if len(diags) > 0 {
 		a.writeDiagnostics(diags)
+		a.configFailure(diags)
 	}
 	if diags.HasErrors() || cfg == nil || cfg.Env == nil {
 		return nil, &exitError{code: exitUsage}
@@ -187,6 +205,7 @@ func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
 	}
 	for _, w := range set.Warnings {
 		fmt.Fprintf(a.stderr, "warning: %s: %s\n", w.Path, w.Message)
+		a.warn(w.Path, w.Message)
 	}
 	if err := engine.CheckLimits(set); err != nil {
 		return nil, err // before the database is opened, let alone created
@@ -194,6 +213,7 @@ func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
 	for _, c := range set.Callbacks {
 		if !engine.RunsCallback(c.Event) {
 			fmt.Fprintf(a.stderr, "warning: %s: strata runs the migrate callbacks only (beforeMigrate, beforeEachMigrate, afterEachMigrate, afterVersioned, beforeRepeatables, afterMigrateApplied, afterMigrate, afterEachMigrateError, afterMigrateError); %s is ignored\n", c.Path(), c.Event)
+			a.warn(c.Path(), "strata runs the migrate callbacks only; "+c.Event+" is ignored")
 		}
 	}
 	return set, nil
@@ -221,6 +241,7 @@ func (a *app) open(ctx context.Context, cfg *config.Config) (engine.Dialect, *sq
 // rendered. No snippet: the line may hold a password.
 func (a *app) urlError(env *config.Env, summary, detail string) error {
 	detail = a.shown(detail)
+	a.urlFailure(env.URLRange, summary, detail)
 	switch {
 	case a.url != "":
 		fmt.Fprintf(a.stderr, "error: --url: %s: %s\n", strings.ToLower(summary), detail)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,6 +117,16 @@ func (p *secretProject) run(args ...string) (code int, stdout, stderr string) {
 	for _, w := range []struct{ name, text string }{{"stdout", string(out)}, {"stderr", string(errOut)}} {
 		if m := leak(w.text); m != "" {
 			p.t.Errorf("url in %s, strata %s: exit %d; %s shows the secret %q:\n%s", p.mode, strings.Join(args, " "), code, w.name, m, w.text)
+		}
+	}
+	if slices.Contains(args, "json") {
+		// Every JSON document, of a failure too, keeps the contract.
+		sch, err := outputSchema()
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if _, err := checkJSONOutput(sch, string(out), code); err != nil {
+			p.t.Errorf("url in %s, strata %s: exit %d: %v\n%s", p.mode, strings.Join(args, " "), code, err, out)
 		}
 	}
 	return code, string(out), string(errOut)

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -242,7 +241,7 @@ func (p *project) infoJSON(t *testing.T, args ...string) jsonInfo {
 	t.Helper()
 	r := p.mustRun(t, 0, append([]string{"info", "--format", "json"}, args...)...)
 	var out jsonInfo
-	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+	if _, err := decodeEnvelope(r.stdout, &out); err != nil {
 		t.Fatalf("info --format json: %v\n%s", err, r)
 	}
 	return out

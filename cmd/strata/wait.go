@@ -19,11 +19,10 @@ import (
 // --wait-timeout default).
 const DefaultWaitTimeout = 60 * time.Second
 
+// jsonWait is wait's JSON result.
 type jsonWait struct {
-	Operation string `json:"operation"`
-	Env       string `json:"env"`
-	Ready     bool   `json:"ready"`
-	Attempts  int    `json:"attempts"`
+	Ready    bool `json:"ready"`
+	Attempts int  `json:"attempts"`
 }
 
 func (a *app) waitCommand() *cobra.Command {
@@ -64,7 +63,8 @@ func (a *app) wait(ctx context.Context, u string, timeout, interval time.Duratio
 	env := a.cfg.Env
 	ready := func(attempts int) error {
 		if a.format == "json" {
-			return a.writeJSON(jsonWait{Operation: "wait", Env: env.Name, Ready: true, Attempts: attempts})
+			a.result = jsonWait{Ready: true, Attempts: attempts}
+			return nil
 		}
 		fmt.Fprintf(a.stdout, "env %s: the database accepts connections (attempt %d)\n", env.Name, attempts)
 		return nil
