@@ -73,6 +73,7 @@ hotfixes or out_of_order = true.`,
 			if dryRun {
 				return a.dryRun(ctx, extra)
 			}
+			a.appliedKnown = true // 0 until the run says otherwise
 			var prog *progress
 			if a.format == "text" {
 				tty := false
@@ -89,6 +90,9 @@ hotfixes or out_of_order = true.`,
 			defer done()
 			began := time.Now()
 			res, err := m.Migrate(ctx)
+			if res != nil {
+				a.applied = res.Applied()
+			}
 			if prog != nil {
 				prog.finish()
 			}

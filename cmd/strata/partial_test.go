@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,11 +24,20 @@ func TestRolledBackOnlyWhenItWas(t *testing.T) {
 		t.Errorf("partial detail = %q", d)
 	}
 	wrapped := fmt.Errorf("target main: %w", partial)
-	if n := interruptedNote(wrapped); strings.Contains(n, "was rolled back") || !strings.Contains(n, "statements 1-2 of it stayed applied (not rolled back)") || !strings.Contains(n, "resume at statement 3") {
+	if n := interruptedNote(wrapped, 0, false); strings.Contains(n, "was rolled back") || !strings.Contains(n, "statements 1-2 of it stayed applied (not rolled back)") || !strings.Contains(n, "resume at statement 3") {
 		t.Errorf("interrupted partial = %q", n)
 	}
-	if n := interruptedNote(tx); !strings.Contains(n, "was rolled back") {
+	if n := interruptedNote(tx, 0, true); !strings.Contains(n, "was rolled back") {
 		t.Errorf("interrupted transactional = %q", n)
+	}
+	if n := interruptedNote(context.Canceled, 0, true); !strings.Contains(n, "nothing was applied") || strings.Contains(n, "rolled back") {
+		t.Errorf("interrupted before migrating = %q", n)
+	}
+	if n := interruptedNote(context.Canceled, 3, true); !strings.Contains(n, "the 3 applied are kept") || strings.Contains(n, "rolled back") {
+		t.Errorf("interrupted between migrations = %q", n)
+	}
+	if n := interruptedNote(context.Canceled, 0, false); strings.Contains(n, "rolled back") {
+		t.Errorf("interrupted, no migration running = %q", n)
 	}
 }
 

@@ -419,9 +419,21 @@ func (a *app) writeJSON(v any) error {
 
 // interruptedNote is the line after an interrupted run: what happened to
 // the migration that was running, "rolled back" only when it was.
-func interruptedNote(err error) string {
+//
+// applied is how many migrations the run applied, when known (migrate
+// knows; the other commands pass known false).
+func interruptedNote(err error, applied int, known bool) string {
 	var me *engine.MigrationError
-	if errors.As(err, &me) && me.Partial != nil {
+	if !errors.As(err, &me) {
+		switch {
+		case known && applied == 0:
+			return "interrupted before any migration ran: nothing was applied; run the same command again to start"
+		case known:
+			return fmt.Sprintf("interrupted between migrations: the %d applied are kept and none was left half-done; run the same command again to finish", applied)
+		}
+		return "interrupted: no migration was running, so nothing was left half-done; what ran before is kept; run the same command again to finish"
+	}
+	if me.Partial != nil {
 		p := me.Partial
 		if p.Applied == 0 {
 			return fmt.Sprintf("interrupted: %s runs statement by statement and none of its statements stayed applied; migrations applied before it are kept; run the same command again to finish", me.Path)

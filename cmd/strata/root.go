@@ -36,6 +36,8 @@ type app struct {
 	format         string
 	tenants        []string
 	target         string // migrate --target; overrides the env's target
+	applied        int    // migrations migrate applied, for the note after an interrupt
+	appliedKnown   bool   // migrate ran: applied is known
 	readOnly       bool   // the command only reads: open the database so that nothing is created
 	started        bool
 
@@ -94,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		case errors.As(err, &me) && me.OutcomeUnknown:
 			fmt.Fprintln(stderr, "interrupted: the connection was lost while a migration ran, so whether it committed is unknown; those already applied are kept; run the same command again: it reads the history and applies only what is not there")
 		default:
-			fmt.Fprintln(stderr, interruptedNote(err))
+			fmt.Fprintln(stderr, interruptedNote(err, a.applied, a.appliedKnown))
 		}
 		return exitInterrupted
 	}

@@ -202,6 +202,9 @@ func failedTargets(stderr string) map[string]string {
 		return out
 	}
 	for _, l := range strings.Split(list, "\n") {
+		if strings.HasPrefix(l, "    ") {
+			continue // the failure's detail, under its target
+		}
 		if !strings.HasPrefix(l, "  ") {
 			break
 		}
