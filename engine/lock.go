@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"github.com/stratadb/strata/schemas"
+)
+
+// lockKey is the 64-bit key of a target's lock: a hash of the qualified
+// history table and the tenant.
+func (m *Migrator) lockKey(tenant string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(m.historyTable()))
+	h.Write([]byte{0})
+	h.Write([]byte(tenant))
+	return int64(h.Sum64())
+}
+
+// lockKeys are the keys a target's run holds: the target's own, and for a
+// single target without tenants also Flyway's key on the same schema, so a
+// Flyway node migrating at the same moment waits.
+func (m *Migrator) lockKeys(t schemas.Target) []int64 {
+	keys := []int64{m.lockKey(t.Name)}
+	if fl, ok := m.dialect.(FlywayLocker); ok && !t.Tenant && len(m.targets) == 1 {
+		keys = append(keys, fl.FlywayLockKey(m.tables.Schema, m.flywayTable))
+	}
+	return keys
+}
+
+// lockTarget takes every lock of a target's run (lockKeys) on conn,
+// waiting at most timeout for each. A LockError names the target and, for a
+// single try (timeout 0), is marked busy. On failure the locks already
+// taken are released; release gives back all of them, with a context that
+// is never cancelled.
+func (m *Migrator) lockTarget(ctx context.Context, conn *sql.Conn, t schemas.Target, timeout time.Duration) (release func() error, err error) {
+	var releases []func(context.Context) error
+	release = func() error {
+		var errs []error
+		for i := len(releases) - 1; i >= 0; i-- {
+			errs = append(errs, releases[i](context.WithoutCancel(ctx)))
+		}
+		return errors.Join(errs...)
+	}
+	for _, key := range m.lockKeys(t) {
+		rel, err := m.dialect.Lock(ctx, conn, key, timeout)
+		if err != nil {
+			var le *LockError
+			if errors.As(err, &le) {
+				if le.Target == "" {
+					le.Target = t.Name
+				}
+				le.busy = timeout == 0
+			}
+			release()
+			return nil, err
+		}
+		releases = append(releases, rel)
+	}
+	return release, nil
+}
+
+// bootstrapKey guards creating schemas and Strata's tables.
+func (m *Migrator) bootstrapKey() int64 { return m.lockKey("\x00bootstrap") }
+
+// txPrefix returns the statements that open a migration's transaction:
+// BEGIN, through a pooler the transaction-level lock and the guard, then
+// the target's session settings. lockParts is the number of statements
+// that take the lock (after BEGIN).
+func (r *targetRun) txPrefix() (parts []Part, lockParts int, guard int) {
+	d := r.m.dialect
+	parts = []Part{{SQL: d.Begin()}}
+	guard = -1
+	if tl, ok := d.(TxLocker); ok && r.m.pooling == TransactionPooling {
+		for _, q := range tl.TxLock(r.m.lockKey(r.target.Name), r.m.lockTimeout) {
+			parts = append(parts, Part{SQL: q})
+			lockParts++
+		}
+		guard = len(parts)
+		parts = append(parts, Part{SQL: tl.Guard(r.generationIs())})
+	}
+	for _, s := range d.SessionSetup(r.cur, ScopeTransaction) {
+		parts = append(parts, Part{SQL: s})
+	}
+	return parts, lockParts, guard
+}
+
+// generationIs is the SQL condition that the target's state generation is
+// still the one this run read.
+func (r *targetRun) generationIs() string {
+	d := r.m.dialect
+	return "(SELECT " + d.Quote("generation") + " FROM " + r.m.stateTable() + " WHERE " + d.Quote("tenant") + " = " +
+		d.Literal(r.target.Name) + ") = " + strconv.FormatInt(r.generation, 10)
+}
+
+// txPrefixError turns a failure of the prefix into a lock error or a
+// conflict, or returns nil when the failure was elsewhere.
+func (r *targetRun) txPrefixError(err error, lockParts, guard int) error {
+	var ee *ExecError
+	if !errors.As(err, &ee) {
+		return nil
+	}
+	tl, ok := r.m.dialect.(TxLocker)
+	switch {
+	case !ok:
+		return nil
+	case ee.Part == guard && tl.IsConflict(err):
+		return errConflict
+	case ee.Part >= 1 && ee.Part <= lockParts && tl.IsTxLockTimeout(err):
+		return &LockError{Target: r.target.Name, Timeout: r.m.lockTimeout}
+	}
+	return nil
+}
+
+// inLockedTx runs fn in one transaction that holds the transaction-level
+// lock with the given key (through a transaction pooler).
+func (m *Migrator) inLockedTx(ctx context.Context, conn *sql.Conn, key int64, what string, fn func() error) error {
+	tl := m.dialect.(TxLocker)
+	fail := func(err error) error {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, m.dialect.Begin()); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	for _, q := range tl.TxLock(key, m.lockTimeout) {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			if tl.IsTxLockTimeout(err) {
+				return fail(&LockError{Target: what, Timeout: m.lockTimeout})
+			}
+			return fail(fmt.Errorf("%s: %w", what, err))
+		}
+	}
+	if err := fn(); err != nil {
+		return fail(err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fail(fmt.Errorf("%s: commit: %w", what, err))
+	}
+	return nil
+}
+
+// runLocked runs statements in one transaction that holds the
+// transaction-level lock with the given key (through a transaction pooler).
+func (m *Migrator) runLocked(ctx context.Context, conn *sql.Conn, key int64, what string, stmts []string) error {
+	tl := m.dialect.(TxLocker)
+	parts := []Part{{SQL: m.dialect.Begin()}}
+	lockParts := 0
+	for _, q := range tl.TxLock(key, m.lockTimeout) {
+		parts = append(parts, Part{SQL: q})
+		lockParts++
+	}
+	for _, q := range stmts {
+		parts = append(parts, Part{SQL: q})
+	}
+	parts = append(parts, Part{SQL: "COMMIT"})
+	if err := m.dialect.Exec(ctx, conn, parts); err != nil {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		var ee *ExecError
+		if errors.As(err, &ee) && ee.Part >= 1 && ee.Part <= lockParts && tl.IsTxLockTimeout(err) {
+			return &LockError{Target: what, Timeout: m.lockTimeout}
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// LockKey returns the key of the lock Strata takes for a target, so that
+// tools and tests can find or take the same lock.
+func (m *Migrator) LockKey(target string) int64 { return m.lockKey(target) }
