@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/stratadb/strata/locations"
 	"github.com/stratadb/strata/schemas"
@@ -137,7 +136,7 @@ func (m *Migrator) adoptSources(ctx context.Context, conn *sql.Conn, table strin
 		}
 		if !meta {
 			return nil, fmt.Errorf("adopt flyway history: history table %s exists but was not created by strata (there is no %s table next to it); choose another name with history { table = \"...\" }",
-				m.historyTable(), m.tables.Meta())
+				m.store().historyTable(), m.tables.Meta())
 		}
 		if err := m.checkLayout(ctx, conn); err != nil {
 			return nil, err
@@ -155,9 +154,9 @@ func (m *Migrator) adoptSources(ctx context.Context, conn *sql.Conn, table strin
 			candidates = append(candidates, m.tables.Schema)
 		}
 		for _, s := range candidates {
-			if d.Table(s, table) == m.historyTable() {
+			if d.Table(s, table) == m.store().historyTable() {
 				return nil, fmt.Errorf("adopt flyway history: strata's history table %s is the Flyway table itself; adopting in place is not supported: give strata's history another name (history { table = \"...\" }) and adopt again",
-					m.historyTable())
+					m.store().historyTable())
 			}
 			ok, err := d.TableExists(ctx, conn, s, table)
 			if err != nil {
@@ -187,18 +186,10 @@ func (m *Migrator) adoptSources(ctx context.Context, conn *sql.Conn, table strin
 	return out, nil
 }
 
-// notMarker is the SQL condition for history rows other than SCHEMA rows:
-// the schemas bootstrap created and recorded just before an adoption do
-// not make the target adopted already. (Flyway's own SCHEMA rows are
-// copied like any other row and keep counting as created schemas.)
-func (m *Migrator) notMarker() string {
-	return m.dialect.Quote("type") + " <> " + m.dialect.Literal(TypeSchema)
-}
-
 // adoptTenantsWithRows returns the tenants that have rows, other than
 // SCHEMA rows, in Strata's history.
 func (m *Migrator) adoptTenantsWithRows(ctx context.Context, q querier) (map[string]bool, error) {
-	rows, err := q.QueryContext(ctx, "SELECT DISTINCT "+m.dialect.Quote("tenant")+" FROM "+m.historyTable()+" WHERE "+m.notMarker())
+	rows, err := q.QueryContext(ctx, m.store().selectAdoptedTenants())
 	if err != nil {
 		return nil, fmt.Errorf("adopt flyway history: read %s: %w", m.tables.History, err)
 	}
@@ -273,7 +264,7 @@ func (m *Migrator) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSou
 		}
 	}
 	var n int64
-	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+m.historyTable()+" WHERE "+d.Quote("tenant")+" = "+d.Literal(t.Name)+" AND "+m.notMarker()).Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, m.store().countAdopted(t.Name)).Scan(&n); err != nil {
 		return fail(fmt.Errorf("target %s: read %s: %w", t.Name, m.tables.History, err))
 	}
 	if n > 0 {
@@ -292,7 +283,7 @@ func (m *Migrator) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSou
 		for _, fr := range frows[i:min(i+chunk, len(frows))] {
 			r := fr.row
 			r.Tenant = t.Name
-			parts = append(parts, Part{SQL: m.adoptInsertSQL(r, fr.installedOn)})
+			parts = append(parts, Part{SQL: m.store().insertAdopted(r, fr.installedOn)})
 			if r.Success && !r.synthetic() {
 				applied++
 			}
@@ -399,34 +390,6 @@ func (m *Migrator) readFlyway(ctx context.Context, conn *sql.Conn, src adoptSour
 	return out, nil
 }
 
-// adoptInsertSQL is insertHistorySQL with installed_on given: the value
-// read from Flyway's table, copied as it was stored.
-func (m *Migrator) adoptInsertSQL(r HistoryRow, installedOn any) string {
-	d := m.dialect
-	cols := []string{"version", "description", "type", "script", "checksum", "installed_by", "installed_on",
-		"execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress"}
-	vals := []string{
-		m.nullable(r.Version), d.Literal(r.Description), d.Literal(r.Type), d.Literal(r.Script),
-		checksumLiteral(r.Checksum), d.Literal(r.InstalledBy), m.adoptTimeLiteral(installedOn),
-		strconv.Itoa(r.ExecutionTime), d.Bool(r.Success), d.Literal(r.Tenant), m.nullable(r.VersionKey),
-		m.nullable(r.Error), failedLiteral(r.FailedStatement), strconv.Itoa(r.Progress),
-	}
-	return "INSERT INTO " + m.historyTable() + " (" + m.quoteList(cols) + ") VALUES (" + strings.Join(vals, ", ") + ")"
-}
-
-// adoptTimeLiteral writes an installed_on value: a timestamp as its wall
-// clock (Flyway's column has no time zone), text verbatim.
-func (m *Migrator) adoptTimeLiteral(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "CURRENT_TIMESTAMP"
-	case time.Time:
-		return m.dialect.Literal(x.Format("2006-01-02 15:04:05.999999"))
-	default:
-		return m.dialect.Literal(asString(x))
-	}
-}
-
 // adoptState computes a target's state from its copied rows and the files,
 // as planning does; only the applied rows matter for the state row, so
 // repeatables are taken with their raw checksums and the target is latest.
@@ -446,10 +409,9 @@ func (m *Migrator) adoptState(rows []HistoryRow) *targetState {
 // adoptStateSQL writes the target's state row after the copy: version,
 // fingerprint, and failed when an adopted migration failed under Flyway.
 func (m *Migrator) adoptStateSQL(t schemas.Target, ts *targetState, applied int) string {
-	d := m.dialect
-	version, key := "NULL", "NULL"
+	u := stateUpdate{setVersion: true, fingerprint: ptr(fingerprint(ts)), setApplied: true, applied: applied, setError: true, nextGeneration: true}
 	if v := ts.lastApplied; !v.IsZero() {
-		version, key = d.Literal(ts.current), d.Literal(v.Key())
+		u.version, u.versionKey = ts.current, v.Key()
 	}
 	failed := false
 	for _, e := range ts.entries {
@@ -457,15 +419,6 @@ func (m *Migrator) adoptStateSQL(t schemas.Target, ts *targetState, applied int)
 			failed = true
 		}
 	}
-	sets := []string{
-		d.Quote("version") + " = " + version,
-		d.Quote("version_key") + " = " + key,
-		d.Quote("fingerprint") + " = " + d.Literal(fmt.Sprintf("%016x", fingerprint(ts))),
-		d.Quote("applied") + " = " + strconv.Itoa(applied),
-		d.Quote("failed") + " = " + d.Bool(failed),
-		d.Quote("error") + " = NULL",
-		d.Quote("generation") + " = " + d.Quote("generation") + " + 1",
-		d.Quote("updated_on") + " = CURRENT_TIMESTAMP",
-	}
-	return "UPDATE " + m.stateTable() + " SET " + strings.Join(sets, ", ") + " WHERE " + d.Quote("tenant") + " = " + d.Literal(t.Name)
+	u.failed = &failed
+	return m.store().updateState(t.Name, u)
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/stratadb/strata/schemas"
 )
@@ -66,11 +65,9 @@ func (m *Migrator) bootstrapLocked(ctx context.Context, conn *sql.Conn, t schema
 		}
 	}
 	stmts = append(stmts, d.CreateTables(m.tables)...)
-	stmts = append(stmts, "INSERT INTO "+m.metaTable()+" ("+m.quoteList([]string{"name", "value"})+") SELECT "+
-		d.Literal("layout")+", "+d.Literal(strconv.Itoa(Layout))+" WHERE NOT EXISTS (SELECT 1 FROM "+m.metaTable()+
-		" WHERE "+d.Quote("name")+" = "+d.Literal("layout")+")")
+	stmts = append(stmts, m.store().insertLayout())
 	for _, row := range m.schemaMarkers(t, created) {
-		stmts = append(stmts, m.insertHistorySQL(row, "0"))
+		stmts = append(stmts, m.store().insertHistory(row, "0"))
 	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/stratadb/strata/schemas"
@@ -160,8 +159,7 @@ func (m *Migrator) schemaMarkerRows(ctx context.Context, conn *sql.Conn) ([]mark
 	if err != nil || !ok {
 		return nil, err
 	}
-	rows, err := conn.QueryContext(ctx, "SELECT "+m.quoteList([]string{"installed_rank", "tenant", "script", "success"})+" FROM "+m.historyTable()+
-		" WHERE "+d.Quote("type")+" = "+d.Literal(TypeSchema)+" ORDER BY "+d.Quote("installed_rank"))
+	rows, err := conn.QueryContext(ctx, m.store().selectSchemaMarkers())
 	if err != nil {
 		return nil, fmt.Errorf("read schema creation rows of %s: %w", m.tables.History, err)
 	}
@@ -198,10 +196,9 @@ func (m *Migrator) forgetDropped(ctx context.Context, conn *sql.Conn, markers []
 		if len(keep) == len(mr.schemas) {
 			continue
 		}
-		where := " WHERE " + d.Quote("installed_rank") + " = " + strconv.FormatInt(mr.rank, 10)
-		q := "DELETE FROM " + m.historyTable() + where
+		q := m.store().deleteHistoryRow(mr.rank)
 		if len(keep) > 0 {
-			q = "UPDATE " + m.historyTable() + " SET " + d.Quote("script") + " = " + d.Literal(strings.Join(keep, ",")) + where
+			q = m.store().setMarkerScript(mr.rank, strings.Join(keep, ","))
 		}
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("clean: forget dropped schemas: %w", err)

@@ -200,7 +200,7 @@ func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row Histor
 			fp = r.nextFingerprint(e, row)
 			parts = append(parts, partsOf(after)...)
 			parts = append(parts,
-				Part{SQL: m.insertHistorySQL(row, d.Elapsed(time.Now()))},
+				Part{SQL: m.store().insertHistory(row, d.Elapsed(time.Now()))},
 				Part{SQL: r.stateUpdateSQL(row, fp)},
 				Part{SQL: "COMMIT"})
 		}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -31,11 +29,10 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 	} else {
 		start := row
 		start.Success, start.Progress = false, 0
-		if _, err := r.conn.ExecContext(ctx, m.insertHistorySQL(start, "0")); err != nil {
+		if _, err := r.conn.ExecContext(ctx, m.store().insertHistory(start, "0")); err != nil {
 			return fmt.Errorf("apply %s (target %s): record start: %w", e.File.Path(), r.target.Name, err)
 		}
-		q := "SELECT MAX(" + d.Quote("installed_rank") + ") FROM " + m.historyTable() + " WHERE " + d.Quote("tenant") + " = " + d.Literal(r.target.Name)
-		if err := r.conn.QueryRowContext(ctx, q).Scan(&rank); err != nil {
+		if err := r.conn.QueryRowContext(ctx, m.store().selectLastRank(r.target.Name)).Scan(&rank); err != nil {
 			return fmt.Errorf("apply %s (target %s): record start: %w", e.File.Path(), r.target.Name, err)
 		}
 	}
@@ -168,11 +165,7 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 	fp := r.nextFingerprint(e, row)
 	// A resumed file may have changed after the statements that had run:
 	// the row takes the checksum of the file that completed.
-	done := "UPDATE " + m.historyTable() + " SET " + d.Quote("success") + " = " + d.Bool(true) + ", " +
-		d.Quote("progress") + " = " + strconv.Itoa(count) + ", " + d.Quote("error") + " = NULL, " +
-		d.Quote("failed_statement") + " = NULL, " + d.Quote("checksum") + " = " + checksumLiteral(row.Checksum) + ", " +
-		d.Quote(statementChecksumsColumn) + " = NULL, " + d.Quote("execution_time") + " = " + strconv.FormatInt(time.Since(began).Milliseconds(), 10) +
-		" WHERE " + d.Quote("installed_rank") + " = " + strconv.FormatInt(rank, 10)
+	done := m.store().markSucceeded(rank, count, row.Checksum, time.Since(began))
 	if err := d.Exec(ctx, r.conn, []Part{{SQL: d.Begin()}, {SQL: done}, {SQL: r.stateUpdateSQL(row, fp)}, {SQL: "COMMIT"}}); err != nil {
 		r.rollback(ctx)
 		return fmt.Errorf("apply %s (target %s): record success: %w", e.File.Path(), r.target.Name, err)
@@ -213,19 +206,12 @@ func (r *targetRun) failureSQL(rank int64, errText string, failed int, sums stri
 
 // sumsSet is the assignment of the statement checksums column.
 func (r *targetRun) sumsSet(sums string) string {
-	return r.m.dialect.Quote(statementChecksumsColumn) + " = " + r.m.nullable(sums)
+	return r.m.store().statementChecksums(sums)
 }
 
 // progressSQL updates a non-transactional file's history row: progress (when
 // >= 0), the error with the failing statement's index, and extra
 // assignments.
 func (r *targetRun) progressSQL(rank int64, progress int, errText string, failed int, extra ...string) string {
-	d := r.m.dialect
-	var sets []string
-	if progress >= 0 {
-		sets = append(sets, d.Quote("progress")+" = "+strconv.Itoa(progress))
-	}
-	sets = append(sets, d.Quote("error")+" = "+r.m.nullable(r.m.mask(errText)), d.Quote("failed_statement")+" = "+failedLiteral(failed))
-	sets = append(sets, extra...)
-	return "UPDATE " + r.m.historyTable() + " SET " + strings.Join(sets, ", ") + " WHERE " + d.Quote("installed_rank") + " = " + strconv.FormatInt(rank, 10)
+	return r.m.store().updateProgress(rank, progress, r.m.mask(errText), failed, extra...)
 }

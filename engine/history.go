@@ -71,23 +71,14 @@ var historyColumns = []string{
 	"tenant", "version_key", "error", "failed_statement", "progress",
 }
 
-func (m *Migrator) historyTable() string { return m.dialect.Table(m.tables.Schema, m.tables.History) }
-func (m *Migrator) stateTable() string   { return m.dialect.Table(m.tables.Schema, m.tables.State()) }
-func (m *Migrator) metaTable() string    { return m.dialect.Table(m.tables.Schema, m.tables.Meta()) }
-
-func (m *Migrator) quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = m.dialect.Quote(n)
-	}
-	return strings.Join(q, ", ")
-}
+// store renders the statements on Strata's tables.
+func (m *Migrator) store() store { return store{d: m.dialect, t: m.tables} }
 
 // readHistory reads the rows of one tenant ("" for all) in rank order.
 func (m *Migrator) readHistory(ctx context.Context, q querier, tenant string) ([]HistoryRow, error) {
 	where := ""
 	if tenant != "" {
-		where = m.dialect.Quote("tenant") + " = " + m.dialect.Literal(tenant)
+		where = m.store().historyWhereTenant(tenant)
 	}
 	return m.readHistoryWhere(ctx, q, where)
 }
@@ -99,12 +90,7 @@ func (m *Migrator) readHistoryWhere(ctx context.Context, q querier, where string
 		return nil, err
 	}
 	cols := readColumns(layout)
-	query := "SELECT " + m.quoteList(cols) + " FROM " + m.historyTable()
-	if where != "" {
-		query += " WHERE " + where
-	}
-	query += " ORDER BY " + m.dialect.Quote("installed_rank")
-	rows, err := q.QueryContext(ctx, query)
+	rows, err := q.QueryContext(ctx, m.store().selectHistory(layout, where))
 	if err != nil {
 		return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
 	}
@@ -160,11 +146,7 @@ func (m *Migrator) readHistoryOf(ctx context.Context, q querier, tenants []strin
 	var out []HistoryRow
 	for len(tenants) > 0 {
 		n := min(len(tenants), 1000)
-		lits := make([]string, n)
-		for i, t := range tenants[:n] {
-			lits[i] = m.dialect.Literal(t)
-		}
-		rows, err := m.readHistoryWhere(ctx, q, m.dialect.Quote("tenant")+" IN ("+strings.Join(lits, ", ")+")")
+		rows, err := m.readHistoryWhere(ctx, q, m.store().historyWhereTenants(tenants[:n]))
 		if err != nil {
 			return nil, err
 		}
@@ -172,29 +154,6 @@ func (m *Migrator) readHistoryOf(ctx context.Context, q querier, tenants []strin
 		tenants = tenants[n:]
 	}
 	return out, nil
-}
-
-// insertHistorySQL returns the INSERT of row; installed_rank and installed_on
-// come from the table's defaults, execution_time from the SQL expression
-// elapsed.
-func (m *Migrator) insertHistorySQL(r HistoryRow, elapsed string) string {
-	d := m.dialect
-	cols := []string{"version", "description", "type", "script", "checksum", "installed_by",
-		"execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress"}
-	vals := []string{
-		m.nullable(r.Version), d.Literal(r.Description), d.Literal(r.Type), d.Literal(r.Script),
-		checksumLiteral(r.Checksum), d.Literal(r.InstalledBy), elapsed,
-		d.Bool(r.Success), d.Literal(r.Tenant), m.nullable(r.VersionKey), m.nullable(r.Error),
-		failedLiteral(r.FailedStatement), strconv.Itoa(r.Progress),
-	}
-	return "INSERT INTO " + m.historyTable() + " (" + m.quoteList(cols) + ") VALUES (" + strings.Join(vals, ", ") + ")"
-}
-
-func (m *Migrator) nullable(s string) string {
-	if s == "" {
-		return "NULL"
-	}
-	return m.dialect.Literal(s)
 }
 
 func checksumLiteral(c *int32) string {

@@ -35,8 +35,7 @@ func (m *Migrator) historyLayout(ctx context.Context, q querier) (int, error) {
 	if n := int(m.layoutSeen.Load()); n >= Layout {
 		return n, nil
 	}
-	rows, err := q.QueryContext(ctx, "SELECT "+m.dialect.Quote("value")+" FROM "+m.metaTable()+" WHERE "+
-		m.dialect.Quote("name")+" = "+m.dialect.Literal("layout"))
+	rows, err := q.QueryContext(ctx, m.store().selectLayout())
 	if err != nil {
 		return 0, fmt.Errorf("read layout of %s: %w", m.tables.Meta(), err)
 	}
@@ -89,8 +88,7 @@ func (m *Migrator) ensureLayout(ctx context.Context, conn *sql.Conn) error {
 		for l := from; l < Layout; l++ {
 			out = append(out, up.UpgradeTables(m.tables, l)...)
 		}
-		return append(out, "UPDATE "+m.metaTable()+" SET "+d.Quote("value")+" = "+d.Literal(strconv.Itoa(Layout))+
-			" WHERE "+d.Quote("name")+" = "+d.Literal("layout")+" AND "+d.Quote("value")+" = "+d.Literal(strconv.Itoa(from)))
+		return append(out, m.store().updateLayout(from))
 	}
 	if m.pooling == TransactionPooling {
 		// The transaction-level lock is taken first in the transaction; a

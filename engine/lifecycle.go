@@ -97,17 +97,11 @@ func (m *Migrator) refreshState(ctx context.Context, conn *sql.Conn, p *Plan, t 
 	if err != nil {
 		return err
 	}
-	d := m.dialect
-	version, key := "NULL", "NULL"
+	u := stateUpdate{setVersion: true, fingerprint: ptr(fingerprint(tp.state)), failed: ptr(false), setError: true, nextGeneration: true}
 	if v := tp.state.lastApplied; !v.IsZero() {
-		version, key = d.Literal(tp.Current), d.Literal(v.Key())
+		u.version, u.versionKey = tp.Current, v.Key()
 	}
-	q := "UPDATE " + m.stateTable() + " SET " + d.Quote("version") + " = " + version + ", " + d.Quote("version_key") + " = " + key + ", " +
-		d.Quote("fingerprint") + " = " + d.Literal(fmt.Sprintf("%016x", fingerprint(tp.state))) + ", " +
-		d.Quote("failed") + " = " + d.Bool(false) + ", " + d.Quote("error") + " = NULL, " +
-		d.Quote("generation") + " = " + d.Quote("generation") + " + 1, " + d.Quote("updated_on") + " = CURRENT_TIMESTAMP WHERE " +
-		d.Quote("tenant") + " = " + d.Literal(t.Name)
-	if _, err := conn.ExecContext(ctx, q); err != nil {
+	if _, err := conn.ExecContext(ctx, m.store().updateState(t.Name, u)); err != nil {
 		return fmt.Errorf("target %s: update state: %w", t.Name, err)
 	}
 	return nil
@@ -163,7 +157,7 @@ func (m *Migrator) Baseline(ctx context.Context, version, description string) (*
 			}
 			row := HistoryRow{Version: v.String(), Description: abbreviate(description), Type: TypeBaseline, Script: abbreviate(description),
 				InstalledBy: m.installedBy, Success: true, Tenant: tp.Target.Name, VersionKey: v.Key(), FailedStatement: -1}
-			if _, err := run.conn.ExecContext(ctx, m.insertHistorySQL(row, "0")); err != nil {
+			if _, err := run.conn.ExecContext(ctx, m.store().insertHistory(row, "0")); err != nil {
 				return fmt.Errorf("target %s: baseline: %w", tp.Target.Name, err)
 			}
 			res.Actions = append(res.Actions, Action{Target: tp.Target.Name, Kind: "baseline", Version: v.String(), Description: description})
@@ -249,22 +243,20 @@ func (m *Migrator) Repair(ctx context.Context) (*LifecycleResult, error) {
 			for _, a := range acts {
 				e := byRank[a.Detail]
 				r := e.Row
-				where := " WHERE " + d.Quote("installed_rank") + " = " + a.Detail
 				switch a.Kind {
 				case "remove failed":
-					parts = append(parts, Part{SQL: "DELETE FROM " + m.historyTable() + where})
+					parts = append(parts, Part{SQL: m.store().deleteHistoryRow(r.InstalledRank)})
 				case "mark deleted":
 					row := *r
 					row.Type, row.ExecutionTime, row.FailedStatement, row.Error, row.Progress = TypeDelete, 0, -1, "", 0
-					parts = append(parts, Part{SQL: m.insertHistorySQL(row, "0")})
+					parts = append(parts, Part{SQL: m.store().insertHistory(row, "0")})
 				case "align":
 					f := e.File
 					c := f.Checksum
 					if e.State == StateOutdated {
 						c = *e.Checksum // the checksum after placeholders
 					}
-					parts = append(parts, Part{SQL: "UPDATE " + m.historyTable() + " SET " + d.Quote("description") + " = " + d.Literal(abbreviate(f.Description)) +
-						", " + d.Quote("type") + " = " + d.Literal(typeOfKind(f.Kind)) + ", " + d.Quote("checksum") + " = " + strconv.FormatInt(int64(c), 10) + where})
+					parts = append(parts, Part{SQL: m.store().alignHistoryRow(r.InstalledRank, abbreviate(f.Description), typeOfKind(f.Kind), c)})
 				}
 			}
 			parts = append(parts, Part{SQL: "COMMIT"})
@@ -493,16 +485,15 @@ func (m *Migrator) forgetCleaned(ctx context.Context, conn *sql.Conn, cleaned, d
 	if ok, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.History); err != nil || !ok {
 		return err
 	}
-	var lits []string
+	var names []string
 	for _, t := range m.targets {
 		if cleaned[t.Schema] || (t.Schema == "" && len(cleaned) > 0) {
-			lits = append(lits, m.dialect.Literal(t.Name))
+			names = append(names, t.Name)
 		}
 	}
-	if len(lits) > 0 {
-		in := m.dialect.Quote("tenant") + " IN (" + strings.Join(lits, ", ") + ")"
-		for _, tbl := range []string{m.historyTable(), m.stateTable()} {
-			if _, err := conn.ExecContext(ctx, "DELETE FROM "+tbl+" WHERE "+in); err != nil {
+	if len(names) > 0 {
+		for _, q := range m.store().forgetTargets(names) {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("clean: forget cleaned targets: %w", err)
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"strconv"
 	"time"
 
 	"github.com/stratadb/strata/schemas"
@@ -16,7 +15,7 @@ import (
 // history table and the tenant.
 func (m *Migrator) lockKey(tenant string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte(m.historyTable()))
+	h.Write([]byte(m.store().historyTable()))
 	h.Write([]byte{0})
 	h.Write([]byte(tenant))
 	return int64(h.Sum64())
@@ -93,9 +92,7 @@ func (r *targetRun) txPrefix() (parts []Part, lockParts int, guard int) {
 // generationIs is the SQL condition that the target's state generation is
 // still the one this run read.
 func (r *targetRun) generationIs() string {
-	d := r.m.dialect
-	return "(SELECT " + d.Quote("generation") + " FROM " + r.m.stateTable() + " WHERE " + d.Quote("tenant") + " = " +
-		d.Literal(r.target.Name) + ") = " + strconv.FormatInt(r.generation, 10)
+	return r.m.store().generationIs(r.target.Name, r.generation)
 }
 
 // txPrefixError turns a failure of the prefix into a lock error or a

@@ -226,7 +226,7 @@ func (m *Migrator) readStatus(ctx context.Context, conn *sql.Conn) (map[string]t
 	if err != nil || !ok {
 		return nil, err
 	}
-	rows, err := conn.QueryContext(ctx, "SELECT "+m.quoteList([]string{"tenant", "fingerprint", "failed", "version", "error"})+" FROM "+m.stateTable())
+	rows, err := conn.QueryContext(ctx, m.store().selectStates())
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", m.tables.State(), err)
 	}
@@ -602,8 +602,7 @@ func (m *Migrator) checkLayout(ctx context.Context, conn *sql.Conn) error {
 		return err
 	}
 	var v string
-	err = conn.QueryRowContext(ctx, "SELECT "+m.dialect.Quote("value")+" FROM "+m.metaTable()+" WHERE "+
-		m.dialect.Quote("name")+" = "+m.dialect.Literal("layout")).Scan(&v)
+	err = conn.QueryRowContext(ctx, m.store().selectLayout()).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}

@@ -334,8 +334,7 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 // migration increments.
 func (m *Migrator) readGeneration(ctx context.Context, conn *sql.Conn, t schemas.Target) (int64, error) {
 	var g int64
-	err := conn.QueryRowContext(ctx, "SELECT "+m.dialect.Quote("generation")+" FROM "+m.stateTable()+" WHERE "+
-		m.dialect.Quote("tenant")+" = "+m.dialect.Literal(t.Name)).Scan(&g)
+	err := conn.QueryRowContext(ctx, m.store().selectGeneration(t.Name)).Scan(&g)
 	if err != nil {
 		return 0, fmt.Errorf("target %s: read state: %w", t.Name, err)
 	}
@@ -345,9 +344,7 @@ func (m *Migrator) readGeneration(ctx context.Context, conn *sql.Conn, t schemas
 // ensureStateRow creates the target's state row; it runs under the
 // target's lock, so two runners never race to insert it.
 func (m *Migrator) ensureStateRow(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
-	d := m.dialect
-	q := "INSERT INTO " + m.stateTable() + " (" + m.quoteList([]string{"tenant", "generation", "applied", "failed"}) + ") SELECT " +
-		d.Literal(t.Name) + ", 0, 0, " + d.Bool(false) + " WHERE NOT EXISTS (SELECT 1 FROM " + m.stateTable() + " WHERE " + d.Quote("tenant") + " = " + d.Literal(t.Name) + ")"
+	q := m.store().insertStateRow(t.Name)
 	var err error
 	if m.pooling == TransactionPooling {
 		err = m.runLocked(ctx, conn, m.lockKey(t.Name), t.Name, []string{q})

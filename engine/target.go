@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/stratadb/strata/locations"
@@ -65,24 +64,15 @@ func (r *targetRun) previousRepeatable(e *Entry) []uint64 {
 
 // stateUpdateSQL writes the target's state row after a migration.
 func (r *targetRun) stateUpdateSQL(row HistoryRow, fp uint64) string {
-	d := r.m.dialect
-	sets := []string{
-		d.Quote("fingerprint") + " = " + d.Literal(fmt.Sprintf("%016x", fp)),
-		d.Quote("applied") + " = " + d.Quote("applied") + " + 1",
-		d.Quote("failed") + " = " + d.Bool(false),
-		d.Quote("error") + " = NULL",
-		d.Quote("generation") + " = " + d.Quote("generation") + " + 1",
-		d.Quote("updated_on") + " = CURRENT_TIMESTAMP",
-	}
+	u := stateUpdate{fingerprint: &fp, addApplied: true, failed: ptr(false), setError: true, nextGeneration: true}
 	if v, err := locations.ParseVersion(row.Version); row.Version != "" && err == nil && v.Compare(r.version) > 0 {
-		sets = append(sets, d.Quote("version")+" = "+d.Literal(row.Version), d.Quote("version_key")+" = "+d.Literal(row.VersionKey))
+		u.setVersion, u.version, u.versionKey = true, row.Version, row.VersionKey
 	}
-	return "UPDATE " + r.m.stateTable() + " SET " + strings.Join(sets, ", ") + " WHERE " + d.Quote("tenant") + " = " + d.Literal(r.target.Name)
+	return r.m.store().updateState(r.target.Name, u)
 }
 
 // recordFailure marks the target failed in its state row.
 func (r *targetRun) recordFailure(ctx context.Context, cause error) {
-	d := r.m.dialect
 	msg := r.m.mask(cause.Error())
 	var me *MigrationError
 	if errors.As(cause, &me) && me.RolledBack {
@@ -92,8 +82,7 @@ func (r *targetRun) recordFailure(ctx context.Context, cause error) {
 	if len(msg) > 4000 {
 		msg = msg[:4000]
 	}
-	q := "UPDATE " + r.m.stateTable() + " SET " + d.Quote("failed") + " = " + d.Bool(true) + ", " + d.Quote("error") + " = " + d.Literal(msg) +
-		", " + d.Quote("updated_on") + " = CURRENT_TIMESTAMP WHERE " + d.Quote("tenant") + " = " + d.Literal(r.target.Name)
+	q := r.m.store().updateState(r.target.Name, stateUpdate{failed: ptr(true), setError: true, errText: msg})
 	_, _ = r.conn.ExecContext(context.WithoutCancel(ctx), q)
 }
 
@@ -161,10 +150,8 @@ func discard(conn *sql.Conn) {
 func (r *targetRun) baselineOnMigrate(ctx context.Context) ([]HistoryRow, error) {
 	m, d, t := r.m, r.m.dialect, r.target
 	row := m.baselineRow(t.Name)
-	state := "UPDATE " + m.stateTable() + " SET " + d.Quote("version") + " = " + d.Literal(row.Version) + ", " +
-		d.Quote("version_key") + " = " + d.Literal(row.VersionKey) + ", " + d.Quote("fingerprint") + " = " + d.Literal(fmt.Sprintf("%016x", 0)) + ", " +
-		d.Quote("generation") + " = " + d.Quote("generation") + " + 1, " + d.Quote("updated_on") + " = CURRENT_TIMESTAMP WHERE " +
-		d.Quote("tenant") + " = " + d.Literal(t.Name)
+	state := m.store().updateState(t.Name, stateUpdate{setVersion: true, version: row.Version, versionKey: row.VersionKey,
+		fingerprint: ptr(uint64(0)), nextGeneration: true})
 	parts := []Part{{SQL: d.Begin()}}
 	lockParts, guard := 0, -1
 	if tl, ok := d.(TxLocker); ok && m.pooling == TransactionPooling {
@@ -175,7 +162,7 @@ func (r *targetRun) baselineOnMigrate(ctx context.Context) ([]HistoryRow, error)
 		guard = len(parts)
 		parts = append(parts, Part{SQL: tl.Guard(r.generationIs())})
 	}
-	parts = append(parts, Part{SQL: m.insertHistorySQL(row, "0")}, Part{SQL: state}, Part{SQL: "COMMIT"})
+	parts = append(parts, Part{SQL: m.store().insertHistory(row, "0")}, Part{SQL: state}, Part{SQL: "COMMIT"})
 	if err := d.Exec(ctx, r.conn, parts); err != nil {
 		r.rollback(ctx)
 		if perr := r.txPrefixError(err, lockParts, guard); perr != nil {
