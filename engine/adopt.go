@@ -214,33 +214,17 @@ func (m *Migrator) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSou
 		at.Skipped = true // adopted before (checked by adoptSources)
 		return at, nil
 	}
-	if err := m.bootstrap(ctx, conn, t); err != nil {
-		return at, fmt.Errorf("target %s: %w", t.Name, err)
-	}
-	keys := []int64{m.lockKey(t.Name)}
-	if fl, ok := d.(FlywayLocker); ok {
-		keys = append(keys, fl.FlywayLockKey(src.schema, src.table))
-	}
-	if m.pooling == DirectConnections {
-		for _, key := range keys {
-			release, err := d.Lock(ctx, conn, key, m.lockTimeout)
-			if err != nil {
-				var le *LockError
-				if errors.As(err, &le) && le.Target == "" {
-					le.Target = t.Name + " (adopting " + src.qualName + ")"
-				}
-				return at, err
-			}
-			defer func() {
-				if rerr := release(context.WithoutCancel(ctx)); rerr != nil && err == nil {
-					err = fmt.Errorf("target %s: release lock: %w", t.Name, rerr)
-				}
-			}()
-		}
-	}
-	if err := m.ensureStateRow(ctx, conn, t); err != nil {
+	keys := m.adoptLockKeys(t, src.schema, src.table)
+	what := t.Name + " (adopting " + src.qualName + ")"
+	release, err := m.openTarget(ctx, conn, t, targetLock{keys: keys, timeout: m.lockTimeout, what: what})
+	if err != nil {
 		return at, err
 	}
+	defer func() {
+		if rerr := release(); rerr != nil && err == nil {
+			err = fmt.Errorf("target %s: release lock: %w", t.Name, rerr)
+		}
+	}()
 
 	// One transaction: BEGIN (through a pooler, with the transaction-level
 	// locks), the check, the copy, the state row, COMMIT.
@@ -252,15 +236,12 @@ func (m *Migrator) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSou
 		return at, fmt.Errorf("target %s: adopt %s: %w", t.Name, src.qualName, err)
 	}
 	if tl, ok := d.(TxLocker); ok && m.pooling == TransactionPooling {
-		for _, key := range keys {
-			for _, q := range tl.TxLock(key, m.lockTimeout) {
-				if _, err := conn.ExecContext(ctx, q); err != nil {
-					if tl.IsTxLockTimeout(err) {
-						return fail(&LockError{Target: t.Name + " (adopting " + src.qualName + ")", Timeout: m.lockTimeout})
-					}
-					return fail(fmt.Errorf("target %s: lock: %w", t.Name, err))
-				}
+		if err := m.execTxLocks(ctx, conn, tl, what, keys...); err != nil {
+			var le *LockError
+			if errors.As(err, &le) {
+				return fail(err)
 			}
+			return fail(fmt.Errorf("target %s: lock: %w", t.Name, err))
 		}
 	}
 	var n int64

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/stratadb/strata/schemas"
@@ -32,16 +31,12 @@ func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Targ
 		}
 		return m.ensureLayout(ctx, conn)
 	}
-	release, err := m.dialect.Lock(ctx, conn, m.bootstrapKey(), m.lockTimeout)
+	release, err := m.lockSession(ctx, conn, []int64{m.bootstrapKey()}, m.lockTimeout, what)
 	if err != nil {
-		var le *LockError
-		if errors.As(err, &le) && le.Target == "" {
-			le.Target = what
-		}
 		return fmt.Errorf("create strata tables: %w", err)
 	}
 	err = m.bootstrapLocked(ctx, conn, t)
-	release(context.WithoutCancel(ctx))
+	_ = release()
 	if err != nil {
 		return err
 	}

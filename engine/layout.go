@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 )
@@ -100,15 +99,11 @@ func (m *Migrator) ensureLayout(ctx context.Context, conn *sql.Conn) error {
 		m.layoutSeen.Store(Layout)
 		return nil
 	}
-	release, err := d.Lock(ctx, conn, m.bootstrapKey(), m.lockTimeout)
+	release, err := m.lockSession(ctx, conn, []int64{m.bootstrapKey()}, m.lockTimeout, what)
 	if err != nil {
-		var le *LockError
-		if errors.As(err, &le) && le.Target == "" {
-			le.Target = what
-		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	defer release(context.WithoutCancel(ctx))
+	defer release()
 	if n, err = m.historyLayout(ctx, conn); err != nil || n >= Layout {
 		return err // another process upgraded meanwhile
 	}

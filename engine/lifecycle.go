@@ -45,40 +45,22 @@ type LifecycleResult struct {
 // read and planned, and then recomputes the target's state row from the
 // history as it stands afterwards.
 func (m *Migrator) onTarget(ctx context.Context, p *Plan, t schemas.Target, fn func(run *targetRun, tp *TargetPlan) error) (err error) {
-	conn, err := m.db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("target %s: connect: %w", t.Name, err)
-	}
-	defer func() {
-		if err != nil {
-			discard(conn)
-		}
-		conn.Close()
-	}()
-	if err := m.bootstrap(ctx, conn, t); err != nil {
-		return fmt.Errorf("target %s: %w", t.Name, err)
-	}
-	if m.pooling == DirectConnections {
-		release, err := m.lockTarget(ctx, conn, t, m.lockTimeout)
-		if err != nil {
-			return err
-		}
-		defer release()
-	}
-	if err := m.ensureStateRow(ctx, conn, t); err != nil {
-		return err
-	}
-	rows, err := m.readHistory(ctx, conn, t.Name)
+	conn, err := m.connectTarget(ctx, t)
 	if err != nil {
 		return err
 	}
-	tp, err := m.planTarget(p.session, t, rows, p.start)
+	defer func() { closeTarget(conn, err != nil) }()
+	release, err := m.openTarget(ctx, conn, t, targetLock{keys: m.lockKeys(t), timeout: m.lockTimeout, what: t.Name})
 	if err != nil {
 		return err
 	}
-	run := &targetRun{m: m, conn: conn, session: p.session, target: t, start: p.start, fp: fingerprint(tp.state), version: tp.state.lastApplied}
-	run.session.Schema, run.session.Target = t.Schema, t.Name
-	run.cur = run.session
+	defer release()
+	tp, err := m.planOnTarget(ctx, conn, p, t)
+	if err != nil {
+		return err
+	}
+	run := m.newTargetRun(conn, p, t)
+	run.fp, run.version, run.cur = fingerprint(tp.state), tp.state.lastApplied, run.session
 	defer run.reset(ctx)
 	if err := fn(run, tp); err != nil {
 		return err
@@ -89,11 +71,7 @@ func (m *Migrator) onTarget(ctx context.Context, p *Plan, t schemas.Target, fn f
 // refreshState rewrites a target's state row from its history: version,
 // fingerprint, not failed.
 func (m *Migrator) refreshState(ctx context.Context, conn *sql.Conn, p *Plan, t schemas.Target) error {
-	rows, err := m.readHistory(ctx, conn, t.Name)
-	if err != nil {
-		return err
-	}
-	tp, err := m.planTarget(p.session, t, rows, p.start)
+	tp, err := m.planOnTarget(ctx, conn, p, t)
 	if err != nil {
 		return err
 	}

@@ -32,12 +32,30 @@ func (m *Migrator) lockKeys(t schemas.Target) []int64 {
 	return keys
 }
 
+// adoptLockKeys are the keys an adoption of the Flyway table schema.table
+// into target t holds: the target's own and Flyway's on that table.
+func (m *Migrator) adoptLockKeys(t schemas.Target, schema, table string) []int64 {
+	keys := []int64{m.lockKey(t.Name)}
+	if fl, ok := m.dialect.(FlywayLocker); ok {
+		keys = append(keys, fl.FlywayLockKey(schema, table))
+	}
+	return keys
+}
+
 // lockTarget takes every lock of a target's run (lockKeys) on conn,
-// waiting at most timeout for each. A LockError names the target and, for a
-// single try (timeout 0), is marked busy. On failure the locks already
-// taken are released; release gives back all of them, with a context that
-// is never cancelled.
+// waiting at most timeout for each; a single try (timeout 0) that finds a
+// lock held is marked busy.
 func (m *Migrator) lockTarget(ctx context.Context, conn *sql.Conn, t schemas.Target, timeout time.Duration) (release func() error, err error) {
+	return m.lockSession(ctx, conn, m.lockKeys(t), timeout, t.Name)
+}
+
+// lockSession takes the session-level locks with the given keys on conn,
+// in order, waiting at most timeout for each. A LockError names what
+// (unless the dialect named the holder's target) and, for a single try
+// (timeout 0), is marked busy. On failure the locks already taken are
+// released; release gives back all of them, newest first, with a context
+// that is never cancelled.
+func (m *Migrator) lockSession(ctx context.Context, conn *sql.Conn, keys []int64, timeout time.Duration, what string) (release func() error, err error) {
 	var releases []func(context.Context) error
 	release = func() error {
 		var errs []error
@@ -46,13 +64,13 @@ func (m *Migrator) lockTarget(ctx context.Context, conn *sql.Conn, t schemas.Tar
 		}
 		return errors.Join(errs...)
 	}
-	for _, key := range m.lockKeys(t) {
+	for _, key := range keys {
 		rel, err := m.dialect.Lock(ctx, conn, key, timeout)
 		if err != nil {
 			var le *LockError
 			if errors.As(err, &le) {
 				if le.Target == "" {
-					le.Target = t.Name
+					le.Target = what
 				}
 				le.busy = timeout == 0
 			}
@@ -68,25 +86,70 @@ func (m *Migrator) lockTarget(ctx context.Context, conn *sql.Conn, t schemas.Tar
 func (m *Migrator) bootstrapKey() int64 { return m.lockKey("\x00bootstrap") }
 
 // txPrefix returns the statements that open a migration's transaction:
-// BEGIN, through a pooler the transaction-level lock and the guard, then
-// the target's session settings. lockParts is the number of statements
-// that take the lock (after BEGIN).
+// lockedBegin, then the target's session settings.
 func (r *targetRun) txPrefix() (parts []Part, lockParts int, guard int) {
+	parts, lockParts, guard = r.lockedBegin()
+	for _, s := range r.m.dialect.SessionSetup(r.cur, ScopeTransaction) {
+		parts = append(parts, Part{SQL: s})
+	}
+	return parts, lockParts, guard
+}
+
+// lockedBegin returns the statements that open a transaction that writes
+// the target's history: BEGIN and, through a pooler, the transaction-level
+// lock and the guard (guard is its index, -1 without). lockParts is the
+// number of statements that take the lock (after BEGIN); txPrefixError
+// reads a failure among them.
+func (r *targetRun) lockedBegin() (parts []Part, lockParts int, guard int) {
 	d := r.m.dialect
 	parts = []Part{{SQL: d.Begin()}}
 	guard = -1
 	if tl, ok := d.(TxLocker); ok && r.m.pooling == TransactionPooling {
-		for _, q := range tl.TxLock(r.m.lockKey(r.target.Name), r.m.lockTimeout) {
-			parts = append(parts, Part{SQL: q})
-			lockParts++
-		}
+		parts = append(parts, r.m.txLockParts(tl, r.m.lockKey(r.target.Name))...)
+		lockParts = len(parts) - 1
 		guard = len(parts)
 		parts = append(parts, Part{SQL: tl.Guard(r.generationIs())})
 	}
-	for _, s := range d.SessionSetup(r.cur, ScopeTransaction) {
-		parts = append(parts, Part{SQL: s})
-	}
 	return parts, lockParts, guard
+}
+
+// txLockParts are the statements that take the transaction-level locks
+// with the given keys, waiting at most the lock timeout for each.
+func (m *Migrator) txLockParts(tl TxLocker, keys ...int64) []Part {
+	var parts []Part
+	for _, key := range keys {
+		for _, q := range tl.TxLock(key, m.lockTimeout) {
+			parts = append(parts, Part{SQL: q})
+		}
+	}
+	return parts
+}
+
+// txLockError returns a LockError naming what when err is a timeout of a
+// transaction-level lock taken by parts [1, 1+lockParts) of an Exec (after
+// BEGIN), nil otherwise.
+func (m *Migrator) txLockError(err error, lockParts int, what string) error {
+	tl, ok := m.dialect.(TxLocker)
+	var ee *ExecError
+	if ok && errors.As(err, &ee) && ee.Part >= 1 && ee.Part <= lockParts && tl.IsTxLockTimeout(err) {
+		return &LockError{Target: what, Timeout: m.lockTimeout}
+	}
+	return nil
+}
+
+// execTxLocks takes the transaction-level locks with the given keys in the
+// open transaction on conn, one statement at a time. A timeout is a
+// LockError naming what; any other failure is returned as it is.
+func (m *Migrator) execTxLocks(ctx context.Context, conn *sql.Conn, tl TxLocker, what string, keys ...int64) error {
+	for _, p := range m.txLockParts(tl, keys...) {
+		if _, err := conn.ExecContext(ctx, p.SQL); err != nil {
+			if tl.IsTxLockTimeout(err) {
+				return &LockError{Target: what, Timeout: m.lockTimeout}
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // generationIs is the SQL condition that the target's state generation is
@@ -103,15 +166,10 @@ func (r *targetRun) txPrefixError(err error, lockParts, guard int) error {
 		return nil
 	}
 	tl, ok := r.m.dialect.(TxLocker)
-	switch {
-	case !ok:
-		return nil
-	case ee.Part == guard && tl.IsConflict(err):
+	if ok && ee.Part == guard && tl.IsConflict(err) {
 		return errConflict
-	case ee.Part >= 1 && ee.Part <= lockParts && tl.IsTxLockTimeout(err):
-		return &LockError{Target: r.target.Name, Timeout: r.m.lockTimeout}
 	}
-	return nil
+	return r.m.txLockError(err, lockParts, r.target.Name)
 }
 
 // inLockedTx runs fn in one transaction that holds the transaction-level
@@ -125,13 +183,12 @@ func (m *Migrator) inLockedTx(ctx context.Context, conn *sql.Conn, key int64, wh
 	if _, err := conn.ExecContext(ctx, m.dialect.Begin()); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	for _, q := range tl.TxLock(key, m.lockTimeout) {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			if tl.IsTxLockTimeout(err) {
-				return fail(&LockError{Target: what, Timeout: m.lockTimeout})
-			}
-			return fail(fmt.Errorf("%s: %w", what, err))
+	if err := m.execTxLocks(ctx, conn, tl, what, key); err != nil {
+		var le *LockError
+		if errors.As(err, &le) {
+			return fail(err)
 		}
+		return fail(fmt.Errorf("%s: %w", what, err))
 	}
 	if err := fn(); err != nil {
 		return fail(err)
@@ -146,21 +203,16 @@ func (m *Migrator) inLockedTx(ctx context.Context, conn *sql.Conn, key int64, wh
 // transaction-level lock with the given key (through a transaction pooler).
 func (m *Migrator) runLocked(ctx context.Context, conn *sql.Conn, key int64, what string, stmts []string) error {
 	tl := m.dialect.(TxLocker)
-	parts := []Part{{SQL: m.dialect.Begin()}}
-	lockParts := 0
-	for _, q := range tl.TxLock(key, m.lockTimeout) {
-		parts = append(parts, Part{SQL: q})
-		lockParts++
-	}
+	parts := append([]Part{{SQL: m.dialect.Begin()}}, m.txLockParts(tl, key)...)
+	lockParts := len(parts) - 1
 	for _, q := range stmts {
 		parts = append(parts, Part{SQL: q})
 	}
 	parts = append(parts, Part{SQL: "COMMIT"})
 	if err := m.dialect.Exec(ctx, conn, parts); err != nil {
 		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		var ee *ExecError
-		if errors.As(err, &ee) && ee.Part >= 1 && ee.Part <= lockParts && tl.IsTxLockTimeout(err) {
-			return &LockError{Target: what, Timeout: m.lockTimeout}
+		if le := m.txLockError(err, lockParts, what); le != nil {
+			return le
 		}
 		return fmt.Errorf("%s: %w", what, err)
 	}

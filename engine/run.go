@@ -160,16 +160,13 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 	t := tp.Target
 	tr = TargetResult{Target: t.Name, Version: tp.Current}
 	began := time.Now()
-	conn, err := m.db.Conn(ctx)
+	conn, err := m.connectTarget(ctx, t)
 	if err != nil {
-		tr.Err = fmt.Errorf("target %s: connect: %w", t.Name, err)
+		tr.Err = err
 		return tr
 	}
 	defer func() {
-		if tr.Err != nil {
-			discard(conn) // a connection is never reused after an error
-		}
-		conn.Close()
+		closeTarget(conn, tr.Err != nil)
 		var le *LockError
 		if !wait && errors.As(tr.Err, &le) && le.busy {
 			return // visited again later; that visit reports it
@@ -177,32 +174,21 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 		m.emit(TargetFinished{Target: t.Name, Applied: len(tr.Applied), Version: tr.Version, Duration: time.Since(began), Err: tr.Err,
 			DoneByOther: tr.Err == nil && len(tr.Applied) == 0})
 	}()
-	if err := m.bootstrap(ctx, conn, t); err != nil {
-		tr.Err = fmt.Errorf("target %s: %w", t.Name, err)
-		return tr
+	lk := targetLock{keys: m.lockKeys(t), timeout: m.lockTimeout, what: t.Name}
+	if !wait && len(p.Targets) > 1 {
+		lk.timeout = 0 // busy: put aside and come back at the end
 	}
-	if m.pooling == DirectConnections {
-		timeout := m.lockTimeout
-		if !wait && len(p.Targets) > 1 {
-			timeout = 0 // busy: put aside and come back at the end
-		}
-		release, err := m.lockTarget(ctx, conn, t, timeout)
-		if err != nil {
-			tr.Err = err
-			return tr
-		}
-		defer func() {
-			if err := release(); err != nil && tr.Err == nil {
-				tr.Err = fmt.Errorf("target %s: release lock: %w", t.Name, err)
-			}
-		}()
-	}
-	if err := m.ensureStateRow(ctx, conn, t); err != nil {
+	release, err := m.openTarget(ctx, conn, t, lk)
+	if err != nil {
 		tr.Err = err
 		return tr
 	}
-	run := &targetRun{m: m, conn: conn, session: p.session, target: t, start: p.start}
-	run.session.Schema, run.session.Target = t.Schema, t.Name
+	defer func() {
+		if err := release(); err != nil && tr.Err == nil {
+			tr.Err = fmt.Errorf("target %s: release lock: %w", t.Name, err)
+		}
+	}()
+	run := m.newTargetRun(conn, p, t)
 	defer run.reset(ctx)
 	started := false
 	for {
@@ -339,20 +325,4 @@ func (m *Migrator) readGeneration(ctx context.Context, conn *sql.Conn, t schemas
 		return 0, fmt.Errorf("target %s: read state: %w", t.Name, err)
 	}
 	return g, nil
-}
-
-// ensureStateRow creates the target's state row; it runs under the
-// target's lock, so two runners never race to insert it.
-func (m *Migrator) ensureStateRow(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
-	q := m.store().insertStateRow(t.Name)
-	var err error
-	if m.pooling == TransactionPooling {
-		err = m.runLocked(ctx, conn, m.lockKey(t.Name), t.Name, []string{q})
-	} else {
-		_, err = conn.ExecContext(ctx, q)
-	}
-	if err != nil {
-		return fmt.Errorf("target %s: create state row: %w", t.Name, err)
-	}
-	return nil
 }

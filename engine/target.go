@@ -152,16 +152,7 @@ func (r *targetRun) baselineOnMigrate(ctx context.Context) ([]HistoryRow, error)
 	row := m.baselineRow(t.Name)
 	state := m.store().updateState(t.Name, stateUpdate{setVersion: true, version: row.Version, versionKey: row.VersionKey,
 		fingerprint: ptr(uint64(0)), nextGeneration: true})
-	parts := []Part{{SQL: d.Begin()}}
-	lockParts, guard := 0, -1
-	if tl, ok := d.(TxLocker); ok && m.pooling == TransactionPooling {
-		for _, q := range tl.TxLock(m.lockKey(t.Name), m.lockTimeout) {
-			parts = append(parts, Part{SQL: q})
-			lockParts++
-		}
-		guard = len(parts)
-		parts = append(parts, Part{SQL: tl.Guard(r.generationIs())})
-	}
+	parts, lockParts, guard := r.lockedBegin()
 	parts = append(parts, Part{SQL: m.store().insertHistory(row, "0")}, Part{SQL: state}, Part{SQL: "COMMIT"})
 	if err := d.Exec(ctx, r.conn, parts); err != nil {
 		r.rollback(ctx)
