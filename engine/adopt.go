@@ -92,6 +92,10 @@ type adoptSource struct {
 // schema. Ranks are Strata's own (they are global across tenants); the
 // order within a target is Flyway's.
 func (m *Migrator) AdoptFlyway(ctx context.Context, table string) (*AdoptResult, error) {
+	return m.newRun().adoptFlyway(ctx, table)
+}
+
+func (m *run) adoptFlyway(ctx context.Context, table string) (*AdoptResult, error) {
 	if table == "" {
 		table = m.flywayTable
 	}
@@ -122,7 +126,7 @@ func (m *Migrator) AdoptFlyway(ctx context.Context, table string) (*AdoptResult,
 // adoptSources finds every target's Flyway table and checks, before
 // anything changes, that each target either has one or was adopted
 // already.
-func (m *Migrator) adoptSources(ctx context.Context, conn *sql.Conn, table string) ([]adoptSource, error) {
+func (m *run) adoptSources(ctx context.Context, conn *sql.Conn, table string) ([]adoptSource, error) {
 	d := m.dialect
 	strata, err := d.TableExists(ctx, conn, m.tables.Schema, m.tables.History)
 	if err != nil {
@@ -188,7 +192,7 @@ func (m *Migrator) adoptSources(ctx context.Context, conn *sql.Conn, table strin
 
 // adoptTenantsWithRows returns the tenants that have rows, other than
 // SCHEMA rows, in Strata's history.
-func (m *Migrator) adoptTenantsWithRows(ctx context.Context, q querier) (map[string]bool, error) {
+func (m *run) adoptTenantsWithRows(ctx context.Context, q querier) (map[string]bool, error) {
 	rows, err := q.QueryContext(ctx, m.store().selectAdoptedTenants())
 	if err != nil {
 		return nil, fmt.Errorf("adopt flyway history: read %s: %w", m.tables.History, err)
@@ -207,7 +211,7 @@ func (m *Migrator) adoptTenantsWithRows(ctx context.Context, q querier) (map[str
 
 // adoptTarget copies one target's Flyway history in one transaction under
 // the target's lock and Flyway's lock.
-func (m *Migrator) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSource) (at AdoptedTarget, err error) {
+func (m *run) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSource) (at AdoptedTarget, err error) {
 	t, d := src.target, m.dialect
 	at = AdoptedTarget{Target: t.Name, Source: src.qualName}
 	if !src.exists {
@@ -294,7 +298,7 @@ func (m *Migrator) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSou
 
 // readFlyway reads a Flyway history table in installed_rank order. Columns
 // are found by lower-cased name, as Flyway finds them.
-func (m *Migrator) readFlyway(ctx context.Context, conn *sql.Conn, src adoptSource) ([]flywayRow, error) {
+func (m *run) readFlyway(ctx context.Context, conn *sql.Conn, src adoptSource) ([]flywayRow, error) {
 	rows, err := conn.QueryContext(ctx, "SELECT * FROM "+src.qualName)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: read %s: %w", src.target.Name, src.qualName, err)
@@ -374,7 +378,7 @@ func (m *Migrator) readFlyway(ctx context.Context, conn *sql.Conn, src adoptSour
 // adoptState computes a target's state from its copied rows and the files,
 // as planning does; only the applied rows matter for the state row, so
 // repeatables are taken with their raw checksums and the target is latest.
-func (m *Migrator) adoptState(rows []HistoryRow) *targetState {
+func (m *run) adoptState(rows []HistoryRow) *targetState {
 	in := stateInput{rows: rows, target: targetRef{kind: "latest"}, allowOOO: m.allowOutOfOrder}
 	add := func(list []*locations.File) []resolved {
 		out := make([]resolved, 0, len(list))
@@ -389,7 +393,7 @@ func (m *Migrator) adoptState(rows []HistoryRow) *targetState {
 
 // adoptStateSQL writes the target's state row after the copy: version,
 // fingerprint, and failed when an adopted migration failed under Flyway.
-func (m *Migrator) adoptStateSQL(t schemas.Target, ts *targetState, applied int) string {
+func (m *run) adoptStateSQL(t schemas.Target, ts *targetState, applied int) string {
 	u := stateUpdate{setVersion: true, fingerprint: ptr(fingerprint(ts)), setApplied: true, applied: applied, setError: true, nextGeneration: true}
 	if v := ts.lastApplied; !v.IsZero() {
 		u.version, u.versionKey = ts.current, v.Key()

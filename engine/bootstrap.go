@@ -12,7 +12,7 @@ import (
 // under the bootstrap lock, records the schemas it created in SCHEMA rows
 // (Flyway's marker), which Clean reads: it drops only those; and upgrades
 // tables of an older layout in place.
-func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
+func (m *run) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
 	ready := m.tablesSeen.Load()
 	if !ready {
 		var err error
@@ -46,7 +46,7 @@ func (m *Migrator) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Targ
 // bootstrapLocked is bootstrap's work under the bootstrap lock: which
 // schemas are missing is decided here, so that of several runners only the
 // one that really creates a schema records it.
-func (m *Migrator) bootstrapLocked(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
+func (m *run) bootstrapLocked(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
 	d := m.dialect
 	want := m.schemasToCreate(t)
 	created, err := m.missingSchemas(ctx, conn, want)
@@ -72,7 +72,7 @@ func (m *Migrator) bootstrapLocked(ctx context.Context, conn *sql.Conn, t schema
 	return nil
 }
 
-func (m *Migrator) tablesReady(ctx context.Context, conn *sql.Conn) (bool, error) {
+func (m *run) tablesReady(ctx context.Context, conn *sql.Conn) (bool, error) {
 	for _, name := range []string{m.tables.History, m.tables.State(), m.tables.Meta()} {
 		ok, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, name)
 		if err != nil {
@@ -85,7 +85,7 @@ func (m *Migrator) tablesReady(ctx context.Context, conn *sql.Conn) (bool, error
 	return true, nil
 }
 
-func (m *Migrator) schemasToCreate(t schemas.Target) []string {
+func (m *run) schemasToCreate(t schemas.Target) []string {
 	var out []string
 	seen := map[string]bool{"": true}
 	for _, s := range append(append([]string{m.tables.Schema}, m.schemas...), t.Schema) {

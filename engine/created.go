@@ -24,7 +24,7 @@ type SchemaFinder interface {
 
 // missingSchemas returns, of the schemas bootstrap creates when missing,
 // those that do not exist; it must run under the bootstrap lock.
-func (m *Migrator) missingSchemas(ctx context.Context, conn *sql.Conn, names []string) ([]string, error) {
+func (m *run) missingSchemas(ctx context.Context, conn *sql.Conn, names []string) ([]string, error) {
 	var want []string
 	for _, s := range names {
 		if m.dialect.CreateSchema(s) != "" {
@@ -55,7 +55,7 @@ func (m *Migrator) missingSchemas(ctx context.Context, conn *sql.Conn, names []s
 // belong to the single target of an env without tenants, and to no target
 // (tenant "") in an env with tenants, where they are not migrated per
 // tenant. A list longer than the script column is split over several rows.
-func (m *Migrator) schemaMarkers(t schemas.Target, created []string) []HistoryRow {
+func (m *run) schemaMarkers(t schemas.Target, created []string) []HistoryRow {
 	byOwner := map[string][]string{}
 	var owners []string
 	for _, s := range created {
@@ -153,7 +153,7 @@ type markerRow struct {
 // schemaMarkerRows reads every successful SCHEMA row of the history table,
 // of every tenant: Strata's own and those adopted from Flyway. It returns
 // nothing when the history table does not exist.
-func (m *Migrator) schemaMarkerRows(ctx context.Context, conn *sql.Conn) ([]markerRow, error) {
+func (m *run) schemaMarkerRows(ctx context.Context, conn *sql.Conn) ([]markerRow, error) {
 	d := m.dialect
 	ok, err := d.TableExists(ctx, conn, m.tables.Schema, m.tables.History)
 	if err != nil || !ok {
@@ -184,7 +184,7 @@ func (m *Migrator) schemaMarkerRows(ctx context.Context, conn *sql.Conn) ([]mark
 // the history table survived: a dropped schema is no longer recorded as
 // created (a schema of that name made later by someone else must not be
 // dropped by the next clean). A row left with no schema is deleted.
-func (m *Migrator) forgetDropped(ctx context.Context, conn *sql.Conn, markers []markerRow, dropped map[string]bool) error {
+func (m *run) forgetDropped(ctx context.Context, conn *sql.Conn, markers []markerRow, dropped map[string]bool) error {
 	d := m.dialect
 	for _, mr := range markers {
 		var keep []string

@@ -94,14 +94,14 @@ func (r *targetRun) apply(ctx context.Context, e *Entry) error {
 
 // cachedStatements returns the statements of a small file without
 // placeholders, split once for all targets of the run.
-func (m *Migrator) cachedStatements(f *locations.File) ([]Statement, bool) {
+func (m *run) cachedStatements(f *locations.File) ([]Statement, bool) {
 	m.stmtMu.Lock()
 	defer m.stmtMu.Unlock()
 	st, ok := m.stmtCache[f]
 	return st, ok
 }
 
-func (m *Migrator) cacheStatements(f *locations.File, st []Statement) {
+func (m *run) cacheStatements(f *locations.File, st []Statement) {
 	m.stmtMu.Lock()
 	defer m.stmtMu.Unlock()
 	if m.stmtCache == nil {

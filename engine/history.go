@@ -72,10 +72,10 @@ var historyColumns = []string{
 }
 
 // store renders the statements on Strata's tables.
-func (m *Migrator) store() store { return store{d: m.dialect, t: m.tables} }
+func (m *run) store() store { return store{d: m.dialect, t: m.tables} }
 
 // readHistory reads the rows of one tenant ("" for all) in rank order.
-func (m *Migrator) readHistory(ctx context.Context, q querier, tenant string) ([]HistoryRow, error) {
+func (m *run) readHistory(ctx context.Context, q querier, tenant string) ([]HistoryRow, error) {
 	where := ""
 	if tenant != "" {
 		where = m.store().historyWhereTenant(tenant)
@@ -84,7 +84,7 @@ func (m *Migrator) readHistory(ctx context.Context, q querier, tenant string) ([
 }
 
 // readHistoryWhere reads the rows matching an SQL condition in rank order.
-func (m *Migrator) readHistoryWhere(ctx context.Context, q querier, where string) ([]HistoryRow, error) {
+func (m *run) readHistoryWhere(ctx context.Context, q querier, where string) ([]HistoryRow, error) {
 	layout, err := m.historyLayout(ctx, q)
 	if err != nil {
 		return nil, err
@@ -139,7 +139,7 @@ func (m *Migrator) readHistoryWhere(ctx context.Context, q querier, where string
 
 // readHistoryOf reads the rows of the given tenants (all rows when none is
 // given) in rank order, in as few queries as the list allows.
-func (m *Migrator) readHistoryOf(ctx context.Context, q querier, tenants []string) ([]HistoryRow, error) {
+func (m *run) readHistoryOf(ctx context.Context, q querier, tenants []string) ([]HistoryRow, error) {
 	if len(tenants) == 0 {
 		return m.readHistory(ctx, q, "")
 	}

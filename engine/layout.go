@@ -30,7 +30,7 @@ const statementChecksumsColumn = "statement_checksums"
 // historyLayout returns the layout of the tables as recorded in the meta
 // table (0 when it records none). The current layout is remembered; an
 // older one is read again each time, since another process may upgrade it.
-func (m *Migrator) historyLayout(ctx context.Context, q querier) (int, error) {
+func (m *run) historyLayout(ctx context.Context, q querier) (int, error) {
 	if n := int(m.layoutSeen.Load()); n >= Layout {
 		return n, nil
 	}
@@ -68,7 +68,7 @@ func readColumns(layout int) []string {
 // recorded layout and, when it is older, takes the bootstrap lock, reads it
 // again and runs the dialect's upgrade statements together with the new
 // layout number in one transaction. A newer layout is refused.
-func (m *Migrator) ensureLayout(ctx context.Context, conn *sql.Conn) error {
+func (m *run) ensureLayout(ctx context.Context, conn *sql.Conn) error {
 	n, err := m.historyLayout(ctx, conn)
 	if err != nil || n == Layout || n == 0 {
 		return err // 0: no layout recorded, nothing to upgrade from

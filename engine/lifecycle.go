@@ -44,7 +44,7 @@ type LifecycleResult struct {
 // onTarget runs fn on one target under its lock, with the target's history
 // read and planned, and then recomputes the target's state row from the
 // history as it stands afterwards.
-func (m *Migrator) onTarget(ctx context.Context, p *Plan, t schemas.Target, fn func(run *targetRun, tp *TargetPlan) error) (err error) {
+func (m *run) onTarget(ctx context.Context, p *Plan, t schemas.Target, fn func(run *targetRun, tp *TargetPlan) error) (err error) {
 	conn, err := m.connectTarget(ctx, t)
 	if err != nil {
 		return err
@@ -70,7 +70,7 @@ func (m *Migrator) onTarget(ctx context.Context, p *Plan, t schemas.Target, fn f
 
 // refreshState rewrites a target's state row from its history: version,
 // fingerprint, not failed.
-func (m *Migrator) refreshState(ctx context.Context, conn *sql.Conn, p *Plan, t schemas.Target) error {
+func (m *run) refreshState(ctx context.Context, conn *sql.Conn, p *Plan, t schemas.Target) error {
 	tp, err := m.planOnTarget(ctx, conn, p, t)
 	if err != nil {
 		return err
@@ -86,7 +86,7 @@ func (m *Migrator) refreshState(ctx context.Context, conn *sql.Conn, p *Plan, t 
 }
 
 // planAll reads the session and the targets without checks.
-func (m *Migrator) planAll(ctx context.Context) (*Plan, error) {
+func (m *run) planAll(ctx context.Context) (*Plan, error) {
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
@@ -102,6 +102,10 @@ const DefaultBaselineDescription = "<< Flyway Baseline >>"
 // only migrations above it run. A target that already has the same
 // baseline is left alone; one with other history is refused.
 func (m *Migrator) Baseline(ctx context.Context, version, description string) (*LifecycleResult, error) {
+	return m.newRun().baseline(ctx, version, description)
+}
+
+func (m *run) baseline(ctx context.Context, version, description string) (*LifecycleResult, error) {
 	v, err := locations.ParseVersion(version)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: version %q: %w", version, err)
@@ -150,6 +154,10 @@ func (m *Migrator) Baseline(ctx context.Context, version, description string) (*
 
 // RepairPlan returns what Repair would do, changing nothing.
 func (m *Migrator) RepairPlan(ctx context.Context) (*LifecycleResult, error) {
+	return m.newRun().repairPlan(ctx)
+}
+
+func (m *run) repairPlan(ctx context.Context) (*LifecycleResult, error) {
 	p, err := m.planAll(ctx)
 	if err != nil {
 		return nil, err
@@ -165,7 +173,7 @@ func (m *Migrator) RepairPlan(ctx context.Context) (*LifecycleResult, error) {
 // failed rows, mark applied migrations whose file is gone as deleted (unless
 // an ignore pattern covers them), and align checksums, descriptions and
 // types with the files.
-func (m *Migrator) repairActions(tp *TargetPlan) []Action {
+func (m *run) repairActions(tp *TargetPlan) []Action {
 	var out []Action
 	for _, e := range tp.Entries {
 		if e.Row == nil {
@@ -199,6 +207,10 @@ func (m *Migrator) repairActions(tp *TargetPlan) []Action {
 // its lock. A failed non-transactional run's row is removed, so the next
 // migrate starts that file again from its first statement.
 func (m *Migrator) Repair(ctx context.Context) (*LifecycleResult, error) {
+	return m.newRun().repair(ctx)
+}
+
+func (m *run) repair(ctx context.Context) (*LifecycleResult, error) {
 	p, err := m.planAll(ctx)
 	if err != nil {
 		return nil, err
@@ -258,6 +270,10 @@ func (m *Migrator) Repair(ctx context.Context) (*LifecycleResult, error) {
 // first. Every one needs an undo (U) file: the first that has none is an
 // error, before anything runs.
 func (m *Migrator) UndoPlan(ctx context.Context, to string) (*LifecycleResult, error) {
+	return m.newRun().undoPlan(ctx, to)
+}
+
+func (m *run) undoPlan(ctx context.Context, to string) (*LifecycleResult, error) {
 	p, err := m.planAll(ctx)
 	if err != nil {
 		return nil, err
@@ -266,7 +282,7 @@ func (m *Migrator) UndoPlan(ctx context.Context, to string) (*LifecycleResult, e
 	return res, err
 }
 
-func (m *Migrator) undoCandidates(p *Plan, to string) (map[string][]*Entry, *LifecycleResult, error) {
+func (m *run) undoCandidates(p *Plan, to string) (map[string][]*Entry, *LifecycleResult, error) {
 	var toV locations.Version
 	if to != "" {
 		v, err := locations.ParseVersion(to)
@@ -320,6 +336,10 @@ func (m *Migrator) undoCandidates(p *Plan, to string) (map[string][]*Entry, *Lif
 // transaction with an UNDO_SQL history row; the undone migrations become
 // pending again.
 func (m *Migrator) Undo(ctx context.Context, to string) (*LifecycleResult, error) {
+	return m.newRun().undo(ctx, to)
+}
+
+func (m *run) undo(ctx context.Context, to string) (*LifecycleResult, error) {
 	p, err := m.planAll(ctx)
 	if err != nil {
 		return nil, err
@@ -356,7 +376,7 @@ func (m *Migrator) Undo(ctx context.Context, to string) (*LifecycleResult, error
 
 // CleanPlan returns what Clean would drop and empty, changing nothing.
 func (m *Migrator) CleanPlan(ctx context.Context, tenants []string) (*LifecycleResult, error) {
-	return m.clean(ctx, tenants, false)
+	return m.newRun().clean(ctx, tenants, false)
 }
 
 // Clean cleans what the env manages: its managed schemas, or, without
@@ -371,10 +391,10 @@ func (m *Migrator) CleanPlan(ctx context.Context, tenants []string) (*LifecycleR
 // created. The caller decides whether cleaning is allowed
 // (clean_disabled).
 func (m *Migrator) Clean(ctx context.Context, tenants []string) (*LifecycleResult, error) {
-	return m.clean(ctx, tenants, true)
+	return m.newRun().clean(ctx, tenants, true)
 }
 
-func (m *Migrator) clean(ctx context.Context, tenants []string, do bool) (*LifecycleResult, error) {
+func (m *run) clean(ctx context.Context, tenants []string, do bool) (*LifecycleResult, error) {
 	cl, ok := m.dialect.(Cleaner)
 	if !ok {
 		return nil, fmt.Errorf("clean: %s cannot clean schemas", m.dialect.Name())
@@ -459,7 +479,7 @@ func (m *Migrator) clean(ctx context.Context, tenants []string, do bool) (*Lifec
 // forgetCleaned removes, when the history table survived the clean, the
 // history and state rows of the targets whose schema was cleaned, and the
 // record of the schemas that were dropped.
-func (m *Migrator) forgetCleaned(ctx context.Context, conn *sql.Conn, cleaned, dropped map[string]bool, markers []markerRow) error {
+func (m *run) forgetCleaned(ctx context.Context, conn *sql.Conn, cleaned, dropped map[string]bool, markers []markerRow) error {
 	if ok, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.History); err != nil || !ok {
 		return err
 	}

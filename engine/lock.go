@@ -13,7 +13,7 @@ import (
 
 // lockKey is the 64-bit key of a target's lock: a hash of the qualified
 // history table and the tenant.
-func (m *Migrator) lockKey(tenant string) int64 {
+func (m *run) lockKey(tenant string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(m.store().historyTable()))
 	h.Write([]byte{0})
@@ -24,7 +24,7 @@ func (m *Migrator) lockKey(tenant string) int64 {
 // lockKeys are the keys a target's run holds: the target's own, and for a
 // single target without tenants also Flyway's key on the same schema, so a
 // Flyway node migrating at the same moment waits.
-func (m *Migrator) lockKeys(t schemas.Target) []int64 {
+func (m *run) lockKeys(t schemas.Target) []int64 {
 	keys := []int64{m.lockKey(t.Name)}
 	if fl, ok := m.dialect.(FlywayLocker); ok && !t.Tenant && len(m.targets) == 1 {
 		keys = append(keys, fl.FlywayLockKey(m.tables.Schema, m.flywayTable))
@@ -34,7 +34,7 @@ func (m *Migrator) lockKeys(t schemas.Target) []int64 {
 
 // adoptLockKeys are the keys an adoption of the Flyway table schema.table
 // into target t holds: the target's own and Flyway's on that table.
-func (m *Migrator) adoptLockKeys(t schemas.Target, schema, table string) []int64 {
+func (m *run) adoptLockKeys(t schemas.Target, schema, table string) []int64 {
 	keys := []int64{m.lockKey(t.Name)}
 	if fl, ok := m.dialect.(FlywayLocker); ok {
 		keys = append(keys, fl.FlywayLockKey(schema, table))
@@ -45,7 +45,7 @@ func (m *Migrator) adoptLockKeys(t schemas.Target, schema, table string) []int64
 // lockTarget takes every lock of a target's run (lockKeys) on conn,
 // waiting at most timeout for each; a single try (timeout 0) that finds a
 // lock held is marked busy.
-func (m *Migrator) lockTarget(ctx context.Context, conn *sql.Conn, t schemas.Target, timeout time.Duration) (release func() error, err error) {
+func (m *run) lockTarget(ctx context.Context, conn *sql.Conn, t schemas.Target, timeout time.Duration) (release func() error, err error) {
 	return m.lockSession(ctx, conn, m.lockKeys(t), timeout, t.Name)
 }
 
@@ -55,7 +55,7 @@ func (m *Migrator) lockTarget(ctx context.Context, conn *sql.Conn, t schemas.Tar
 // (timeout 0), is marked busy. On failure the locks already taken are
 // released; release gives back all of them, newest first, with a context
 // that is never cancelled.
-func (m *Migrator) lockSession(ctx context.Context, conn *sql.Conn, keys []int64, timeout time.Duration, what string) (release func() error, err error) {
+func (m *run) lockSession(ctx context.Context, conn *sql.Conn, keys []int64, timeout time.Duration, what string) (release func() error, err error) {
 	var releases []func(context.Context) error
 	release = func() error {
 		var errs []error
@@ -83,7 +83,7 @@ func (m *Migrator) lockSession(ctx context.Context, conn *sql.Conn, keys []int64
 }
 
 // bootstrapKey guards creating schemas and Strata's tables.
-func (m *Migrator) bootstrapKey() int64 { return m.lockKey("\x00bootstrap") }
+func (m *run) bootstrapKey() int64 { return m.lockKey("\x00bootstrap") }
 
 // txPrefix returns the statements that open a migration's transaction:
 // lockedBegin, then the target's session settings.
@@ -115,7 +115,7 @@ func (r *targetRun) lockedBegin() (parts []Part, lockParts int, guard int) {
 
 // txLockParts are the statements that take the transaction-level locks
 // with the given keys, waiting at most the lock timeout for each.
-func (m *Migrator) txLockParts(tl TxLocker, keys ...int64) []Part {
+func (m *run) txLockParts(tl TxLocker, keys ...int64) []Part {
 	var parts []Part
 	for _, key := range keys {
 		for _, q := range tl.TxLock(key, m.lockTimeout) {
@@ -128,7 +128,7 @@ func (m *Migrator) txLockParts(tl TxLocker, keys ...int64) []Part {
 // txLockError returns a LockError naming what when err is a timeout of a
 // transaction-level lock taken by parts [1, 1+lockParts) of an Exec (after
 // BEGIN), nil otherwise.
-func (m *Migrator) txLockError(err error, lockParts int, what string) error {
+func (m *run) txLockError(err error, lockParts int, what string) error {
 	tl, ok := m.dialect.(TxLocker)
 	var ee *ExecError
 	if ok && errors.As(err, &ee) && ee.Part >= 1 && ee.Part <= lockParts && tl.IsTxLockTimeout(err) {
@@ -140,7 +140,7 @@ func (m *Migrator) txLockError(err error, lockParts int, what string) error {
 // execTxLocks takes the transaction-level locks with the given keys in the
 // open transaction on conn, one statement at a time. A timeout is a
 // LockError naming what; any other failure is returned as it is.
-func (m *Migrator) execTxLocks(ctx context.Context, conn *sql.Conn, tl TxLocker, what string, keys ...int64) error {
+func (m *run) execTxLocks(ctx context.Context, conn *sql.Conn, tl TxLocker, what string, keys ...int64) error {
 	for _, p := range m.txLockParts(tl, keys...) {
 		if _, err := conn.ExecContext(ctx, p.SQL); err != nil {
 			if tl.IsTxLockTimeout(err) {
@@ -174,7 +174,7 @@ func (r *targetRun) txPrefixError(err error, lockParts, guard int) error {
 
 // inLockedTx runs fn in one transaction that holds the transaction-level
 // lock with the given key (through a transaction pooler).
-func (m *Migrator) inLockedTx(ctx context.Context, conn *sql.Conn, key int64, what string, fn func() error) error {
+func (m *run) inLockedTx(ctx context.Context, conn *sql.Conn, key int64, what string, fn func() error) error {
 	tl := m.dialect.(TxLocker)
 	fail := func(err error) error {
 		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
@@ -201,7 +201,7 @@ func (m *Migrator) inLockedTx(ctx context.Context, conn *sql.Conn, key int64, wh
 
 // runLocked runs statements in one transaction that holds the
 // transaction-level lock with the given key (through a transaction pooler).
-func (m *Migrator) runLocked(ctx context.Context, conn *sql.Conn, key int64, what string, stmts []string) error {
+func (m *run) runLocked(ctx context.Context, conn *sql.Conn, key int64, what string, stmts []string) error {
 	tl := m.dialect.(TxLocker)
 	parts := append([]Part{{SQL: m.dialect.Begin()}}, m.txLockParts(tl, key)...)
 	lockParts := len(parts) - 1
@@ -221,4 +221,19 @@ func (m *Migrator) runLocked(ctx context.Context, conn *sql.Conn, key int64, wha
 
 // LockKey returns the key of the lock Strata takes for a target, so that
 // tools and tests can find or take the same lock.
-func (m *Migrator) LockKey(target string) int64 { return m.lockKey(target) }
+//
+// Deprecated: use Plan.LockKey. Without a session the Migrator only knows
+// the schema of Strata's tables when WithHistoryTable or WithSchemas names
+// it; when it is the connection's default schema, the key differs from the
+// one a run takes.
+func (m *Migrator) LockKey(target string) int64 {
+	r := m.newRun()
+	if r.tables.Schema == "" && len(m.schemas) > 0 {
+		r.tables.Schema = m.schemas[0]
+	}
+	return r.lockKey(target)
+}
+
+// LockKey returns the key of the lock a run of this plan takes for a
+// target, so that tools and tests can find or take the same lock.
+func (p *Plan) LockKey(target string) int64 { return p.run.lockKey(target) }

@@ -480,7 +480,7 @@ func decodeSums(s string) []uint32 {
 // judgePartials describes every failed non-transactional row of Strata's
 // among entries: which statements stayed applied, and whether the file as
 // it is now may resume after them.
-func (m *Migrator) judgePartials(s Session, t schemas.Target, entries []*Entry, start time.Time) {
+func (m *run) judgePartials(s Session, t schemas.Target, entries []*Entry, start time.Time) {
 	for _, e := range entries {
 		r := e.Row
 		if r == nil || r.Success || e.State != StateFailed || r.VersionKey == "" || r.Type != TypeSQL || r.Version == "" || e.File == nil {
@@ -490,7 +490,7 @@ func (m *Migrator) judgePartials(s Session, t schemas.Target, entries []*Entry, 
 	}
 }
 
-func (m *Migrator) judgePartial(s Session, t schemas.Target, e *Entry, start time.Time) *PartialRun {
+func (m *run) judgePartial(s Session, t schemas.Target, e *Entry, start time.Time) *PartialRun {
 	r, f := e.Row, e.File
 	p := &PartialRun{Applied: r.Progress, FileChanged: r.Checksum == nil || *r.Checksum != f.Checksum}
 	if r.FailedStatement >= 0 {

@@ -20,6 +20,7 @@ import (
 // computed without taking any lock.
 type Plan struct {
 	Targets     []*TargetPlan
+	run         *run // the run that made the plan: its targets, tables and caches
 	session     Session
 	start       time.Time
 	tablesExist bool
@@ -61,6 +62,10 @@ type TargetPlan struct {
 // validation findings, out-of-order versions, undefined placeholders, a
 // non-empty schema without history, files a transaction pooler cannot run.
 func (m *Migrator) Plan(ctx context.Context) (*Plan, error) {
+	return m.newRun().plan(ctx)
+}
+
+func (m *run) plan(ctx context.Context) (*Plan, error) {
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("plan: connect: %w", err)
@@ -79,7 +84,7 @@ func (m *Migrator) Plan(ctx context.Context) (*Plan, error) {
 // preflight gathers every problem of the given targets that must stop a
 // migrate before anything runs, and returns them joined: one run reports
 // them all.
-func (m *Migrator) preflight(p *Plan, tps []*TargetPlan) error {
+func (m *run) preflight(p *Plan, tps []*TargetPlan) error {
 	var errs []error
 	var findings []Finding
 	for _, tp := range tps {
@@ -114,7 +119,7 @@ const (
 // inspect reads the session and the history and computes every target's
 // state. With details, every target's history is read, even of those the
 // state table shows up to date.
-func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn, details bool, mode inspectMode) (*Plan, error) {
+func (m *run) inspect(ctx context.Context, conn *sql.Conn, details bool, mode inspectMode) (*Plan, error) {
 	s, err := m.session(ctx, conn)
 	if err != nil {
 		return nil, err
@@ -122,7 +127,7 @@ func (m *Migrator) inspect(ctx context.Context, conn *sql.Conn, details bool, mo
 	if err := checkLimits(m.files); err != nil {
 		return nil, err
 	}
-	p := &Plan{session: s, start: m.now()}
+	p := &Plan{run: m, session: s, start: m.now()}
 	p.tablesExist, err = m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.History)
 	if err != nil {
 		return nil, fmt.Errorf("plan: look for history table: %w", err)
@@ -221,7 +226,7 @@ type targetStatus struct {
 }
 
 // readStatus reads the whole state table in one query.
-func (m *Migrator) readStatus(ctx context.Context, conn *sql.Conn) (map[string]targetStatus, error) {
+func (m *run) readStatus(ctx context.Context, conn *sql.Conn) (map[string]targetStatus, error) {
 	ok, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.State())
 	if err != nil || !ok {
 		return nil, err
@@ -250,7 +255,7 @@ func (m *Migrator) readStatus(ctx context.Context, conn *sql.Conn) (map[string]t
 // state table's fingerprint equals the files', not failed): they need no
 // history read and no connection. It returns their versions. With one
 // target, or a target other than latest, it finds none.
-func (m *Migrator) upToDate(s Session, states map[string]targetStatus, start time.Time) (map[string]string, error) {
+func (m *run) upToDate(s Session, states map[string]targetStatus, start time.Time) (map[string]string, error) {
 	if len(m.targets) < 2 || m.target != "" && !strings.EqualFold(m.target, "latest") || states == nil {
 		return nil, nil
 	}
@@ -295,7 +300,7 @@ func (m *Migrator) upToDate(s Session, states map[string]targetStatus, start tim
 }
 
 // planTarget computes the state of one target from its history rows.
-func (m *Migrator) planTarget(s Session, t schemas.Target, rows []HistoryRow, start time.Time) (*TargetPlan, error) {
+func (m *run) planTarget(s Session, t schemas.Target, rows []HistoryRow, start time.Time) (*TargetPlan, error) {
 	target, err := parseTarget(m.target)
 	if err != nil {
 		return nil, err
@@ -453,7 +458,7 @@ func (e *LimitError) Error() string {
 // resumable reports whether a failed row is one of Strata's
 // non-transactional runs whose file is unchanged, or changed only after the
 // statements that ran (judgePartials compared them).
-func (m *Migrator) resumable(e *Entry) bool {
+func (m *run) resumable(e *Entry) bool {
 	r := e.Row
 	return r.VersionKey != "" && r.Type == TypeSQL && r.Version != "" && e.File != nil &&
 		r.Checksum != nil && (*r.Checksum == e.File.Checksum || e.Partial != nil && e.Partial.Resumable())
@@ -480,7 +485,7 @@ func problemsOf(t schemas.Target, f *locations.File, ue *placeholders.UndefinedE
 
 // joinChecks collects out-of-order versions and undefined placeholders
 // across targets, each kind in one error.
-func (m *Migrator) joinChecks(tps []*TargetPlan) []error {
+func (m *run) joinChecks(tps []*TargetPlan) []error {
 	var order OrderError
 	var ph PlaceholderError
 	for _, tp := range tps {
@@ -510,7 +515,7 @@ func (m *Migrator) joinChecks(tps []*TargetPlan) []error {
 // findings validates one target as Flyway's validate does (FLYWAY.md 9.3).
 // With migrating set, pending migrations are not findings and failed
 // non-transactional files that can resume are not either.
-func (m *Migrator) findings(tp *TargetPlan, migrating bool) []Finding {
+func (m *run) findings(tp *TargetPlan, migrating bool) []Finding {
 	var out []Finding
 	add := func(e *Entry, code, msg string) {
 		out = append(out, Finding{Target: tp.Target.Name, Code: code, Version: e.Version, Description: e.Description, Script: e.Script, Message: msg})
@@ -596,7 +601,7 @@ func abbreviate(s string) string {
 }
 
 // checkLayout refuses a database written by a newer layout.
-func (m *Migrator) checkLayout(ctx context.Context, conn *sql.Conn) error {
+func (m *run) checkLayout(ctx context.Context, conn *sql.Conn) error {
 	ok, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.Meta())
 	if err != nil || !ok {
 		return err

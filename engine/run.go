@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/stratadb/strata/locations"
 	"github.com/stratadb/strata/schemas"
 )
 
@@ -77,6 +78,10 @@ func (m *Migrator) Migrate(ctx context.Context) (*Result, error) {
 // waiting then up to the lock timeout; if that runner did the work, the
 // target is reported as done by another runner.
 func (m *Migrator) Apply(ctx context.Context, p *Plan) (*Result, error) {
+	return m.runOf(p).apply(ctx, p)
+}
+
+func (m *run) apply(ctx context.Context, p *Plan) (*Result, error) {
 	res := &Result{Targets: make([]TargetResult, len(p.Targets))}
 	var work []int
 	pending := 0
@@ -149,14 +154,14 @@ func (m *Migrator) Apply(ctx context.Context, p *Plan) (*Result, error) {
 }
 
 // notStarted is the error of a target that was never started.
-func (m *Migrator) notStarted(ctx context.Context, tp *TargetPlan) error {
+func (m *run) notStarted(ctx context.Context, tp *TargetPlan) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("target %s: not started: %w", tp.Target.Name, err)
 	}
 	return fmt.Errorf("target %s: not started: another target failed and on_error is stop", tp.Target.Name)
 }
 
-func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait bool) (tr TargetResult) {
+func (m *run) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait bool) (tr TargetResult) {
 	t := tp.Target
 	tr = TargetResult{Target: t.Name, Version: tp.Current}
 	began := time.Now()
@@ -318,11 +323,48 @@ func (m *Migrator) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wai
 
 // readGeneration reads the target's state generation, which every applied
 // migration increments.
-func (m *Migrator) readGeneration(ctx context.Context, conn *sql.Conn, t schemas.Target) (int64, error) {
+func (m *run) readGeneration(ctx context.Context, conn *sql.Conn, t schemas.Target) (int64, error) {
 	var g int64
 	err := conn.QueryRowContext(ctx, m.store().selectGeneration(t.Name)).Scan(&g)
 	if err != nil {
 		return 0, fmt.Errorf("target %s: read state: %w", t.Name, err)
 	}
 	return g, nil
+}
+
+// run is one command's use of a Migrator: what the command resolved from
+// the session (the targets, the schema of Strata's tables, installed_by)
+// and what it remembers meanwhile (Strata's tables exist, their layout,
+// files split once). A run embeds its Migrator, whose options it reads; a
+// Migrator is never changed after New, so that commands may run at once.
+// Plan keeps its run for Apply; every other command makes its own.
+type run struct {
+	*Migrator
+	tables      Tables           // the Migrator's, with the schema resolved by session
+	targets     []schemas.Target // resolved from schemas and tenants by session
+	installedBy string
+	tablesSeen  atomic.Bool  // Strata's tables were seen to exist
+	layoutSeen  atomic.Int32 // the layout of Strata's tables, once seen to be current
+	stmtMu      sync.Mutex
+	stmtCache   map[*locations.File][]Statement // small files without placeholders, split once per run
+	prefixMu    sync.Mutex
+	prefixSeen  map[*locations.File]bool
+}
+
+// newRun starts a run of m.
+func (m *Migrator) newRun() *run {
+	return &run{Migrator: m, tables: m.tables, installedBy: m.installedBy}
+}
+
+// runOf returns the run that made p, or, for a plan of another Migrator
+// or one made by hand, a new run of m with what p's run resolved.
+func (m *Migrator) runOf(p *Plan) *run {
+	if p.run != nil && p.run.Migrator == m {
+		return p.run
+	}
+	r := m.newRun()
+	if p.run != nil {
+		r.tables, r.targets, r.installedBy = p.run.tables, p.run.targets, p.run.installedBy
+	}
+	return r
 }

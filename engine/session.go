@@ -23,7 +23,7 @@ type targetLock struct {
 }
 
 // connectTarget pins a connection of its own for one target.
-func (m *Migrator) connectTarget(ctx context.Context, t schemas.Target) (*sql.Conn, error) {
+func (m *run) connectTarget(ctx context.Context, t schemas.Target) (*sql.Conn, error) {
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: connect: %w", t.Name, err)
@@ -45,7 +45,7 @@ func closeTarget(conn *sql.Conn, failed bool) {
 // (directly connected; through a transaction pooler each transaction takes
 // them instead), and the target's state row exists. release gives the
 // locks back; the caller defers it and decides what its error means.
-func (m *Migrator) openTarget(ctx context.Context, conn *sql.Conn, t schemas.Target, lk targetLock) (release func() error, err error) {
+func (m *run) openTarget(ctx context.Context, conn *sql.Conn, t schemas.Target, lk targetLock) (release func() error, err error) {
 	if err := m.bootstrap(ctx, conn, t); err != nil {
 		return nil, fmt.Errorf("target %s: %w", t.Name, err)
 	}
@@ -63,7 +63,7 @@ func (m *Migrator) openTarget(ctx context.Context, conn *sql.Conn, t schemas.Tar
 }
 
 // planOnTarget reads target t's history on conn and plans it.
-func (m *Migrator) planOnTarget(ctx context.Context, conn *sql.Conn, p *Plan, t schemas.Target) (*TargetPlan, error) {
+func (m *run) planOnTarget(ctx context.Context, conn *sql.Conn, p *Plan, t schemas.Target) (*TargetPlan, error) {
 	rows, err := m.readHistory(ctx, conn, t.Name)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (m *Migrator) planOnTarget(ctx context.Context, conn *sql.Conn, p *Plan, t 
 
 // newTargetRun is the run of target t's migrations on conn, in the
 // session the plan described, scoped to the target.
-func (m *Migrator) newTargetRun(conn *sql.Conn, p *Plan, t schemas.Target) *targetRun {
+func (m *run) newTargetRun(conn *sql.Conn, p *Plan, t schemas.Target) *targetRun {
 	run := &targetRun{m: m, conn: conn, session: p.session, target: t, start: p.start}
 	run.session.Schema, run.session.Target = t.Schema, t.Name
 	return run
@@ -81,7 +81,7 @@ func (m *Migrator) newTargetRun(conn *sql.Conn, p *Plan, t schemas.Target) *targ
 
 // ensureStateRow creates the target's state row; it runs under the
 // target's lock, so two runners never race to insert it.
-func (m *Migrator) ensureStateRow(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
+func (m *run) ensureStateRow(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
 	q := m.store().insertStateRow(t.Name)
 	var err error
 	if m.pooling == TransactionPooling {

@@ -16,7 +16,7 @@ import (
 // targetRun applies the pending migrations of one target on its pinned
 // connection, which holds the target's lock.
 type targetRun struct {
-	m           *Migrator
+	m           *run
 	conn        *sql.Conn
 	session     Session
 	cur         Session           // session settings of the file being applied
