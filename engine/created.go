@@ -150,36 +150,6 @@ type markerRow struct {
 	schemas []string
 }
 
-// schemaMarkerRows reads every successful SCHEMA row of the history table,
-// of every tenant: Strata's own and those adopted from Flyway. It returns
-// nothing when the history table does not exist.
-func (m *run) schemaMarkerRows(ctx context.Context, conn *sql.Conn) ([]markerRow, error) {
-	d := m.dialect
-	ok, err := d.TableExists(ctx, conn, m.tables.Schema, m.tables.History)
-	if err != nil || !ok {
-		return nil, err
-	}
-	rows, err := conn.QueryContext(ctx, m.store().selectSchemaMarkers())
-	if err != nil {
-		return nil, fmt.Errorf("read schema creation rows of %s: %w", m.tables.History, err)
-	}
-	defer rows.Close()
-	var out []markerRow
-	for rows.Next() {
-		var r markerRow
-		var script, success any
-		if err := rows.Scan(&r.rank, &r.tenant, &script, &success); err != nil {
-			return nil, fmt.Errorf("read schema creation rows of %s: %w", m.tables.History, err)
-		}
-		if !asBool(success) {
-			continue
-		}
-		r.schemas = parseSchemaList(asString(script))
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
 // forgetDropped rewrites the SCHEMA rows after Clean dropped schemas, when
 // the history table survived: a dropped schema is no longer recorded as
 // created (a schema of that name made later by someone else must not be

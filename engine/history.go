@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -74,88 +72,6 @@ var historyColumns = []string{
 // store renders the statements on Strata's tables.
 func (m *run) store() store { return store{d: m.dialect, t: m.tables} }
 
-// readHistory reads the rows of one tenant ("" for all) in rank order.
-func (m *run) readHistory(ctx context.Context, q querier, tenant string) ([]HistoryRow, error) {
-	where := ""
-	if tenant != "" {
-		where = m.store().historyWhereTenant(tenant)
-	}
-	return m.readHistoryWhere(ctx, q, where)
-}
-
-// readHistoryWhere reads the rows matching an SQL condition in rank order.
-func (m *run) readHistoryWhere(ctx context.Context, q querier, where string) ([]HistoryRow, error) {
-	layout, err := m.historyLayout(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	cols := readColumns(layout)
-	rows, err := q.QueryContext(ctx, m.store().selectHistory(layout, where))
-	if err != nil {
-		return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
-	}
-	defer rows.Close()
-	var out []HistoryRow
-	for rows.Next() {
-		var (
-			r                                             HistoryRow
-			version, checksum, on, success, key, errText  any
-			failedStmt, progress, installedBy, descr, exe any
-			sums                                          any
-		)
-		dest := []any{&r.InstalledRank, &version, &descr, &r.Type, &r.Script, &checksum,
-			&installedBy, &on, &exe, &success, &r.Tenant, &key, &errText, &failedStmt, &progress}
-		if len(cols) > len(historyColumns) {
-			dest = append(dest, &sums)
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
-		}
-		r.Version = asString(version)
-		r.Description = asString(descr)
-		r.InstalledBy = asString(installedBy)
-		if checksum != nil {
-			c := int32(asInt(checksum))
-			r.Checksum = &c
-		}
-		r.InstalledOn = asTime(on)
-		r.ExecutionTime = int(asInt(exe))
-		r.Success = asBool(success)
-		r.VersionKey = asString(key)
-		r.Error = asString(errText)
-		r.FailedStatement = -1
-		if failedStmt != nil {
-			r.FailedStatement = int(asInt(failedStmt))
-		}
-		r.Progress = int(asInt(progress))
-		r.StatementChecksums = asString(sums)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
-	}
-	return out, nil
-}
-
-// readHistoryOf reads the rows of the given tenants (all rows when none is
-// given) in rank order, in as few queries as the list allows.
-func (m *run) readHistoryOf(ctx context.Context, q querier, tenants []string) ([]HistoryRow, error) {
-	if len(tenants) == 0 {
-		return m.readHistory(ctx, q, "")
-	}
-	var out []HistoryRow
-	for len(tenants) > 0 {
-		n := min(len(tenants), 1000)
-		rows, err := m.readHistoryWhere(ctx, q, m.store().historyWhereTenants(tenants[:n]))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rows...)
-		tenants = tenants[n:]
-	}
-	return out, nil
-}
-
 func checksumLiteral(c *int32) string {
 	if c == nil {
 		return "NULL"
@@ -168,11 +84,6 @@ func failedLiteral(i int) string {
 		return "NULL"
 	}
 	return strconv.Itoa(i)
-}
-
-// querier is what reading needs: a *sql.DB, *sql.Conn or *sql.Tx.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 func asString(v any) string {

@@ -27,35 +27,6 @@ type LayoutUpgrader interface {
 // statementChecksumsColumn is the history column added by layout 2.
 const statementChecksumsColumn = "statement_checksums"
 
-// historyLayout returns the layout of the tables as recorded in the meta
-// table (0 when it records none). The current layout is remembered; an
-// older one is read again each time, since another process may upgrade it.
-func (m *run) historyLayout(ctx context.Context, q querier) (int, error) {
-	if n := int(m.layoutSeen.Load()); n >= Layout {
-		return n, nil
-	}
-	rows, err := q.QueryContext(ctx, m.store().selectLayout())
-	if err != nil {
-		return 0, fmt.Errorf("read layout of %s: %w", m.tables.Meta(), err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var v any
-		if err := rows.Scan(&v); err != nil {
-			return 0, fmt.Errorf("read layout of %s: %w", m.tables.Meta(), err)
-		}
-		n, _ = strconv.Atoi(asString(v))
-	}
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("read layout of %s: %w", m.tables.Meta(), err)
-	}
-	if n >= Layout {
-		m.layoutSeen.Store(int32(n))
-	}
-	return n, nil
-}
-
 // readColumns is the history column list to read for a layout.
 func readColumns(layout int) []string {
 	if layout >= 2 {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -319,17 +318,6 @@ func (m *run) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait boo
 			return tr
 		}
 	}
-}
-
-// readGeneration reads the target's state generation, which every applied
-// migration increments.
-func (m *run) readGeneration(ctx context.Context, conn *sql.Conn, t schemas.Target) (int64, error) {
-	var g int64
-	err := conn.QueryRowContext(ctx, m.store().selectGeneration(t.Name)).Scan(&g)
-	if err != nil {
-		return 0, fmt.Errorf("target %s: read state: %w", t.Name, err)
-	}
-	return g, nil
 }
 
 // run is one command's use of a Migrator: what the command resolved from
