@@ -42,13 +42,6 @@ func (m *run) adoptLockKeys(t schemas.Target, schema, table string) []int64 {
 	return keys
 }
 
-// lockTarget takes every lock of a target's run (lockKeys) on conn,
-// waiting at most timeout for each; a single try (timeout 0) that finds a
-// lock held is marked busy.
-func (m *run) lockTarget(ctx context.Context, conn *sql.Conn, t schemas.Target, timeout time.Duration) (release func() error, err error) {
-	return m.lockSession(ctx, conn, m.lockKeys(t), timeout, t.Name)
-}
-
 // lockSession takes the session-level locks with the given keys on conn,
 // in order, waiting at most timeout for each. A LockError names what
 // (unless the dialect named the holder's target) and, for a single try
