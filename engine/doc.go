@@ -34,3 +34,4 @@ package engine
 //	txcontrol.go           transaction-control keywords of statements
 //	plan.go state.go       planning and Flyway's migration states; findings.go: validation
 //	lifecycle.go adopt.go  baseline, repair, undo, clean; adopting Flyway's history
+//	errors.go advice.go    typed errors; advice in the library's words
