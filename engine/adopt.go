@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/stratadb/strata/locations"
 	"github.com/stratadb/strata/schemas"
@@ -93,6 +92,10 @@ type adoptSource struct {
 // schema. Ranks are Strata's own (they are global across tenants); the
 // order within a target is Flyway's.
 func (m *Migrator) AdoptFlyway(ctx context.Context, table string) (*AdoptResult, error) {
+	return m.newRun().adoptFlyway(ctx, table)
+}
+
+func (m *run) adoptFlyway(ctx context.Context, table string) (*AdoptResult, error) {
 	if table == "" {
 		table = m.flywayTable
 	}
@@ -123,7 +126,7 @@ func (m *Migrator) AdoptFlyway(ctx context.Context, table string) (*AdoptResult,
 // adoptSources finds every target's Flyway table and checks, before
 // anything changes, that each target either has one or was adopted
 // already.
-func (m *Migrator) adoptSources(ctx context.Context, conn *sql.Conn, table string) ([]adoptSource, error) {
+func (m *run) adoptSources(ctx context.Context, conn *sql.Conn, table string) ([]adoptSource, error) {
 	d := m.dialect
 	strata, err := d.TableExists(ctx, conn, m.tables.Schema, m.tables.History)
 	if err != nil {
@@ -137,7 +140,7 @@ func (m *Migrator) adoptSources(ctx context.Context, conn *sql.Conn, table strin
 		}
 		if !meta {
 			return nil, fmt.Errorf("adopt flyway history: history table %s exists but was not created by strata (there is no %s table next to it); choose another name with history { table = \"...\" }",
-				m.historyTable(), m.tables.Meta())
+				m.store().historyTable(), m.tables.Meta())
 		}
 		if err := m.checkLayout(ctx, conn); err != nil {
 			return nil, err
@@ -155,9 +158,9 @@ func (m *Migrator) adoptSources(ctx context.Context, conn *sql.Conn, table strin
 			candidates = append(candidates, m.tables.Schema)
 		}
 		for _, s := range candidates {
-			if d.Table(s, table) == m.historyTable() {
+			if d.Table(s, table) == m.store().historyTable() {
 				return nil, fmt.Errorf("adopt flyway history: strata's history table %s is the Flyway table itself; adopting in place is not supported: give strata's history another name (history { table = \"...\" }) and adopt again",
-					m.historyTable())
+					m.store().historyTable())
 			}
 			ok, err := d.TableExists(ctx, conn, s, table)
 			if err != nil {
@@ -187,18 +190,10 @@ func (m *Migrator) adoptSources(ctx context.Context, conn *sql.Conn, table strin
 	return out, nil
 }
 
-// notMarker is the SQL condition for history rows other than SCHEMA rows:
-// the schemas bootstrap created and recorded just before an adoption do
-// not make the target adopted already. (Flyway's own SCHEMA rows are
-// copied like any other row and keep counting as created schemas.)
-func (m *Migrator) notMarker() string {
-	return m.dialect.Quote("type") + " <> " + m.dialect.Literal(TypeSchema)
-}
-
 // adoptTenantsWithRows returns the tenants that have rows, other than
 // SCHEMA rows, in Strata's history.
-func (m *Migrator) adoptTenantsWithRows(ctx context.Context, q querier) (map[string]bool, error) {
-	rows, err := q.QueryContext(ctx, "SELECT DISTINCT "+m.dialect.Quote("tenant")+" FROM "+m.historyTable()+" WHERE "+m.notMarker())
+func (m *run) adoptTenantsWithRows(ctx context.Context, q querier) (map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, m.store().selectAdoptedTenants())
 	if err != nil {
 		return nil, fmt.Errorf("adopt flyway history: read %s: %w", m.tables.History, err)
 	}
@@ -216,40 +211,24 @@ func (m *Migrator) adoptTenantsWithRows(ctx context.Context, q querier) (map[str
 
 // adoptTarget copies one target's Flyway history in one transaction under
 // the target's lock and Flyway's lock.
-func (m *Migrator) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSource) (at AdoptedTarget, err error) {
+func (m *run) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSource) (at AdoptedTarget, err error) {
 	t, d := src.target, m.dialect
 	at = AdoptedTarget{Target: t.Name, Source: src.qualName}
 	if !src.exists {
 		at.Skipped = true // adopted before (checked by adoptSources)
 		return at, nil
 	}
-	if err := m.bootstrap(ctx, conn, t); err != nil {
-		return at, fmt.Errorf("target %s: %w", t.Name, err)
-	}
-	keys := []int64{m.lockKey(t.Name)}
-	if fl, ok := d.(FlywayLocker); ok {
-		keys = append(keys, fl.FlywayLockKey(src.schema, src.table))
-	}
-	if m.pooling == DirectConnections {
-		for _, key := range keys {
-			release, err := d.Lock(ctx, conn, key, m.lockTimeout)
-			if err != nil {
-				var le *LockError
-				if errors.As(err, &le) && le.Target == "" {
-					le.Target = t.Name + " (adopting " + src.qualName + ")"
-				}
-				return at, err
-			}
-			defer func() {
-				if rerr := release(context.WithoutCancel(ctx)); rerr != nil && err == nil {
-					err = fmt.Errorf("target %s: release lock: %w", t.Name, rerr)
-				}
-			}()
-		}
-	}
-	if err := m.ensureStateRow(ctx, conn, t); err != nil {
+	keys := m.adoptLockKeys(t, src.schema, src.table)
+	what := t.Name + " (adopting " + src.qualName + ")"
+	release, err := m.openTarget(ctx, conn, t, targetLock{keys: keys, timeout: m.lockTimeout, what: what})
+	if err != nil {
 		return at, err
 	}
+	defer func() {
+		if rerr := release(); rerr != nil && err == nil {
+			err = fmt.Errorf("target %s: release lock: %w", t.Name, rerr)
+		}
+	}()
 
 	// One transaction: BEGIN (through a pooler, with the transaction-level
 	// locks), the check, the copy, the state row, COMMIT.
@@ -261,19 +240,16 @@ func (m *Migrator) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSou
 		return at, fmt.Errorf("target %s: adopt %s: %w", t.Name, src.qualName, err)
 	}
 	if tl, ok := d.(TxLocker); ok && m.pooling == TransactionPooling {
-		for _, key := range keys {
-			for _, q := range tl.TxLock(key, m.lockTimeout) {
-				if _, err := conn.ExecContext(ctx, q); err != nil {
-					if tl.IsTxLockTimeout(err) {
-						return fail(&LockError{Target: t.Name + " (adopting " + src.qualName + ")", Timeout: m.lockTimeout})
-					}
-					return fail(fmt.Errorf("target %s: lock: %w", t.Name, err))
-				}
+		if err := m.execTxLocks(ctx, conn, tl, what, keys...); err != nil {
+			var le *LockError
+			if errors.As(err, &le) {
+				return fail(err)
 			}
+			return fail(fmt.Errorf("target %s: lock: %w", t.Name, err))
 		}
 	}
 	var n int64
-	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+m.historyTable()+" WHERE "+d.Quote("tenant")+" = "+d.Literal(t.Name)+" AND "+m.notMarker()).Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, m.store().countAdopted(t.Name)).Scan(&n); err != nil {
 		return fail(fmt.Errorf("target %s: read %s: %w", t.Name, m.tables.History, err))
 	}
 	if n > 0 {
@@ -292,7 +268,7 @@ func (m *Migrator) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSou
 		for _, fr := range frows[i:min(i+chunk, len(frows))] {
 			r := fr.row
 			r.Tenant = t.Name
-			parts = append(parts, Part{SQL: m.adoptInsertSQL(r, fr.installedOn)})
+			parts = append(parts, Part{SQL: m.store().insertAdopted(r, fr.installedOn)})
 			if r.Success && !r.synthetic() {
 				applied++
 			}
@@ -322,7 +298,7 @@ func (m *Migrator) adoptTarget(ctx context.Context, conn *sql.Conn, src adoptSou
 
 // readFlyway reads a Flyway history table in installed_rank order. Columns
 // are found by lower-cased name, as Flyway finds them.
-func (m *Migrator) readFlyway(ctx context.Context, conn *sql.Conn, src adoptSource) ([]flywayRow, error) {
+func (m *run) readFlyway(ctx context.Context, conn *sql.Conn, src adoptSource) ([]flywayRow, error) {
 	rows, err := conn.QueryContext(ctx, "SELECT * FROM "+src.qualName)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: read %s: %w", src.target.Name, src.qualName, err)
@@ -399,38 +375,10 @@ func (m *Migrator) readFlyway(ctx context.Context, conn *sql.Conn, src adoptSour
 	return out, nil
 }
 
-// adoptInsertSQL is insertHistorySQL with installed_on given: the value
-// read from Flyway's table, copied as it was stored.
-func (m *Migrator) adoptInsertSQL(r HistoryRow, installedOn any) string {
-	d := m.dialect
-	cols := []string{"version", "description", "type", "script", "checksum", "installed_by", "installed_on",
-		"execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress"}
-	vals := []string{
-		m.nullable(r.Version), d.Literal(r.Description), d.Literal(r.Type), d.Literal(r.Script),
-		checksumLiteral(r.Checksum), d.Literal(r.InstalledBy), m.adoptTimeLiteral(installedOn),
-		strconv.Itoa(r.ExecutionTime), d.Bool(r.Success), d.Literal(r.Tenant), m.nullable(r.VersionKey),
-		m.nullable(r.Error), failedLiteral(r.FailedStatement), strconv.Itoa(r.Progress),
-	}
-	return "INSERT INTO " + m.historyTable() + " (" + m.quoteList(cols) + ") VALUES (" + strings.Join(vals, ", ") + ")"
-}
-
-// adoptTimeLiteral writes an installed_on value: a timestamp as its wall
-// clock (Flyway's column has no time zone), text verbatim.
-func (m *Migrator) adoptTimeLiteral(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "CURRENT_TIMESTAMP"
-	case time.Time:
-		return m.dialect.Literal(x.Format("2006-01-02 15:04:05.999999"))
-	default:
-		return m.dialect.Literal(asString(x))
-	}
-}
-
 // adoptState computes a target's state from its copied rows and the files,
 // as planning does; only the applied rows matter for the state row, so
 // repeatables are taken with their raw checksums and the target is latest.
-func (m *Migrator) adoptState(rows []HistoryRow) *targetState {
+func (m *run) adoptState(rows []HistoryRow) *targetState {
 	in := stateInput{rows: rows, target: targetRef{kind: "latest"}, allowOOO: m.allowOutOfOrder}
 	add := func(list []*locations.File) []resolved {
 		out := make([]resolved, 0, len(list))
@@ -445,11 +393,10 @@ func (m *Migrator) adoptState(rows []HistoryRow) *targetState {
 
 // adoptStateSQL writes the target's state row after the copy: version,
 // fingerprint, and failed when an adopted migration failed under Flyway.
-func (m *Migrator) adoptStateSQL(t schemas.Target, ts *targetState, applied int) string {
-	d := m.dialect
-	version, key := "NULL", "NULL"
+func (m *run) adoptStateSQL(t schemas.Target, ts *targetState, applied int) string {
+	u := stateUpdate{setVersion: true, fingerprint: ptr(fingerprint(ts)), setApplied: true, applied: applied, setError: true, nextGeneration: true}
 	if v := ts.lastApplied; !v.IsZero() {
-		version, key = d.Literal(ts.current), d.Literal(v.Key())
+		u.version, u.versionKey = ts.current, v.Key()
 	}
 	failed := false
 	for _, e := range ts.entries {
@@ -457,15 +404,6 @@ func (m *Migrator) adoptStateSQL(t schemas.Target, ts *targetState, applied int)
 			failed = true
 		}
 	}
-	sets := []string{
-		d.Quote("version") + " = " + version,
-		d.Quote("version_key") + " = " + key,
-		d.Quote("fingerprint") + " = " + d.Literal(fmt.Sprintf("%016x", fingerprint(ts))),
-		d.Quote("applied") + " = " + strconv.Itoa(applied),
-		d.Quote("failed") + " = " + d.Bool(failed),
-		d.Quote("error") + " = NULL",
-		d.Quote("generation") + " = " + d.Quote("generation") + " + 1",
-		d.Quote("updated_on") + " = CURRENT_TIMESTAMP",
-	}
-	return "UPDATE " + m.stateTable() + " SET " + strings.Join(sets, ", ") + " WHERE " + d.Quote("tenant") + " = " + d.Literal(t.Name)
+	u.failed = &failed
+	return m.store().updateState(t.Name, u)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/stratadb/strata/schemas"
@@ -25,7 +24,7 @@ type SchemaFinder interface {
 
 // missingSchemas returns, of the schemas bootstrap creates when missing,
 // those that do not exist; it must run under the bootstrap lock.
-func (m *Migrator) missingSchemas(ctx context.Context, conn *sql.Conn, names []string) ([]string, error) {
+func (m *run) missingSchemas(ctx context.Context, conn *sql.Conn, names []string) ([]string, error) {
 	var want []string
 	for _, s := range names {
 		if m.dialect.CreateSchema(s) != "" {
@@ -56,7 +55,7 @@ func (m *Migrator) missingSchemas(ctx context.Context, conn *sql.Conn, names []s
 // belong to the single target of an env without tenants, and to no target
 // (tenant "") in an env with tenants, where they are not migrated per
 // tenant. A list longer than the script column is split over several rows.
-func (m *Migrator) schemaMarkers(t schemas.Target, created []string) []HistoryRow {
+func (m *run) schemaMarkers(t schemas.Target, created []string) []HistoryRow {
 	byOwner := map[string][]string{}
 	var owners []string
 	for _, s := range created {
@@ -151,42 +150,11 @@ type markerRow struct {
 	schemas []string
 }
 
-// schemaMarkerRows reads every successful SCHEMA row of the history table,
-// of every tenant: Strata's own and those adopted from Flyway. It returns
-// nothing when the history table does not exist.
-func (m *Migrator) schemaMarkerRows(ctx context.Context, conn *sql.Conn) ([]markerRow, error) {
-	d := m.dialect
-	ok, err := d.TableExists(ctx, conn, m.tables.Schema, m.tables.History)
-	if err != nil || !ok {
-		return nil, err
-	}
-	rows, err := conn.QueryContext(ctx, "SELECT "+m.quoteList([]string{"installed_rank", "tenant", "script", "success"})+" FROM "+m.historyTable()+
-		" WHERE "+d.Quote("type")+" = "+d.Literal(TypeSchema)+" ORDER BY "+d.Quote("installed_rank"))
-	if err != nil {
-		return nil, fmt.Errorf("read schema creation rows of %s: %w", m.tables.History, err)
-	}
-	defer rows.Close()
-	var out []markerRow
-	for rows.Next() {
-		var r markerRow
-		var script, success any
-		if err := rows.Scan(&r.rank, &r.tenant, &script, &success); err != nil {
-			return nil, fmt.Errorf("read schema creation rows of %s: %w", m.tables.History, err)
-		}
-		if !asBool(success) {
-			continue
-		}
-		r.schemas = parseSchemaList(asString(script))
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
 // forgetDropped rewrites the SCHEMA rows after Clean dropped schemas, when
 // the history table survived: a dropped schema is no longer recorded as
 // created (a schema of that name made later by someone else must not be
 // dropped by the next clean). A row left with no schema is deleted.
-func (m *Migrator) forgetDropped(ctx context.Context, conn *sql.Conn, markers []markerRow, dropped map[string]bool) error {
+func (m *run) forgetDropped(ctx context.Context, conn *sql.Conn, markers []markerRow, dropped map[string]bool) error {
 	d := m.dialect
 	for _, mr := range markers {
 		var keep []string
@@ -198,10 +166,9 @@ func (m *Migrator) forgetDropped(ctx context.Context, conn *sql.Conn, markers []
 		if len(keep) == len(mr.schemas) {
 			continue
 		}
-		where := " WHERE " + d.Quote("installed_rank") + " = " + strconv.FormatInt(mr.rank, 10)
-		q := "DELETE FROM " + m.historyTable() + where
+		q := m.store().deleteHistoryRow(mr.rank)
 		if len(keep) > 0 {
-			q = "UPDATE " + m.historyTable() + " SET " + d.Quote("script") + " = " + d.Literal(strings.Join(keep, ",")) + where
+			q = m.store().setMarkerScript(mr.rank, strings.Join(keep, ","))
 		}
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("clean: forget dropped schemas: %w", err)

@@ -7,9 +7,10 @@
 // the few operations that differ per database (statement splitting,
 // execution, locking); engine/sqlite, engine/postgres and engine/sqlserver
 // implement it, and optional interfaces (FlywayLocker, TxLocker, Cleaner,
-// SchemaLister, LockTimeouts, RetryPreparer) add what only some databases
-// can do. The engine never prints: it reports progress as Events to an
-// observer given with WithObserver.
+// SchemaLister, SystemSchemas, LockTimeouts, RetryPreparer) add what only
+// some databases can do. The engine never prints: it reports progress as
+// Events to an observer given with WithObserver. A Migrator is not changed
+// after New and is safe for concurrent use.
 //
 // A typical use:
 //
@@ -18,3 +19,19 @@
 //	m, err := engine.New(sqlite.New(), db, set)
 //	res, err := m.Migrate(ctx)
 package engine
+
+// Where things are (for those changing the engine):
+//
+//	engine.go, tenants.go  the Migrator, its options (New, With...), session and tenants
+//	run.go                 a run (one command's resolved targets and caches), Apply's pool, applyTarget
+//	session.go             the per-target prologue: connect, bootstrap, lock, state row, read and plan
+//	lock.go                lock keys, session-level and transaction-level locks
+//	bootstrap.go layout.go creating Strata's tables and schemas; upgrading their layout
+//	store.go               every statement on Strata's history, state and meta tables (golden: testdata/store)
+//	store_read.go          running the store's queries and scanning their rows
+//	execute.go             one file in one transaction (batches); execute_bystatement.go: one by one
+//	target.go              targetRun: one target's migrations on its pinned connection
+//	txcontrol.go           transaction-control keywords of statements
+//	plan.go state.go       planning and Flyway's migration states; findings.go: validation
+//	lifecycle.go adopt.go  baseline, repair, undo, clean; adopting Flyway's history
+//	errors.go advice.go    typed errors; advice in the library's words

@@ -23,6 +23,10 @@ type Script struct {
 // Apply would run them, without changing anything: no lock is taken and no
 // table is created. The statements are held one migration at a time.
 func (m *Migrator) DryRun(ctx context.Context, p *Plan, each func(Script) error) error {
+	return m.runOf(p).dryRun(ctx, p, each)
+}
+
+func (m *run) dryRun(ctx context.Context, p *Plan, each func(Script) error) error {
 	for _, tp := range p.Targets {
 		if tp.NonEmpty != nil {
 			continue // refused: Apply leaves it untouched

@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/user"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/stratadb/strata/internal/redact"
@@ -20,19 +18,22 @@ import (
 )
 
 // Migrator plans and applies one set of migration files to the targets of
-// one database.
+// one database. It holds only what New was given and is not changed
+// afterwards: each command resolves its targets and tables from the
+// session in a run of its own, which a Plan carries to Apply. A Migrator is
+// therefore safe for concurrent use; concurrent commands on one database
+// exclude each other through the targets' locks.
 type Migrator struct {
 	dialect      Dialect
 	db           *sql.DB
 	files        *locations.Set
-	tables       Tables
+	tables       Tables // as configured; a run resolves an empty schema
 	schemas      []string
-	targets      []schemas.Target // resolved from schemas/tenants once the session is known
 	syntax       placeholders.Syntax
 	values       placeholders.Values
 	replace      bool
 	envName      string
-	installedBy  string
+	installedBy  string // as configured; a run falls back to the session's user
 	outOfOrder   bool
 	hotfixes     []locations.Version
 	target       string
@@ -44,20 +45,14 @@ type Migrator struct {
 	parallel     int
 	details      bool
 	onError      OnError
-	tablesSeen   atomic.Bool  // Strata's tables were seen to exist
-	layoutSeen   atomic.Int32 // the layout of Strata's tables, once seen to be current
-	stmtMu       sync.Mutex
-	stmtCache    map[*locations.File][]Statement // small files without placeholders, split once per run
-	retries      int                             // attempts after a lock timeout
-	backoff      time.Duration                   // first wait between attempts, doubled each time
+	retries      int           // attempts after a lock timeout
+	backoff      time.Duration // first wait between attempts, doubled each time
 	flywayTable  string
 	// baseline on migrate: a target without history whose schema holds
 	// objects gets a baseline row at this version first.
 	baselineOnMigrate   bool
 	baselineVersion     locations.Version
 	baselineDescription string
-	prefixMu            sync.Mutex
-	prefixSeen          map[*locations.File]bool
 	stmtTimeout         string
 	sqlLockTime         string
 	observer            func(Event)
@@ -364,8 +359,9 @@ func (m *Migrator) emit(e Event) {
 // Close releases nothing today; it exists so callers can defer it.
 func (m *Migrator) Close() error { return nil }
 
-// session describes the database once per run and resolves the targets.
-func (m *Migrator) session(ctx context.Context, conn *sql.Conn) (Session, error) {
+// session describes the database and, the first time in a run, resolves
+// the run's targets, the schema of Strata's tables and installed_by.
+func (m *run) session(ctx context.Context, conn *sql.Conn) (Session, error) {
 	s, err := m.dialect.Describe(ctx, conn)
 	if err != nil {
 		return s, fmt.Errorf("describe session: %w", err)
@@ -405,16 +401,6 @@ func (m *Migrator) session(ctx context.Context, conn *sql.Conn) (Session, error)
 	return s, nil
 }
 
-// Targets returns the names of the targets, known after the first Plan, Info
-// or Validate.
-func (m *Migrator) Targets() []string {
-	out := make([]string, len(m.targets))
-	for i, t := range m.targets {
-		out[i] = t.Name
-	}
-	return out
-}
-
 // allowOutOfOrder reports whether v may be applied below the highest
 // applied version.
 func (m *Migrator) allowOutOfOrder(v locations.Version) bool {
@@ -449,7 +435,7 @@ func parseTarget(s string) (targetRef, error) {
 }
 
 // builtins returns the built-in placeholder values for a file on a target.
-func (m *Migrator) builtins(s Session, t schemas.Target, f *locations.File, start time.Time) placeholders.Builtins {
+func (m *run) builtins(s Session, t schemas.Target, f *locations.File, start time.Time) placeholders.Builtins {
 	schema := t.Schema
 	if schema == "" {
 		schema = t.Name

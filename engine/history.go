@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -71,131 +69,8 @@ var historyColumns = []string{
 	"tenant", "version_key", "error", "failed_statement", "progress",
 }
 
-func (m *Migrator) historyTable() string { return m.dialect.Table(m.tables.Schema, m.tables.History) }
-func (m *Migrator) stateTable() string   { return m.dialect.Table(m.tables.Schema, m.tables.State()) }
-func (m *Migrator) metaTable() string    { return m.dialect.Table(m.tables.Schema, m.tables.Meta()) }
-
-func (m *Migrator) quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = m.dialect.Quote(n)
-	}
-	return strings.Join(q, ", ")
-}
-
-// readHistory reads the rows of one tenant ("" for all) in rank order.
-func (m *Migrator) readHistory(ctx context.Context, q querier, tenant string) ([]HistoryRow, error) {
-	where := ""
-	if tenant != "" {
-		where = m.dialect.Quote("tenant") + " = " + m.dialect.Literal(tenant)
-	}
-	return m.readHistoryWhere(ctx, q, where)
-}
-
-// readHistoryWhere reads the rows matching an SQL condition in rank order.
-func (m *Migrator) readHistoryWhere(ctx context.Context, q querier, where string) ([]HistoryRow, error) {
-	layout, err := m.historyLayout(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	cols := readColumns(layout)
-	query := "SELECT " + m.quoteList(cols) + " FROM " + m.historyTable()
-	if where != "" {
-		query += " WHERE " + where
-	}
-	query += " ORDER BY " + m.dialect.Quote("installed_rank")
-	rows, err := q.QueryContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
-	}
-	defer rows.Close()
-	var out []HistoryRow
-	for rows.Next() {
-		var (
-			r                                             HistoryRow
-			version, checksum, on, success, key, errText  any
-			failedStmt, progress, installedBy, descr, exe any
-			sums                                          any
-		)
-		dest := []any{&r.InstalledRank, &version, &descr, &r.Type, &r.Script, &checksum,
-			&installedBy, &on, &exe, &success, &r.Tenant, &key, &errText, &failedStmt, &progress}
-		if len(cols) > len(historyColumns) {
-			dest = append(dest, &sums)
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
-		}
-		r.Version = asString(version)
-		r.Description = asString(descr)
-		r.InstalledBy = asString(installedBy)
-		if checksum != nil {
-			c := int32(asInt(checksum))
-			r.Checksum = &c
-		}
-		r.InstalledOn = asTime(on)
-		r.ExecutionTime = int(asInt(exe))
-		r.Success = asBool(success)
-		r.VersionKey = asString(key)
-		r.Error = asString(errText)
-		r.FailedStatement = -1
-		if failedStmt != nil {
-			r.FailedStatement = int(asInt(failedStmt))
-		}
-		r.Progress = int(asInt(progress))
-		r.StatementChecksums = asString(sums)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
-	}
-	return out, nil
-}
-
-// readHistoryOf reads the rows of the given tenants (all rows when none is
-// given) in rank order, in as few queries as the list allows.
-func (m *Migrator) readHistoryOf(ctx context.Context, q querier, tenants []string) ([]HistoryRow, error) {
-	if len(tenants) == 0 {
-		return m.readHistory(ctx, q, "")
-	}
-	var out []HistoryRow
-	for len(tenants) > 0 {
-		n := min(len(tenants), 1000)
-		lits := make([]string, n)
-		for i, t := range tenants[:n] {
-			lits[i] = m.dialect.Literal(t)
-		}
-		rows, err := m.readHistoryWhere(ctx, q, m.dialect.Quote("tenant")+" IN ("+strings.Join(lits, ", ")+")")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rows...)
-		tenants = tenants[n:]
-	}
-	return out, nil
-}
-
-// insertHistorySQL returns the INSERT of row; installed_rank and installed_on
-// come from the table's defaults, execution_time from the SQL expression
-// elapsed.
-func (m *Migrator) insertHistorySQL(r HistoryRow, elapsed string) string {
-	d := m.dialect
-	cols := []string{"version", "description", "type", "script", "checksum", "installed_by",
-		"execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress"}
-	vals := []string{
-		m.nullable(r.Version), d.Literal(r.Description), d.Literal(r.Type), d.Literal(r.Script),
-		checksumLiteral(r.Checksum), d.Literal(r.InstalledBy), elapsed,
-		d.Bool(r.Success), d.Literal(r.Tenant), m.nullable(r.VersionKey), m.nullable(r.Error),
-		failedLiteral(r.FailedStatement), strconv.Itoa(r.Progress),
-	}
-	return "INSERT INTO " + m.historyTable() + " (" + m.quoteList(cols) + ") VALUES (" + strings.Join(vals, ", ") + ")"
-}
-
-func (m *Migrator) nullable(s string) string {
-	if s == "" {
-		return "NULL"
-	}
-	return m.dialect.Literal(s)
-}
+// store renders the statements on Strata's tables.
+func (m *run) store() store { return store{d: m.dialect, t: m.tables} }
 
 func checksumLiteral(c *int32) string {
 	if c == nil {
@@ -209,11 +84,6 @@ func failedLiteral(i int) string {
 		return "NULL"
 	}
 	return strconv.Itoa(i)
-}
-
-// querier is what reading needs: a *sql.DB, *sql.Conn or *sql.Tx.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 func asString(v any) string {

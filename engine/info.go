@@ -31,6 +31,10 @@ type TargetInfo struct {
 // Info reads the history without taking any lock and without creating
 // anything.
 func (m *Migrator) Info(ctx context.Context) (*Info, error) {
+	return m.newRun().info(ctx)
+}
+
+func (m *run) info(ctx context.Context) (*Info, error) {
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("info: connect: %w", err)
@@ -75,6 +79,10 @@ type TargetValidated struct {
 // by a pattern). It changes nothing. Findings are returned as a
 // *ValidationError.
 func (m *Migrator) Validate(ctx context.Context) (*ValidateResult, error) {
+	return m.newRun().validate(ctx)
+}
+
+func (m *run) validate(ctx context.Context) (*ValidateResult, error) {
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("validate: connect: %w", err)

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 )
@@ -28,36 +27,6 @@ type LayoutUpgrader interface {
 // statementChecksumsColumn is the history column added by layout 2.
 const statementChecksumsColumn = "statement_checksums"
 
-// historyLayout returns the layout of the tables as recorded in the meta
-// table (0 when it records none). The current layout is remembered; an
-// older one is read again each time, since another process may upgrade it.
-func (m *Migrator) historyLayout(ctx context.Context, q querier) (int, error) {
-	if n := int(m.layoutSeen.Load()); n >= Layout {
-		return n, nil
-	}
-	rows, err := q.QueryContext(ctx, "SELECT "+m.dialect.Quote("value")+" FROM "+m.metaTable()+" WHERE "+
-		m.dialect.Quote("name")+" = "+m.dialect.Literal("layout"))
-	if err != nil {
-		return 0, fmt.Errorf("read layout of %s: %w", m.tables.Meta(), err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var v any
-		if err := rows.Scan(&v); err != nil {
-			return 0, fmt.Errorf("read layout of %s: %w", m.tables.Meta(), err)
-		}
-		n, _ = strconv.Atoi(asString(v))
-	}
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("read layout of %s: %w", m.tables.Meta(), err)
-	}
-	if n >= Layout {
-		m.layoutSeen.Store(int32(n))
-	}
-	return n, nil
-}
-
 // readColumns is the history column list to read for a layout.
 func readColumns(layout int) []string {
 	if layout >= 2 {
@@ -70,7 +39,7 @@ func readColumns(layout int) []string {
 // recorded layout and, when it is older, takes the bootstrap lock, reads it
 // again and runs the dialect's upgrade statements together with the new
 // layout number in one transaction. A newer layout is refused.
-func (m *Migrator) ensureLayout(ctx context.Context, conn *sql.Conn) error {
+func (m *run) ensureLayout(ctx context.Context, conn *sql.Conn) error {
 	n, err := m.historyLayout(ctx, conn)
 	if err != nil || n == Layout || n == 0 {
 		return err // 0: no layout recorded, nothing to upgrade from
@@ -89,8 +58,7 @@ func (m *Migrator) ensureLayout(ctx context.Context, conn *sql.Conn) error {
 		for l := from; l < Layout; l++ {
 			out = append(out, up.UpgradeTables(m.tables, l)...)
 		}
-		return append(out, "UPDATE "+m.metaTable()+" SET "+d.Quote("value")+" = "+d.Literal(strconv.Itoa(Layout))+
-			" WHERE "+d.Quote("name")+" = "+d.Literal("layout")+" AND "+d.Quote("value")+" = "+d.Literal(strconv.Itoa(from)))
+		return append(out, m.store().updateLayout(from))
 	}
 	if m.pooling == TransactionPooling {
 		// The transaction-level lock is taken first in the transaction; a
@@ -102,15 +70,11 @@ func (m *Migrator) ensureLayout(ctx context.Context, conn *sql.Conn) error {
 		m.layoutSeen.Store(Layout)
 		return nil
 	}
-	release, err := d.Lock(ctx, conn, m.bootstrapKey(), m.lockTimeout)
+	release, err := m.lockSession(ctx, conn, []int64{m.bootstrapKey()}, m.lockTimeout, what)
 	if err != nil {
-		var le *LockError
-		if errors.As(err, &le) && le.Target == "" {
-			le.Target = what
-		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	defer release(context.WithoutCancel(ctx))
+	defer release()
 	if n, err = m.historyLayout(ctx, conn); err != nil || n >= Layout {
 		return err // another process upgraded meanwhile
 	}

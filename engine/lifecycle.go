@@ -44,41 +44,23 @@ type LifecycleResult struct {
 // onTarget runs fn on one target under its lock, with the target's history
 // read and planned, and then recomputes the target's state row from the
 // history as it stands afterwards.
-func (m *Migrator) onTarget(ctx context.Context, p *Plan, t schemas.Target, fn func(run *targetRun, tp *TargetPlan) error) (err error) {
-	conn, err := m.db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("target %s: connect: %w", t.Name, err)
-	}
-	defer func() {
-		if err != nil {
-			discard(conn)
-		}
-		conn.Close()
-	}()
-	if err := m.bootstrap(ctx, conn, t); err != nil {
-		return fmt.Errorf("target %s: %w", t.Name, err)
-	}
-	if m.pooling == DirectConnections {
-		release, err := m.lockTarget(ctx, conn, t, m.lockTimeout)
-		if err != nil {
-			return err
-		}
-		defer release()
-	}
-	if err := m.ensureStateRow(ctx, conn, t); err != nil {
-		return err
-	}
-	rows, err := m.readHistory(ctx, conn, t.Name)
+func (m *run) onTarget(ctx context.Context, p *Plan, t schemas.Target, fn func(run *targetRun, tp *TargetPlan) error) (err error) {
+	conn, err := m.connectTarget(ctx, t)
 	if err != nil {
 		return err
 	}
-	tp, err := m.planTarget(p.session, t, rows, p.start)
+	defer func() { closeTarget(conn, err != nil) }()
+	release, err := m.openTarget(ctx, conn, t, targetLock{keys: m.lockKeys(t), timeout: m.lockTimeout, what: t.Name})
 	if err != nil {
 		return err
 	}
-	run := &targetRun{m: m, conn: conn, session: p.session, target: t, start: p.start, fp: fingerprint(tp.state), version: tp.state.lastApplied}
-	run.session.Schema, run.session.Target = t.Schema, t.Name
-	run.cur = run.session
+	defer release()
+	tp, err := m.planOnTarget(ctx, conn, p, t)
+	if err != nil {
+		return err
+	}
+	run := m.newTargetRun(conn, p, t)
+	run.fp, run.version, run.cur = fingerprint(tp.state), tp.state.lastApplied, run.session
 	defer run.reset(ctx)
 	if err := fn(run, tp); err != nil {
 		return err
@@ -88,33 +70,23 @@ func (m *Migrator) onTarget(ctx context.Context, p *Plan, t schemas.Target, fn f
 
 // refreshState rewrites a target's state row from its history: version,
 // fingerprint, not failed.
-func (m *Migrator) refreshState(ctx context.Context, conn *sql.Conn, p *Plan, t schemas.Target) error {
-	rows, err := m.readHistory(ctx, conn, t.Name)
+func (m *run) refreshState(ctx context.Context, conn *sql.Conn, p *Plan, t schemas.Target) error {
+	tp, err := m.planOnTarget(ctx, conn, p, t)
 	if err != nil {
 		return err
 	}
-	tp, err := m.planTarget(p.session, t, rows, p.start)
-	if err != nil {
-		return err
-	}
-	d := m.dialect
-	version, key := "NULL", "NULL"
+	u := stateUpdate{setVersion: true, fingerprint: ptr(fingerprint(tp.state)), failed: ptr(false), setError: true, nextGeneration: true}
 	if v := tp.state.lastApplied; !v.IsZero() {
-		version, key = d.Literal(tp.Current), d.Literal(v.Key())
+		u.version, u.versionKey = tp.Current, v.Key()
 	}
-	q := "UPDATE " + m.stateTable() + " SET " + d.Quote("version") + " = " + version + ", " + d.Quote("version_key") + " = " + key + ", " +
-		d.Quote("fingerprint") + " = " + d.Literal(fmt.Sprintf("%016x", fingerprint(tp.state))) + ", " +
-		d.Quote("failed") + " = " + d.Bool(false) + ", " + d.Quote("error") + " = NULL, " +
-		d.Quote("generation") + " = " + d.Quote("generation") + " + 1, " + d.Quote("updated_on") + " = CURRENT_TIMESTAMP WHERE " +
-		d.Quote("tenant") + " = " + d.Literal(t.Name)
-	if _, err := conn.ExecContext(ctx, q); err != nil {
+	if _, err := conn.ExecContext(ctx, m.store().updateState(t.Name, u)); err != nil {
 		return fmt.Errorf("target %s: update state: %w", t.Name, err)
 	}
 	return nil
 }
 
 // planAll reads the session and the targets without checks.
-func (m *Migrator) planAll(ctx context.Context) (*Plan, error) {
+func (m *run) planAll(ctx context.Context) (*Plan, error) {
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
@@ -130,6 +102,10 @@ const DefaultBaselineDescription = "<< Flyway Baseline >>"
 // only migrations above it run. A target that already has the same
 // baseline is left alone; one with other history is refused.
 func (m *Migrator) Baseline(ctx context.Context, version, description string) (*LifecycleResult, error) {
+	return m.newRun().baseline(ctx, version, description)
+}
+
+func (m *run) baseline(ctx context.Context, version, description string) (*LifecycleResult, error) {
 	v, err := locations.ParseVersion(version)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: version %q: %w", version, err)
@@ -163,7 +139,7 @@ func (m *Migrator) Baseline(ctx context.Context, version, description string) (*
 			}
 			row := HistoryRow{Version: v.String(), Description: abbreviate(description), Type: TypeBaseline, Script: abbreviate(description),
 				InstalledBy: m.installedBy, Success: true, Tenant: tp.Target.Name, VersionKey: v.Key(), FailedStatement: -1}
-			if _, err := run.conn.ExecContext(ctx, m.insertHistorySQL(row, "0")); err != nil {
+			if _, err := run.conn.ExecContext(ctx, m.store().insertHistory(row, "0")); err != nil {
 				return fmt.Errorf("target %s: baseline: %w", tp.Target.Name, err)
 			}
 			res.Actions = append(res.Actions, Action{Target: tp.Target.Name, Kind: "baseline", Version: v.String(), Description: description})
@@ -178,6 +154,10 @@ func (m *Migrator) Baseline(ctx context.Context, version, description string) (*
 
 // RepairPlan returns what Repair would do, changing nothing.
 func (m *Migrator) RepairPlan(ctx context.Context) (*LifecycleResult, error) {
+	return m.newRun().repairPlan(ctx)
+}
+
+func (m *run) repairPlan(ctx context.Context) (*LifecycleResult, error) {
 	p, err := m.planAll(ctx)
 	if err != nil {
 		return nil, err
@@ -193,7 +173,7 @@ func (m *Migrator) RepairPlan(ctx context.Context) (*LifecycleResult, error) {
 // failed rows, mark applied migrations whose file is gone as deleted (unless
 // an ignore pattern covers them), and align checksums, descriptions and
 // types with the files.
-func (m *Migrator) repairActions(tp *TargetPlan) []Action {
+func (m *run) repairActions(tp *TargetPlan) []Action {
 	var out []Action
 	for _, e := range tp.Entries {
 		if e.Row == nil {
@@ -227,6 +207,10 @@ func (m *Migrator) repairActions(tp *TargetPlan) []Action {
 // its lock. A failed non-transactional run's row is removed, so the next
 // migrate starts that file again from its first statement.
 func (m *Migrator) Repair(ctx context.Context) (*LifecycleResult, error) {
+	return m.newRun().repair(ctx)
+}
+
+func (m *run) repair(ctx context.Context) (*LifecycleResult, error) {
 	p, err := m.planAll(ctx)
 	if err != nil {
 		return nil, err
@@ -249,22 +233,20 @@ func (m *Migrator) Repair(ctx context.Context) (*LifecycleResult, error) {
 			for _, a := range acts {
 				e := byRank[a.Detail]
 				r := e.Row
-				where := " WHERE " + d.Quote("installed_rank") + " = " + a.Detail
 				switch a.Kind {
 				case "remove failed":
-					parts = append(parts, Part{SQL: "DELETE FROM " + m.historyTable() + where})
+					parts = append(parts, Part{SQL: m.store().deleteHistoryRow(r.InstalledRank)})
 				case "mark deleted":
 					row := *r
 					row.Type, row.ExecutionTime, row.FailedStatement, row.Error, row.Progress = TypeDelete, 0, -1, "", 0
-					parts = append(parts, Part{SQL: m.insertHistorySQL(row, "0")})
+					parts = append(parts, Part{SQL: m.store().insertHistory(row, "0")})
 				case "align":
 					f := e.File
 					c := f.Checksum
 					if e.State == StateOutdated {
 						c = *e.Checksum // the checksum after placeholders
 					}
-					parts = append(parts, Part{SQL: "UPDATE " + m.historyTable() + " SET " + d.Quote("description") + " = " + d.Literal(abbreviate(f.Description)) +
-						", " + d.Quote("type") + " = " + d.Literal(typeOfKind(f.Kind)) + ", " + d.Quote("checksum") + " = " + strconv.FormatInt(int64(c), 10) + where})
+					parts = append(parts, Part{SQL: m.store().alignHistoryRow(r.InstalledRank, abbreviate(f.Description), typeOfKind(f.Kind), c)})
 				}
 			}
 			parts = append(parts, Part{SQL: "COMMIT"})
@@ -288,6 +270,10 @@ func (m *Migrator) Repair(ctx context.Context) (*LifecycleResult, error) {
 // first. Every one needs an undo (U) file: the first that has none is an
 // error, before anything runs.
 func (m *Migrator) UndoPlan(ctx context.Context, to string) (*LifecycleResult, error) {
+	return m.newRun().undoPlan(ctx, to)
+}
+
+func (m *run) undoPlan(ctx context.Context, to string) (*LifecycleResult, error) {
 	p, err := m.planAll(ctx)
 	if err != nil {
 		return nil, err
@@ -296,7 +282,7 @@ func (m *Migrator) UndoPlan(ctx context.Context, to string) (*LifecycleResult, e
 	return res, err
 }
 
-func (m *Migrator) undoCandidates(p *Plan, to string) (map[string][]*Entry, *LifecycleResult, error) {
+func (m *run) undoCandidates(p *Plan, to string) (map[string][]*Entry, *LifecycleResult, error) {
 	var toV locations.Version
 	if to != "" {
 		v, err := locations.ParseVersion(to)
@@ -350,6 +336,10 @@ func (m *Migrator) undoCandidates(p *Plan, to string) (map[string][]*Entry, *Lif
 // transaction with an UNDO_SQL history row; the undone migrations become
 // pending again.
 func (m *Migrator) Undo(ctx context.Context, to string) (*LifecycleResult, error) {
+	return m.newRun().undo(ctx, to)
+}
+
+func (m *run) undo(ctx context.Context, to string) (*LifecycleResult, error) {
 	p, err := m.planAll(ctx)
 	if err != nil {
 		return nil, err
@@ -386,7 +376,7 @@ func (m *Migrator) Undo(ctx context.Context, to string) (*LifecycleResult, error
 
 // CleanPlan returns what Clean would drop and empty, changing nothing.
 func (m *Migrator) CleanPlan(ctx context.Context, tenants []string) (*LifecycleResult, error) {
-	return m.clean(ctx, tenants, false)
+	return m.newRun().clean(ctx, tenants, false)
 }
 
 // Clean cleans what the env manages: its managed schemas, or, without
@@ -401,10 +391,10 @@ func (m *Migrator) CleanPlan(ctx context.Context, tenants []string) (*LifecycleR
 // created. The caller decides whether cleaning is allowed
 // (clean_disabled).
 func (m *Migrator) Clean(ctx context.Context, tenants []string) (*LifecycleResult, error) {
-	return m.clean(ctx, tenants, true)
+	return m.newRun().clean(ctx, tenants, true)
 }
 
-func (m *Migrator) clean(ctx context.Context, tenants []string, do bool) (*LifecycleResult, error) {
+func (m *run) clean(ctx context.Context, tenants []string, do bool) (*LifecycleResult, error) {
 	cl, ok := m.dialect.(Cleaner)
 	if !ok {
 		return nil, fmt.Errorf("clean: %s cannot clean schemas", m.dialect.Name())
@@ -489,20 +479,19 @@ func (m *Migrator) clean(ctx context.Context, tenants []string, do bool) (*Lifec
 // forgetCleaned removes, when the history table survived the clean, the
 // history and state rows of the targets whose schema was cleaned, and the
 // record of the schemas that were dropped.
-func (m *Migrator) forgetCleaned(ctx context.Context, conn *sql.Conn, cleaned, dropped map[string]bool, markers []markerRow) error {
+func (m *run) forgetCleaned(ctx context.Context, conn *sql.Conn, cleaned, dropped map[string]bool, markers []markerRow) error {
 	if ok, err := m.dialect.TableExists(ctx, conn, m.tables.Schema, m.tables.History); err != nil || !ok {
 		return err
 	}
-	var lits []string
+	var names []string
 	for _, t := range m.targets {
 		if cleaned[t.Schema] || (t.Schema == "" && len(cleaned) > 0) {
-			lits = append(lits, m.dialect.Literal(t.Name))
+			names = append(names, t.Name)
 		}
 	}
-	if len(lits) > 0 {
-		in := m.dialect.Quote("tenant") + " IN (" + strings.Join(lits, ", ") + ")"
-		for _, tbl := range []string{m.historyTable(), m.stateTable()} {
-			if _, err := conn.ExecContext(ctx, "DELETE FROM "+tbl+" WHERE "+in); err != nil {
+	if len(names) > 0 {
+		for _, q := range m.store().forgetTargets(names) {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("clean: forget cleaned targets: %w", err)
 			}
 		}

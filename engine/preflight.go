@@ -18,7 +18,7 @@ const objectsShown = 5
 // whose schemas hold objects is refused (Flyway's "non-empty schema
 // without schema history table"), or, with baseline on migrate, gets a
 // baseline row first.
-func (m *Migrator) inspectSchemas(ctx context.Context, conn *sql.Conn, p *Plan, mode inspectMode) error {
+func (m *run) inspectSchemas(ctx context.Context, conn *sql.Conn, p *Plan, mode inspectMode) error {
 	si, ok := m.dialect.(SchemaInspector)
 	if !ok {
 		return nil
@@ -105,7 +105,7 @@ func (m *Migrator) inspectSchemas(ctx context.Context, conn *sql.Conn, p *Plan, 
 
 // lateHistory reads again the history of the targets without history
 // whose schemas hold objects.
-func (m *Migrator) lateHistory(ctx context.Context, conn *sql.Conn, p *Plan, objects map[string][]string) (map[string][]HistoryRow, error) {
+func (m *run) lateHistory(ctx context.Context, conn *sql.Conn, p *Plan, objects map[string][]string) (map[string][]HistoryRow, error) {
 	var tenants []string
 	for _, tp := range p.Targets {
 		if tp.hasHistory {
@@ -145,7 +145,7 @@ func (m *Migrator) lateHistory(ctx context.Context, conn *sql.Conn, p *Plan, obj
 // history to be migrated from its first version: a tenant's own schema,
 // else every managed schema (Flyway checks all of its schemas), else the
 // target's (the connection's default).
-func (m *Migrator) schemasOf(tp *TargetPlan) []string {
+func (m *run) schemasOf(tp *TargetPlan) []string {
 	if !tp.Target.Tenant && len(m.schemas) > 0 {
 		return m.schemas
 	}
@@ -158,7 +158,7 @@ func (m *Migrator) schemasOf(tp *TargetPlan) []string {
 // findFlywayTable returns the quoted name of a Flyway history table in
 // schema (Flyway's default name, its old one, or the one configured), ""
 // when there is none.
-func (m *Migrator) findFlywayTable(ctx context.Context, conn *sql.Conn, schema string) (string, error) {
+func (m *run) findFlywayTable(ctx context.Context, conn *sql.Conn, schema string) (string, error) {
 	for _, name := range []string{m.flywayTable, "flyway_schema_history", "schema_version"} {
 		ok, err := m.dialect.TableExists(ctx, conn, schema, name)
 		if err != nil {
@@ -172,13 +172,13 @@ func (m *Migrator) findFlywayTable(ctx context.Context, conn *sql.Conn, schema s
 }
 
 // baselineRow is the BASELINE row baseline on migrate writes.
-func (m *Migrator) baselineRow(tenant string) HistoryRow {
+func (m *run) baselineRow(tenant string) HistoryRow {
 	return HistoryRow{Version: m.baselineVersion.String(), Description: abbreviate(m.baselineDescription), Type: TypeBaseline,
 		Script: abbreviate(m.baselineDescription), InstalledBy: m.installedBy, Success: true, Tenant: tenant,
 		VersionKey: m.baselineVersion.Key(), FailedStatement: -1}
 }
 
-func (m *Migrator) schemaMissingFinding(tp *TargetPlan) Finding {
+func (m *run) schemaMissingFinding(tp *TargetPlan) Finding {
 	what := "a history"
 	if tp.Current != "" {
 		what = "a history (version " + tp.Current + ")"
@@ -194,7 +194,7 @@ func (m *Migrator) schemaMissingFinding(tp *TargetPlan) Finding {
 // only when the history was changed outside strata. A difference that
 // edits of a row's type, checksum or description explain is left to the
 // findings that name those; a single deleted row of a local file is named.
-func (m *Migrator) stateMismatch(tp *TargetPlan, st targetStatus) (Finding, bool) {
+func (m *run) stateMismatch(tp *TargetPlan, st targetStatus) (Finding, bool) {
 	rows := fingerprint(tp.state)
 	if fmt.Sprintf("%016x", rows) == st.fp {
 		return Finding{}, false
@@ -244,7 +244,7 @@ func (m *Migrator) stateMismatch(tp *TargetPlan, st targetStatus) (Finding, bool
 // refuseNonTransactional refuses, before anything runs, pending files
 // that cannot run in one transaction: a transaction pooler cannot keep
 // their progress and locks across statements. Each file is read once.
-func (m *Migrator) refuseNonTransactional(p *Plan, tps []*TargetPlan) error {
+func (m *run) refuseNonTransactional(p *Plan, tps []*TargetPlan) error {
 	seen := map[*locations.File]bool{} // each file is judged once, for all targets
 	var bad []string
 	for _, tp := range tps {

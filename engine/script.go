@@ -49,7 +49,7 @@ func openText(f *locations.File) (io.Reader, io.Closer, error) {
 // (unless switched off, or the file has no placeholder prefix at all).
 // Undefined placeholders surface as an *placeholders.UndefinedError when
 // the end of the text is read.
-func (m *Migrator) openScript(s Session, t schemas.Target, f *locations.File, start time.Time) (*script, error) {
+func (m *run) openScript(s Session, t schemas.Target, f *locations.File, start time.Time) (*script, error) {
 	has, err := m.hasPrefix(f)
 	if err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func (m *Migrator) openScript(s Session, t schemas.Target, f *locations.File, st
 // hasPrefix reports whether f's text contains the placeholder prefix at
 // all; most files do not, and then the text is used as it is. The answer
 // is remembered per file.
-func (m *Migrator) hasPrefix(f *locations.File) (bool, error) {
+func (m *run) hasPrefix(f *locations.File) (bool, error) {
 	if !m.replaces(f) {
 		return false, nil
 	}
@@ -127,7 +127,7 @@ func (m *Migrator) hasPrefix(f *locations.File) (bool, error) {
 // the text after placeholder replacement (a repeatable's checksum), or the
 // undefined placeholders, or a refusal of raw tenant placeholders for names
 // that need quoting.
-func (m *Migrator) checkScript(s Session, t schemas.Target, f *locations.File, start time.Time) (int32, error) {
+func (m *run) checkScript(s Session, t schemas.Target, f *locations.File, start time.Time) (int32, error) {
 	sc, err := m.openScript(s, t, f, start)
 	if err != nil {
 		return 0, err

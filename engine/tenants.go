@@ -16,6 +16,13 @@ type SchemaLister interface {
 	ListSchemas(ctx context.Context, conn *sql.Conn) ([]string, error)
 }
 
+// SystemSchemas is implemented by dialects whose databases hold schemas of
+// their own (PostgreSQL's pg_* and information_schema): a tenant pattern
+// never matches a schema for which SystemSchema is true.
+type SystemSchemas interface {
+	SystemSchema(name string) bool
+}
+
 // OnError says what a run does when a target fails.
 type OnError int
 
@@ -32,7 +39,7 @@ const (
 type TenantSource struct {
 	Schemas []string
 	Query   string // returns one column of schema names
-	Pattern string // e.g. "tenant_*"; never matches pg_* or information_schema
+	Pattern string // e.g. "tenant_*"; never matches a system schema (SystemSchemas)
 }
 
 // WithTenantSource sets where tenants come from. With tenants, the targets
@@ -118,8 +125,9 @@ func (m *Migrator) resolveTenants(ctx context.Context, conn *sql.Conn) ([]string
 		if err != nil {
 			return nil, fmt.Errorf("tenants: list schemas: %w", err)
 		}
+		sys, _ := m.dialect.(SystemSchemas)
 		for _, s := range all {
-			if strings.HasPrefix(s, "pg_") || s == "information_schema" {
+			if sys != nil && sys.SystemSchema(s) {
 				continue
 			}
 			if ok, _ := path.Match(src.Pattern, s); ok {

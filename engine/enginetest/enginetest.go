@@ -47,6 +47,7 @@ func Run(t *testing.T, d engine.Dialect, newDB Opener) {
 	t.Run("MissingFile", s.missingFile)
 	t.Run("Repeatables", s.repeatables)
 	t.Run("ConcurrentMigrators", s.concurrent)
+	t.Run("ConcurrentCallsOnOneMigrator", s.concurrentCalls)
 	t.Run("DryRunMatchesApply", s.dryRun)
 	t.Run("UndoAndForward", s.undo)
 	t.Run("RepairFailedNonTransactional", s.repairFailed)
@@ -337,7 +338,7 @@ func (s *suite) lockTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := engineLockKey(t, m, p)
+	key := engineLockKey(t, p)
 	release, err := s.d.Lock(ctx(t), conn, key, time.Second)
 	if err != nil {
 		t.Fatalf("take lock: %v", err)
@@ -357,13 +358,13 @@ func (s *suite) lockTimeout(t *testing.T) {
 	}
 }
 
-// engineLockKey finds the key the migrator uses for its only target.
-func engineLockKey(t *testing.T, m *engine.Migrator, p *engine.Plan) int64 {
+// engineLockKey finds the key the plan's run takes for its only target.
+func engineLockKey(t *testing.T, p *engine.Plan) int64 {
 	t.Helper()
 	if len(p.Targets) != 1 {
 		t.Fatalf("targets = %d, want 1", len(p.Targets))
 	}
-	return m.LockKey(p.Targets[0].Target.Name)
+	return p.LockKey(p.Targets[0].Target.Name)
 }
 
 func (s *suite) ownCommit(t *testing.T) {
@@ -538,6 +539,49 @@ func (s *suite) concurrent(t *testing.T) {
 		if n := count(t, db, fmt.Sprintf("SELECT count(*) FROM step_%d", i)); n != 1 {
 			t.Fatalf("step_%d has %d rows, want 1", i, n)
 		}
+	}
+}
+
+// concurrentCalls runs two Migrate calls on one Migrator at once (a
+// Migrator is safe for concurrent use; run it under -race): the target's
+// lock lets one apply everything and the other find nothing left.
+func (s *suite) concurrentCalls(t *testing.T) {
+	db := s.newDB(t)()
+	files := map[string]string{}
+	for i := 1; i <= 6; i++ {
+		files[fmt.Sprintf("V%d__step_%d.sql", i, i)] = fmt.Sprintf("CREATE TABLE step_%d (id INTEGER);\nINSERT INTO step_%d (id) VALUES (%d);\n", i, i, i)
+	}
+	files["R__steps.sql"] = "DROP VIEW IF EXISTS steps;\nCREATE VIEW steps AS SELECT id FROM step_1;\n"
+	m := s.migrator(t, db, files, engine.WithLockWait(time.Minute))
+	const calls = 2
+	var wg sync.WaitGroup
+	errs := make([]error, calls)
+	applied := make([]int, calls)
+	for i := range calls {
+		wg.Go(func() {
+			res, err := m.Migrate(context.Background())
+			errs[i] = err
+			if res != nil {
+				applied[i] = res.Applied()
+			}
+		})
+	}
+	wg.Wait()
+	total := 0
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		total += applied[i]
+	}
+	if total != 7 {
+		t.Fatalf("the calls applied %d migrations in all, want 7 (each exactly once)", total)
+	}
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history"); n != 7 {
+		t.Fatalf("history rows = %d, want 7", n)
+	}
+	if got, want := states(t, m), "1=Success;2=Success;3=Success;4=Success;5=Success;6=Success;R:steps=Success;"; got != want {
+		t.Fatalf("states after both calls = %s, want %s", got, want)
 	}
 }
 

@@ -244,7 +244,7 @@ func TestLockTimeoutNamesHolder(t *testing.T) {
 	if _, err := conn.ExecContext(ctx(t), "SET application_name = 'the-other-runner'"); err != nil {
 		t.Fatal(err)
 	}
-	release, err := postgres.New().Lock(ctx(t), conn, m.LockKey(p.Targets[0].Target.Name), time.Second)
+	release, err := postgres.New().Lock(ctx(t), conn, p.LockKey(p.Targets[0].Target.Name), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

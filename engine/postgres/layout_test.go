@@ -25,3 +25,15 @@ func goldenFile(t *testing.T, name, got string) {
 	t.Helper()
 	splittest.GoldenSQL(t, name, got, *update)
 }
+
+func TestSystemSchema(t *testing.T) {
+	var _ engine.SystemSchemas = Dialect{}
+	for name, want := range map[string]bool{
+		"pg_catalog": true, "pg_toast": true, "pg_temp_3": true, "information_schema": true,
+		"public": false, "tenant_pg_1": false, "Information_Schema": false, "pgx": false,
+	} {
+		if got := (Dialect{}).SystemSchema(name); got != want {
+			t.Errorf("SystemSchema(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -338,7 +338,14 @@ func (Dialect) TableExists(ctx context.Context, conn *sql.Conn, schema, table st
 	return ok, nil
 }
 
-// ListSchemas implements engine.SchemaLister.
+// SystemSchema implements engine.SystemSchemas: pg_* and
+// information_schema belong to PostgreSQL.
+func (Dialect) SystemSchema(name string) bool {
+	return strings.HasPrefix(name, "pg_") || name == "information_schema"
+}
+
+// ListSchemas implements engine.SchemaLister; it leaves out the system
+// schemas.
 func (Dialect) ListSchemas(ctx context.Context, conn *sql.Conn) ([]string, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT nspname FROM pg_catalog.pg_namespace
 		WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema' ORDER BY nspname`)

@@ -1,0 +1,358 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stratadb/strata/locations"
+	"github.com/stratadb/strata/schemas"
+)
+
+// Result is what Apply did.
+type Result struct {
+	Targets []TargetResult
+}
+
+// TargetResult is what Apply did on one target.
+type TargetResult struct {
+	Target      string
+	Applied     []AppliedMigration
+	Version     string // the target's schema version afterwards
+	Err         error
+	DoneByOther bool // another runner applied what was pending here
+}
+
+// AppliedMigration is one migration Apply ran.
+type AppliedMigration struct {
+	Version     string
+	Description string
+	Type        string
+	Script      string
+	Duration    time.Duration
+}
+
+// Applied is the number of migrations applied over all targets.
+func (r *Result) Applied() int {
+	n := 0
+	for _, t := range r.Targets {
+		n += len(t.Applied)
+	}
+	return n
+}
+
+// Err joins the errors of the targets that failed.
+func (r *Result) Err() error {
+	var errs []error
+	for _, t := range r.Targets {
+		if t.Err != nil {
+			errs = append(errs, t.Err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Migrate plans and applies. Nothing pending is success.
+func (m *Migrator) Migrate(ctx context.Context) (*Result, error) {
+	p, err := m.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.Apply(ctx, p)
+}
+
+// Apply runs the plan: for every target with pending migrations it takes the
+// target's lock, re-reads the history, re-plans and applies each migration
+// in its own transaction together with its history and state rows.
+// Targets with nothing pending are not touched. Targets run on a pool of
+// WithParallel workers, each on its own connection; one target's failure
+// does not stop the others unless WithOnError(StopOnError). A target whose
+// lock another runner holds is put aside and visited again at the end,
+// waiting then up to the lock timeout; if that runner did the work, the
+// target is reported as done by another runner.
+func (m *Migrator) Apply(ctx context.Context, p *Plan) (*Result, error) {
+	return m.runOf(p).apply(ctx, p)
+}
+
+func (m *run) apply(ctx context.Context, p *Plan) (*Result, error) {
+	res := &Result{Targets: make([]TargetResult, len(p.Targets))}
+	var work []int
+	pending := 0
+	for i, tp := range p.Targets {
+		res.Targets[i] = TargetResult{Target: tp.Target.Name, Version: tp.Current}
+		if tp.NonEmpty != nil {
+			// A tenant whose schema holds objects but has no history: left
+			// untouched, the others proceed.
+			res.Targets[i].Err = tp.NonEmpty
+			m.emit(TargetFinished{Target: tp.Target.Name, Err: tp.NonEmpty})
+			continue
+		}
+		if len(tp.Pending) > 0 || tp.baselineOnMigrate {
+			work = append(work, i)
+			pending += len(tp.Pending)
+		}
+	}
+	m.emit(RunStarted{Targets: len(work), Total: len(p.Targets), Pending: pending})
+	var (
+		mu       sync.Mutex
+		deferred []int
+		stopped  atomic.Bool
+	)
+	run := func(indexes []int, wait bool) {
+		var g errgroup.Group // not WithContext: one target's error must not cancel the others
+		g.SetLimit(m.parallel)
+		for _, i := range indexes {
+			if stopped.Load() || ctx.Err() != nil {
+				res.Targets[i].Err = m.notStarted(ctx, p.Targets[i])
+				continue
+			}
+			g.Go(func() error {
+				// g.Go waited for a free slot: a failure (on_error = stop)
+				// or an interruption may have come meanwhile.
+				if stopped.Load() || ctx.Err() != nil {
+					res.Targets[i].Err = m.notStarted(ctx, p.Targets[i])
+					return nil
+				}
+				tr := m.applyTarget(ctx, p, p.Targets[i], wait)
+				var le *LockError
+				if !wait && errors.As(tr.Err, &le) && le.busy {
+					mu.Lock()
+					deferred = append(deferred, i)
+					mu.Unlock()
+					return nil
+				}
+				if tr.Err == nil && len(tr.Applied) == 0 {
+					tr.DoneByOther = true // pending when planned, nothing left under the lock
+				}
+				if tr.Err != nil && m.onError == StopOnError {
+					stopped.Store(true)
+				}
+				res.Targets[i] = tr
+				return nil
+			})
+		}
+		_ = g.Wait()
+	}
+	run(work, false)
+	if len(deferred) > 0 {
+		sort.Ints(deferred)
+		again := deferred
+		deferred = nil
+		run(again, true)
+	}
+	for i := range res.Targets {
+		res.Targets[i].Err = m.maskErr(res.Targets[i].Err)
+	}
+	return res, res.Err()
+}
+
+// notStarted is the error of a target that was never started.
+func (m *run) notStarted(ctx context.Context, tp *TargetPlan) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("target %s: not started: %w", tp.Target.Name, err)
+	}
+	return fmt.Errorf("target %s: not started: another target failed and on_error is stop", tp.Target.Name)
+}
+
+func (m *run) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait bool) (tr TargetResult) {
+	t := tp.Target
+	tr = TargetResult{Target: t.Name, Version: tp.Current}
+	began := time.Now()
+	conn, err := m.connectTarget(ctx, t)
+	if err != nil {
+		tr.Err = err
+		return tr
+	}
+	defer func() {
+		closeTarget(conn, tr.Err != nil)
+		var le *LockError
+		if !wait && errors.As(tr.Err, &le) && le.busy {
+			return // visited again later; that visit reports it
+		}
+		m.emit(TargetFinished{Target: t.Name, Applied: len(tr.Applied), Version: tr.Version, Duration: time.Since(began), Err: tr.Err,
+			DoneByOther: tr.Err == nil && len(tr.Applied) == 0})
+	}()
+	lk := targetLock{keys: m.lockKeys(t), timeout: m.lockTimeout, what: t.Name}
+	if !wait && len(p.Targets) > 1 {
+		lk.timeout = 0 // busy: put aside and come back at the end
+	}
+	release, err := m.openTarget(ctx, conn, t, lk)
+	if err != nil {
+		tr.Err = err
+		return tr
+	}
+	defer func() {
+		if err := release(); err != nil && tr.Err == nil {
+			tr.Err = fmt.Errorf("target %s: release lock: %w", t.Name, err)
+		}
+	}()
+	run := m.newTargetRun(conn, p, t)
+	defer run.reset(ctx)
+	started := false
+	for {
+		// Re-read under the lock: another process may have done the work.
+		// Through a transaction pooler there is no lock held across
+		// migrations; a migration that finds the target changed since this
+		// read makes the loop read and plan again.
+		if m.pooling == TransactionPooling {
+			// Read the generation before the history: a change committed
+			// after this read, even one the history read below still sees,
+			// makes the guard fail and this loop plan again.
+			var err error
+			if run.generation, err = m.readGeneration(ctx, conn, t); err != nil {
+				tr.Err = err
+				return tr
+			}
+		}
+		rows, err := m.readHistory(ctx, conn, t.Name)
+		if err != nil {
+			tr.Err = err
+			return tr
+		}
+		if len(rows) == 0 && tp.baselineOnMigrate {
+			// The plan found the schema not empty and without history;
+			// under the lock it still has none: baseline it first.
+			if rows, err = run.baselineOnMigrate(ctx); errors.Is(err, errConflict) {
+				continue // through a pooler, another runner changed the target: read again
+			}
+			if err != nil {
+				tr.Err = err
+				return tr
+			}
+		}
+		tp, err = m.planTarget(p.session, t, rows, p.start)
+		if err == nil {
+			err = m.preflight(p, []*TargetPlan{tp})
+		}
+		if err != nil {
+			tr.Err = err
+			return tr
+		}
+		tr.Version = tp.Current
+		if len(tp.Pending) == 0 {
+			return tr
+		}
+		run.fp, run.version = fingerprint(tp.state), tp.state.lastApplied
+		if !started {
+			started = true
+			m.logger.Debug("target locked", "target", t.Name, "pending", len(tp.Pending))
+			m.emit(TargetStarted{Target: t.Name, Pending: len(tp.Pending)})
+			run.cur = run.session
+			if err := run.runCallbacks(ctx, BeforeMigrate); err != nil {
+				tr.Err = run.callbackFailed(ctx, err, tr.Applied, tp.Pending, false)
+				return tr
+			}
+		}
+		conflict := false
+		for i, e := range tp.Pending {
+			if err := ctx.Err(); err != nil {
+				tr.Err = fmt.Errorf("target %s: stopped before %s: %w", t.Name, e.Script, err)
+				return tr
+			}
+			if e.Category == "Repeatable" && !run.repeatables {
+				run.repeatables = true
+				run.cur = run.session
+				err := run.runCallbacks(ctx, AfterVersioned)
+				if err == nil {
+					err = run.runCallbacks(ctx, BeforeRepeatables)
+				}
+				if err != nil {
+					tr.Err = run.callbackFailed(ctx, err, tr.Applied, tp.Pending[i:], true)
+					return tr
+				}
+			}
+			m.emit(MigrationStarted{Target: t.Name, Migration: e})
+			t0 := time.Now()
+			err := run.applyWithRetry(ctx, e)
+			if errors.Is(err, errConflict) {
+				m.logger.Debug("target changed by another runner; planning again", "target", t.Name)
+				conflict = true
+				break
+			}
+			if err != nil {
+				m.emit(MigrationFailed{Target: t.Name, Migration: e, Err: err})
+				annotate(err, tr.Applied, tp.Pending[i:])
+				var me *MigrationError
+				if errors.As(err, &me) && me.ConnectionLost {
+					// The connection is gone: neither the failed flag (the
+					// migration may have committed) nor the error callbacks.
+					tr.Err = err
+					return tr
+				}
+				run.recordFailure(ctx, err)
+				run.cur = run.session
+				// The callbacks' failures come after the migration's error,
+				// never instead of it.
+				cbErr := errors.Join(run.runCallbacks(context.WithoutCancel(ctx), AfterEachMigrateError),
+					run.runCallbacks(context.WithoutCancel(ctx), AfterMigrateError))
+				annotate(cbErr, tr.Applied, tp.Pending[i:])
+				tr.Err = errors.Join(err, cbErr)
+				return tr
+			}
+			run.generation++
+			d := time.Since(t0)
+			tr.Applied = append(tr.Applied, AppliedMigration{Version: e.Version, Description: e.Description, Type: e.Type, Script: e.Script, Duration: d})
+			if e.File != nil && !e.File.Version.IsZero() && e.File.Version.Compare(run.version) > 0 {
+				run.version, tr.Version = e.File.Version, e.Version
+			}
+			m.logger.Debug("migration applied", "target", t.Name, "script", e.Script, "duration", d)
+			m.emit(MigrationApplied{Target: t.Name, Migration: e, Duration: d})
+		}
+		if !conflict {
+			run.cur = run.session
+			if len(tr.Applied) > 0 {
+				if err := run.runCallbacks(ctx, AfterMigrateApplied); err != nil {
+					tr.Err = run.callbackFailed(ctx, err, tr.Applied, nil, false)
+					return tr
+				}
+			}
+			if err := run.runCallbacks(ctx, AfterMigrate); err != nil {
+				tr.Err = run.callbackFailed(ctx, err, tr.Applied, nil, false)
+			}
+			return tr
+		}
+	}
+}
+
+// run is one command's use of a Migrator: what the command resolved from
+// the session (the targets, the schema of Strata's tables, installed_by)
+// and what it remembers meanwhile (Strata's tables exist, their layout,
+// files split once). A run embeds its Migrator, whose options it reads; a
+// Migrator is never changed after New, so that commands may run at once.
+// Plan keeps its run for Apply; every other command makes its own.
+type run struct {
+	*Migrator
+	tables      Tables           // the Migrator's, with the schema resolved by session
+	targets     []schemas.Target // resolved from schemas and tenants by session
+	installedBy string
+	tablesSeen  atomic.Bool  // Strata's tables were seen to exist
+	layoutSeen  atomic.Int32 // the layout of Strata's tables, once seen to be current
+	stmtMu      sync.Mutex
+	stmtCache   map[*locations.File][]Statement // small files without placeholders, split once per run
+	prefixMu    sync.Mutex
+	prefixSeen  map[*locations.File]bool
+}
+
+// newRun starts a run of m.
+func (m *Migrator) newRun() *run {
+	return &run{Migrator: m, tables: m.tables, installedBy: m.installedBy}
+}
+
+// runOf returns the run that made p, or, for a plan of another Migrator
+// or one made by hand, a new run of m with what p's run resolved.
+func (m *Migrator) runOf(p *Plan) *run {
+	if p.run != nil && p.run.Migrator == m {
+		return p.run
+	}
+	r := m.newRun()
+	if p.run != nil {
+		r.tables, r.targets, r.installedBy = p.run.tables, p.run.targets, p.run.installedBy
+	}
+	return r
+}
