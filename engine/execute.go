@@ -164,7 +164,7 @@ func (r *targetRun) applyInTransaction(ctx context.Context, e *Entry, row Histor
 	m, d := r.m, r.m.dialect
 	prefix, lockParts, guard := r.txPrefix()
 	var before, after []cbPart
-	if e.Category != "Undo" {
+	if e.Category != CategoryUndo {
 		var err error
 		if before, err = r.callbackParts(BeforeEachMigrate); err != nil {
 			return err

@@ -120,7 +120,7 @@ func (m *run) joinChecks(tps []*TargetPlan) []error {
 			continue // a version below the highest may be a deleted row: never offer to run it again
 		}
 		for _, e := range tp.Entries {
-			if e.State == StateIgnored && e.File != nil && e.Category == "Versioned" &&
+			if e.State == StateIgnored && e.File != nil && e.Category == CategoryVersioned &&
 				(e.File.Directives.ShouldExecute == nil || *e.File.Directives.ShouldExecute) &&
 				!ignored(m.ignore, e, StateIgnored) {
 				order.Items = append(order.Items, OrderItem{Target: tp.Target.Name, Path: e.File.Path(),

@@ -43,7 +43,7 @@ func parseIgnorePatterns(patterns []string) ([]ignorePattern, error) {
 // Flyway, "missing" matches Missing but not Failed (Missing).
 func ignored(patterns []ignorePattern, e *Entry, st State) bool {
 	kind := "versioned"
-	if e.Category == "Repeatable" {
+	if e.Category == CategoryRepeatable {
 		kind = "repeatable"
 	}
 	for _, p := range patterns {

@@ -317,7 +317,7 @@ func (m *run) undoCandidates(p *Plan, to string) (map[string][]*Entry, *Lifecycl
 				missing = append(missing, fmt.Sprintf("version %s (%s) on target %s", e.Version, e.Script, tp.Target.Name))
 			} else {
 				c := u.Checksum
-				byTarget[tp.Target.Name] = append(byTarget[tp.Target.Name], &Entry{Category: "Undo", Version: e.Version, Description: u.Description,
+				byTarget[tp.Target.Name] = append(byTarget[tp.Target.Name], &Entry{Category: CategoryUndo, Version: e.Version, Description: u.Description,
 					Type: TypeUndoSQL, Script: u.Script, Checksum: &c, File: u, version: u.Version})
 				res.Actions = append(res.Actions, Action{Target: tp.Target.Name, Kind: "undo", Version: e.Version, Description: e.Description, Script: u.Path()})
 			}

@@ -315,7 +315,7 @@ func (m *run) planTarget(s Session, t schemas.Target, rows []HistoryRow, start t
 		}
 	}
 	for _, e := range tp.Pending {
-		if e.File == nil || !m.replaces(e.File) || e.Category == "Repeatable" {
+		if e.File == nil || !m.replaces(e.File) || e.Category == CategoryRepeatable {
 			continue
 		}
 		if _, err := m.checkScript(s, t, e.File, start); err != nil {
@@ -340,7 +340,7 @@ func (m *run) resumable(e *Entry) bool {
 
 func insertByVersion(list []*Entry, e *Entry) []*Entry {
 	i := 0
-	for i < len(list) && list[i].Category != "Repeatable" && list[i].version.Compare(e.version) < 0 {
+	for i < len(list) && list[i].Category != CategoryRepeatable && list[i].version.Compare(e.version) < 0 {
 		i++
 	}
 	list = append(list, nil)

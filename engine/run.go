@@ -255,7 +255,7 @@ func (m *run) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait boo
 				tr.Err = fmt.Errorf("target %s: stopped before %s: %w", t.Name, e.Script, err)
 				return tr
 			}
-			if e.Category == "Repeatable" && !run.repeatables {
+			if e.Category == CategoryRepeatable && !run.repeatables {
 				run.repeatables = true
 				run.cur = run.session
 				err := run.runCallbacks(ctx, AfterVersioned)

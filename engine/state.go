@@ -406,7 +406,7 @@ func computeStates(in stateInput) *targetState {
 		if c := unapplied[i].version.Compare(unapplied[j].version); c != 0 {
 			return c < 0
 		}
-		return unapplied[i].Category == "Versioned" && unapplied[j].Category != "Versioned"
+		return unapplied[i].Category == CategoryVersioned && unapplied[j].Category != CategoryVersioned
 	})
 	// Flyway lists Below Baseline migrations before every applied one
 	// (MigrationInfoImpl.compareTo), the rest after them.
@@ -436,7 +436,7 @@ func computeStates(in stateInput) *targetState {
 			continue // the failed row is shown; migrate refuses until repaired
 		}
 		c := r.checksum
-		e := &Entry{Category: "Repeatable", Description: r.file.Description, Type: TypeSQL, Script: r.file.Script,
+		e := &Entry{Category: CategoryRepeatable, Description: r.file.Description, Type: TypeSQL, Script: r.file.Script,
 			Checksum: &c, File: r.file, State: StatePending}
 		if a != nil {
 			e.replaces = a.row

@@ -198,8 +198,8 @@ func TestIgnorePatterns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &Entry{Category: "Versioned"}
-	r := &Entry{Category: "Repeatable"}
+	v := &Entry{Category: CategoryVersioned}
+	r := &Entry{Category: CategoryRepeatable}
 	cases := []struct {
 		e    *Entry
 		st   State

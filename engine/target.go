@@ -46,7 +46,7 @@ func (r *targetRun) readError(f *locations.File, err error) error {
 // nextFingerprint is the fingerprint after applying e.
 func (r *targetRun) nextFingerprint(e *Entry, row HistoryRow) uint64 {
 	fp := r.fp ^ entryHash(row.Type, row.Version, row.Description, row.Checksum)
-	if e.Category == "Repeatable" {
+	if e.Category == CategoryRepeatable {
 		for _, old := range r.previousRepeatable(e) {
 			fp ^= old
 		}
