@@ -156,14 +156,13 @@ type RetryPreparer interface {
 
 // Statement is one statement of a script.
 type Statement struct {
-	Text      string   // without the terminating delimiter
-	Offset    int64    // byte offset of Text in the script
-	Line      int      // 1-based line of Text in the script
-	NoTx      bool     // cannot run inside a transaction
-	TxControl bool     // the script's own BEGIN, COMMIT, ROLLBACK, ...: Tx is not TxNone
-	Tx        TxEffect // what the script's own transaction control does, as the splitter classified it
-	Copy      bool     // COPY ... FROM STDIN, whose data is CopyData
-	CopyData  []byte   // data of COPY ... FROM STDIN
+	Text     string   // without the terminating delimiter
+	Offset   int64    // byte offset of Text in the script
+	Line     int      // 1-based line of Text in the script
+	NoTx     bool     // cannot run inside a transaction
+	Tx       TxEffect // the script's own BEGIN, COMMIT, ROLLBACK, ... as the splitter classified it; TxNone for other statements
+	Copy     bool     // COPY ... FROM STDIN, whose data is CopyData
+	CopyData []byte   // data of COPY ... FROM STDIN
 }
 
 // TxEffect is what a statement of the script's own transaction control

@@ -267,7 +267,7 @@ func (r *targetRun) produceBatches(f *locations.File, src *replay) (<-chan batch
 				send(batchMsg{b: b, final: true, count: count})
 				return
 			}
-			if err == nil && (s.NoTx || s.TxControl) && f.Directives.Transaction == nil {
+			if err == nil && (s.NoTx || s.Tx != TxNone) && f.Directives.Transaction == nil {
 				err = errNeedsNoTx
 			}
 			if err != nil {

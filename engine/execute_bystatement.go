@@ -110,7 +110,7 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 				inUserTx = false
 				applied = i + 1
 			}
-		case st.NoTx || st.TxControl || inUserTx:
+		case st.NoTx || st.Tx != TxNone || inUserTx:
 			err = d.Exec(ctx, r.conn, []Part{b.part()})
 			if err == nil && opens {
 				inUserTx = true

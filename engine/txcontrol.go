@@ -17,7 +17,7 @@ func transactional(f *locations.File, head []Statement) bool {
 		return *f.Directives.Transaction
 	}
 	for _, s := range head {
-		if s.NoTx || s.TxControl {
+		if s.NoTx || s.Tx != TxNone {
 			return false
 		}
 	}
@@ -40,9 +40,6 @@ func commits(st Statement) bool {
 // a single statement by its first keywords, a batch by its last
 // transaction statement.
 func txEffect(st Statement) (opens, closes bool) {
-	if !st.TxControl {
-		return false, false
-	}
 	return st.Tx == TxBegin, st.Tx == TxCommit || st.Tx == TxEnd
 }
 

@@ -12,12 +12,12 @@ func TestTxEffect(t *testing.T) {
 		opens, closes, commits bool
 	}{
 		{Statement{Text: "SELECT 1"}, false, false, false},
-		{Statement{Text: "BEGIN", TxControl: true, Tx: TxBegin}, true, false, false},
-		{Statement{Text: "COMMIT", TxControl: true, Tx: TxCommit}, false, true, true},
-		{Statement{Text: "ROLLBACK", TxControl: true, Tx: TxEnd}, false, true, false},
+		{Statement{Text: "BEGIN", Tx: TxBegin}, true, false, false},
+		{Statement{Text: "COMMIT", Tx: TxCommit}, false, true, true},
+		{Statement{Text: "ROLLBACK", Tx: TxEnd}, false, true, false},
 		// Text is not looked at: the splitter classified it.
-		{Statement{Text: "/* batch */ BEGIN TRAN\nINSERT INTO t VALUES (1)\nCOMMIT", TxControl: true, Tx: TxEnd}, false, true, false},
-		{Statement{Text: "-- done\nCOMMIT", TxControl: true, Tx: TxCommit}, false, true, true},
+		{Statement{Text: "/* batch */ BEGIN TRAN\nINSERT INTO t VALUES (1)\nCOMMIT", Tx: TxEnd}, false, true, false},
+		{Statement{Text: "-- done\nCOMMIT", Tx: TxCommit}, false, true, true},
 	}
 	for _, tt := range tests {
 		opens, closes := txEffect(tt.st)

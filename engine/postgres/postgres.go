@@ -312,7 +312,7 @@ func (r statementReader) Next() (engine.Statement, error) {
 	if err != nil {
 		return engine.Statement{}, err
 	}
-	return engine.Statement{Text: st.Text, Offset: st.Offset, Line: st.Line, NoTx: st.NoTx, TxControl: st.TxControl, Tx: st.Tx,
+	return engine.Statement{Text: st.Text, Offset: st.Offset, Line: st.Line, NoTx: st.NoTx, Tx: st.Tx,
 		CopyData: st.CopyData, Copy: st.CopyFromStdin}, nil
 }
 

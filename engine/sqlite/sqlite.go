@@ -134,7 +134,7 @@ func (r statementReader) Next() (engine.Statement, error) {
 	if err != nil {
 		return engine.Statement{}, err
 	}
-	return engine.Statement{Text: st.Text, Offset: st.Offset, Line: st.Line, NoTx: st.NoTx, TxControl: st.TxControl, Tx: st.Tx}, nil
+	return engine.Statement{Text: st.Text, Offset: st.Offset, Line: st.Line, NoTx: st.NoTx, Tx: st.Tx}, nil
 }
 
 // Exec implements engine.Dialect: statements run one by one, so an error

@@ -308,7 +308,7 @@ func (r *batchReader) Next() (engine.Statement, error) {
 	if err != nil {
 		return engine.Statement{}, err
 	}
-	out := engine.Statement{Text: st.Text, Offset: st.Offset, Line: st.Line, NoTx: st.NoTx, TxControl: st.TxControl, Tx: st.Tx}
+	out := engine.Statement{Text: st.Text, Offset: st.Offset, Line: st.Line, NoTx: st.NoTx, Tx: st.Tx}
 	if st.Repeat > 1 {
 		r.pending, r.left = out, st.Repeat-1
 	}
