@@ -554,6 +554,22 @@ func (s *suite) concurrentCalls(t *testing.T) {
 	files["R__steps.sql"] = "DROP VIEW IF EXISTS steps;\nCREATE VIEW steps AS SELECT id FROM step_1;\n"
 	m := s.migrator(t, db, files, engine.WithLockWait(time.Minute))
 	const calls = 2
+	total := MigrateConcurrently(t, m, calls)
+	if total != 7 {
+		t.Fatalf("the calls applied %d migrations in all, want 7 (each exactly once)", total)
+	}
+	if n := count(t, db, "SELECT count(*) FROM strata_schema_history"); n != 7 {
+		t.Fatalf("history rows = %d, want 7", n)
+	}
+	if got, want := states(t, m), "1=Success;2=Success;3=Success;4=Success;5=Success;6=Success;R:steps=Success;"; got != want {
+		t.Fatalf("states after both calls = %s, want %s", got, want)
+	}
+}
+
+// MigrateConcurrently runs calls Migrate calls on m at once and returns
+// how many migrations they applied in all; any call's error fails t.
+func MigrateConcurrently(t *testing.T, m *engine.Migrator, calls int) int {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make([]error, calls)
 	applied := make([]int, calls)
@@ -574,15 +590,7 @@ func (s *suite) concurrentCalls(t *testing.T) {
 		}
 		total += applied[i]
 	}
-	if total != 7 {
-		t.Fatalf("the calls applied %d migrations in all, want 7 (each exactly once)", total)
-	}
-	if n := count(t, db, "SELECT count(*) FROM strata_schema_history"); n != 7 {
-		t.Fatalf("history rows = %d, want 7", n)
-	}
-	if got, want := states(t, m), "1=Success;2=Success;3=Success;4=Success;5=Success;6=Success;R:steps=Success;"; got != want {
-		t.Fatalf("states after both calls = %s, want %s", got, want)
-	}
+	return total
 }
 
 func clone(m map[string]string) map[string]string {

@@ -2,11 +2,11 @@ package postgres_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"testing/fstest"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/enginetest"
 	"github.com/stratadb/strata/engine/postgres"
 	"github.com/stratadb/strata/internal/pgtest"
 	"github.com/stratadb/strata/locations"
@@ -44,26 +44,7 @@ func TestConcurrentCallsOnOneMigrator(t *testing.T) {
 	for _, c := range conns {
 		c.Close()
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, calls)
-	applied := make([]int, calls)
-	for i := range calls {
-		wg.Go(func() {
-			res, err := m.Migrate(context.Background())
-			errs[i] = err
-			if res != nil {
-				applied[i] = res.Applied()
-			}
-		})
-	}
-	wg.Wait()
-	total := 0
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("call %d: %v", i, err)
-		}
-		total += applied[i]
-	}
+	total := enginetest.MigrateConcurrently(t, m, calls)
 	if total != 4 {
 		t.Fatalf("the calls applied %d migrations in all, want 4 (two files on two tenants, each once)", total)
 	}
