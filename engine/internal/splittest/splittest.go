@@ -207,7 +207,13 @@ var GoldenGlob = filepath.Join("testdata", "split", "*.sql")
 // file when update is set: the dialects' golden DDL.
 func GoldenSQL(t *testing.T, name, got string, update bool) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".sql")
+	GoldenFile(t, filepath.Join("testdata", "golden", name+".sql"), got, update)
+}
+
+// GoldenFile compares got with the file at path, or rewrites it when update
+// is set.
+func GoldenFile(t *testing.T, path, got string, update bool) {
+	t.Helper()
 	if update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -222,7 +228,7 @@ func GoldenSQL(t *testing.T, name, got string, update bool) {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
 	if string(want) != got {
-		t.Fatalf("%s differs from %s (run go test -update):\n%s", name, path, got)
+		t.Fatalf("the output differs from %s (run go test -update):\n%s", path, got)
 	}
 }
 
