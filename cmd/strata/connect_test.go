@@ -171,7 +171,7 @@ func TestConnectRetriesNotForRefusedLogin(t *testing.T) {
 	cfg := writeProject(t, u.String(), "  connect_retries = 3\n  connect_retries_interval = \"10ms\"")
 	var out, errOut testWriter
 	code := run(context.Background(), []string{"--config", cfg, "migrate"}, &out, &errOut)
-	if code != exitUnreachable || strings.Contains(errOut.String(), "trying again") || strings.Contains(errOut.String(), "pw-Secret-1") ||
+	if code != exitAuth || strings.Contains(errOut.String(), "trying again") || strings.Contains(errOut.String(), "pw-Secret-1") ||
 		!strings.Contains(errOut.String(), "28000") || !strings.Contains(errOut.String(), "check the url's user, password and database") {
 		t.Errorf("exit %d\n%s", code, errOut)
 	}
@@ -303,7 +303,7 @@ func TestWaitCommand(t *testing.T) {
 		cfg := writeProject(t, u.String(), "")
 		var out, errOut testWriter
 		code := run(context.Background(), []string{"--config", cfg, "wait", "--timeout", "1h"}, &out, &errOut)
-		if code != exitUnreachable || !strings.Contains(errOut.String(), "waiting cannot help") || strings.Contains(errOut.String(), "(attempt") {
+		if code != exitAuth || !strings.Contains(errOut.String(), "waiting cannot help") || strings.Contains(errOut.String(), "(attempt") {
 			t.Errorf("exit %d\n%s", code, errOut)
 		}
 	})

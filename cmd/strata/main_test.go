@@ -47,8 +47,7 @@ func TestScriptsPostgres(t *testing.T) {
 		UpdateScripts: *update,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
-			env.Setenv("STRATA_PG_URL", pgtest.Database(t))
-			return nil
+			return setPGURLs(env, pgtest.Database(t))
 		},
 	})
 }

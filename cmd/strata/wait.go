@@ -121,8 +121,12 @@ func (a *app) wait(ctx context.Context, u string, timeout, interval time.Duratio
 		case ctx.Err() != nil:
 			return fmt.Errorf("env %s: wait for %s (attempt %d): %w", env.Name, display(env.URL), n, errInterruptedConnecting)
 		case !connectFailure(err) && !errors.Is(err, context.DeadlineExceeded):
+			kind := errUnreachable
+			if lf := loginFailure(err); lf != nil {
+				kind = lf
+			}
 			return fmt.Errorf("%w: env %s: %s answered, but waiting cannot help: %s; fix the url's user, password or database, then try again",
-				errUnreachable, env.Name, display(env.URL), reason)
+				kind, env.Name, display(env.URL), reason)
 		case wctx.Err() != nil:
 			return fmt.Errorf("%w: env %s: %s did not accept connections within %s (%d attempts); last error: %s; check that the database is starting and the url's host and port, or raise --timeout",
 				errUnreachable, env.Name, display(env.URL), timeout, n, reason)
