@@ -245,11 +245,10 @@ func allFiles(s *locations.Set) []*locations.File {
 	return out
 }
 
-// display shows a value, masking secrets and passwords in URLs.
+// display shows a database URL with its password and secret parameters
+// masked (config.RedactURL), also when it was read with env() or file():
+// the host, port and database say which database a run works on.
 func display(v config.Value) string {
-	if v.Sensitive {
-		return "(sensitive)"
-	}
 	return config.RedactURL(v.Text)
 }
 

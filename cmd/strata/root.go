@@ -35,6 +35,8 @@ type app struct {
 	envFlags       []string // every --env given, to refuse a repeated one
 	vars           []string
 	url            string
+	locations      []string // --locations, for a run without strata.hcl
+	src            sources  // see resolveSources
 	placeholders   []string
 	format         string
 	tenants        []string
@@ -99,16 +101,17 @@ migrations, named as Flyway names them, to the environments declared in strata.h
 		Version:       version,
 	}
 	pf := root.PersistentFlags()
-	pf.StringVarP(&a.configPath, "config", "c", "strata.hcl", "path of the configuration file")
+	pf.StringVarP(&a.configPath, "config", "c", "", "path of the configuration file (default strata.hcl, or $STRATA_CONFIG)")
 	pf.VarP(&envFlag{a: a}, "env", "e", "environment to use (required when strata.hcl declares several; give it once)")
 	pf.StringArrayVar(&a.vars, "var", nil, "set a variable declared in strata.hcl: --var name=value (repeatable)")
-	pf.StringVar(&a.url, "url", "", "database URL, replacing the env's url (visible in the process list: prefer env() in strata.hcl)")
+	pf.StringVar(&a.url, "url", "", "database URL, replacing the env's url, or naming the database of a run without strata.hcl (visible in the process list: prefer $STRATA_URL or env() in strata.hcl)")
+	pf.StringSliceVar(&a.locations, "locations", nil, "migrations folders of a run without strata.hcl, comma-separated (default migrations)")
 	pf.StringArrayVar(&a.placeholders, "placeholder", nil, "set a placeholder value: --placeholder name=value (repeatable)")
 	pf.StringVar(&a.format, "format", "text", "output format: text or json")
 	pf.StringArrayVar(&a.tenants, "tenant", nil, "only this tenant (repeatable); it must be one of the env's tenants")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand(),
-		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand())
+		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand())
 	return root
 }
 
@@ -162,7 +165,13 @@ func (a *app) loadConfig() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, diags := config.Load(a.configPath, config.Options{Env: a.envName, Vars: vars, Placeholders: phs, URLOverride: a.url})
+	if err := a.resolveSources(); err != nil {
+		return nil, err
+	}
+	cfg, diags, err := a.loadFromSources(config.Options{Env: a.envName, Vars: vars, Placeholders: phs})
+	if err != nil {
+		return nil, err
+	}
 	if cfg != nil {
 		a.hclFiles = cfg.Files
 	}
@@ -170,6 +179,7 @@ func (a *app) loadConfig() (*config.Config, error) {
 		a.writeDiagnostics(diags)
 	}
 	if diags.HasErrors() || cfg == nil || cfg.Env == nil {
+		a.noConfigHint()
 		return nil, &exitError{code: exitUsage}
 	}
 	a.cfg = cfg
@@ -224,8 +234,8 @@ func (a *app) open(ctx context.Context, cfg *config.Config) (engine.Dialect, *sq
 func (a *app) urlError(env *config.Env, summary, detail string) error {
 	detail = a.shown(detail)
 	switch {
-	case a.url != "":
-		fmt.Fprintf(a.stderr, "error: --url: %s: %s\n", strings.ToLower(summary), detail)
+	case a.src.urlFrom != "":
+		fmt.Fprintf(a.stderr, "error: %s: %s: %s\n", a.src.urlFrom, strings.ToLower(summary), detail)
 	case env.URLRange.Filename != "":
 		r := env.URLRange
 		fmt.Fprintf(a.stderr, "%s:%d:%d: error: %s\n\n%s\n", r.Filename, r.Start.Line, r.Start.Column, summary, detail)

@@ -33,9 +33,9 @@ func (a *app) waitCommand() *cobra.Command {
 		Short: "Wait until the env's database accepts connections",
 		Long: `Try to connect to the env's database until it accepts a connection, as
 dbmate's wait does: every --interval (1s), for at most --timeout (60s). Exit 0
-once connected; exit 5 when the database was not reachable in time, or at once
-when the server answered with a failure that waiting cannot cure (a failed
-login, an unknown database). Off a terminal, each failed attempt prints one
+once connected; exit 5 when the database was not reachable in time; at once
+when the server answered with a failure that waiting cannot cure: exit 6 for a
+refused login, 7 for an unknown database. Off a terminal, each failed attempt prints one
 line to stderr. Nothing is created or changed; sqlite:// answers at once.
 connect_retries does not apply here: --timeout decides.`,
 		Args: cobra.NoArgs,
