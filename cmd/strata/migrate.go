@@ -118,13 +118,20 @@ hotfixes or out_of_order = true.`,
 				return a.dryRun(ctx, extra)
 			}
 			var prog *progress
+			var wait *lockWait // set once the configuration is loaded
 			if a.format == "text" {
 				tty := false
 				if f, ok := fileOf(a.stdout); ok {
 					tty = term.IsTerminal(int(f.Fd()))
 				}
 				prog = newProgress(a.stdout, tty, time.Now, a.shown)
-				extra = append(extra, engine.WithObserver(prog.observe))
+				prog.where = a.where
+				extra = append(extra, engine.WithObserver(func(e engine.Event) {
+					if wait != nil {
+						wait.observe(e)
+					}
+					prog.observe(e)
+				}))
 			}
 			cfg, m, done, err := a.setup(ctx, extra...)
 			if err != nil {
@@ -146,8 +153,14 @@ hotfixes or out_of_order = true.`,
 				return err
 			}
 			defer done()
+			if prog != nil {
+				wait = a.newLockWait(m.Targets)
+			}
 			began := time.Now()
 			res, err := m.Migrate(ctx)
+			if wait != nil {
+				wait.stop()
+			}
 			if prog != nil {
 				prog.finish()
 			}
@@ -175,6 +188,9 @@ hotfixes or out_of_order = true.`,
 				return err
 			}
 			if res != nil && len(res.Targets) > 1 {
+				if prog != nil && !prog.headed() {
+					fmt.Fprintf(a.stdout, "migrating %d targets (%s)\n", len(res.Targets), a.where("", len(res.Targets)))
+				}
 				a.printMigrateSummary(res, time.Since(began))
 				if err != nil {
 					return &exitError{code: codeOf(err)} // each failure is listed above
@@ -186,9 +202,9 @@ hotfixes or out_of_order = true.`,
 					switch {
 					case t.Err != nil:
 					case len(t.Applied) == 0 && t.Version == "":
-						fmt.Fprintf(a.stdout, "%s is empty and no migration is pending: nothing to migrate\n", t.Target)
+						fmt.Fprintf(a.stdout, "%s is empty and no migration is pending (%s): nothing to migrate\n", t.Target, a.where(t.Target, 1))
 					case len(t.Applied) == 0:
-						fmt.Fprintf(a.stdout, "%s is up to date at version %s: nothing to migrate\n", t.Target, t.Version)
+						fmt.Fprintf(a.stdout, "%s is up to date at version %s (%s): nothing to migrate\n", t.Target, t.Version, a.where(t.Target, 1))
 					default:
 						fmt.Fprintf(a.stdout, "applied %d migration%s to %s, now at version %s (%s)\n", len(t.Applied), plural(len(t.Applied)), t.Target, orEmpty(t.Version), roundDuration(time.Since(began)))
 					}
@@ -239,7 +255,7 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 	}
 	out := jsonDryRun{Operation: "migrate", DryRun: true, Env: cfg.Env.Name, Targets: []jsonDryRunTarget{}}
 	if a.format == "text" {
-		fmt.Fprintf(a.stdout, "-- strata migrate --dry-run (env %s): nothing below has been run\n", cfg.Env.Name)
+		fmt.Fprintf(a.stdout, "-- strata migrate --dry-run (env %s, %s): nothing below has been run\n", cfg.Env.Name, a.where("", 0))
 	}
 	for _, tp := range p.Targets {
 		if tp.NonEmpty == nil {

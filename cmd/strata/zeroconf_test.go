@@ -4,6 +4,8 @@ import (
 	"maps"
 	"strings"
 	"testing"
+
+	"github.com/stratadb/strata/config"
 )
 
 func TestParseDotenv(t *testing.T) {
@@ -37,6 +39,28 @@ func TestParseDotenv(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "hunter2") || !strings.HasPrefix(err.Error(), "2: ") {
 			t.Errorf("parseDotenv(%q): %v; want line 2, without the line's text", bad, err)
+		}
+	}
+}
+
+func TestDatabase(t *testing.T) {
+	tests := map[string]string{
+		"postgres://app:s3cret-pw@db.example:6432/shop?sslmode=disable": "postgres db.example:6432/shop",
+		"postgresql://app@db.example/shop":                              "postgres db.example:5432/shop",
+		"postgres:///shop?host=/run/postgresql":                         "postgres /run/postgresql/shop",
+		"sqlserver://sa:s3cret-pw@sql.example:1433?database=shop":       "sqlserver sql.example:1433/shop",
+		"sqlserver://sa:s3cret-pw@sql.example/SQLEXPRESS?database=shop": `sqlserver sql.example\SQLEXPRESS/shop`,
+		"sqlite:///var/lib/app.db":                                      "sqlite /var/lib/app.db",
+		"sqlite://:memory:":                                             "sqlite :memory:",
+		"postgres://app:s3cret-pw@[::1]:5432/shop":                      "postgres [::1]:5432/shop",
+	}
+	for url, want := range tests {
+		env := &config.Env{URL: config.Value{Text: url, Sensitive: true}}
+		if got := database(env, t.TempDir()); got != want {
+			t.Errorf("database(%q) = %q, want %q", url, got, want)
+		}
+		if strings.Contains(database(env, ""), "s3cret") {
+			t.Errorf("database(%q) shows the password", url)
 		}
 	}
 }
