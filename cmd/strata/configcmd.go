@@ -187,7 +187,7 @@ to the database.`,
 				case l.Shared:
 					tag = " (shared)"
 				}
-				fmt.Fprintf(w, "  %d. %s%s\n", i+1, l.Path, tag)
+				fmt.Fprintf(w, "  %d. %s%s\n", i+1, locationName(env.Locations[i]), tag)
 			}
 			fmt.Fprintf(w, "placeholders (%s...%s", out.Prefix, out.Suffix)
 			if !out.Replacement {

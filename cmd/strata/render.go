@@ -119,7 +119,7 @@ func (a *app) sqlFile(path string, lines ...int) (string, []byte) {
 	if a.cfg == nil {
 		return "", nil
 	}
-	f, err := os.Open(filepath.Join(a.cfg.Dir, filepath.FromSlash(path)))
+	f, err := os.Open(filepath.FromSlash(path)) // relative to the working directory (see locationName)
 	if err != nil {
 		return "", nil
 	}

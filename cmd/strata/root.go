@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -191,7 +192,7 @@ func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
 	env := cfg.Env
 	roots := make([]locations.Root, 0, len(env.Locations))
 	for _, l := range env.Locations {
-		roots = append(roots, locations.Root{Name: l.Display, FS: os.DirFS(l.Path), Override: l.Override})
+		roots = append(roots, locations.Root{Name: locationName(l), FS: os.DirFS(l.Path), Override: l.Override})
 	}
 	set, err := locations.Collect(roots, locations.Options{ValidateNaming: env.ValidateNaming, Naming: env.Naming})
 	if err != nil {
@@ -209,6 +210,13 @@ func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
 		}
 	}
 	return set, nil
+}
+
+// locationName is how messages name a location: its folder relative to
+// the working directory (absolute when that is shorter), so that every path
+// in a message opens from where strata runs, as HCL diagnostics do.
+func locationName(l config.Location) string {
+	return filepath.ToSlash(relPath(l.Path))
 }
 
 // open connects to the env's database.
@@ -267,7 +275,7 @@ func (a *app) openSQLite(ctx context.Context, cfg *config.Config, readOnly bool)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, nil, fmt.Errorf("%w: open sqlite database %s: %w", errUnreachable, path, err)
+		return nil, nil, fmt.Errorf("%w: open sqlite database %s: %w", errUnreachable, relPath(path), err)
 	}
 	return sqlite.New(), db, nil
 }
