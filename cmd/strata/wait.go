@@ -65,7 +65,7 @@ func (a *app) wait(ctx context.Context, u string, timeout, interval time.Duratio
 		if a.format == "json" {
 			return a.writeJSON(jsonWait{Operation: "wait", Env: env.Name, Ready: true, Attempts: attempts})
 		}
-		fmt.Fprintf(a.stdout, "env %s: the database accepts connections (attempt %d)\n", env.Name, attempts)
+		fmt.Fprintf(a.stdout, "%s: the database accepts connections (attempt %d)\n", a.envWhere(), attempts)
 		return nil
 	}
 	scheme, _, _ := strings.Cut(u, ":")
