@@ -96,14 +96,16 @@ func (a *app) rootCommand() *cobra.Command {
 		Use:   "strata",
 		Short: "SQL migrations for environments, schemas and tenants, compatible with Flyway's files",
 		Long: `Strata applies versioned (V), repeatable (R), baseline (B) and undo (U) SQL
-migrations, named as Flyway names them, to the environments declared in strata.hcl.`,
+migrations, named as Flyway names them, to the environments declared in strata.hcl,
+or, without one, to the database of --url (or STRATA_URL, or DATABASE_URL) with
+the migrations of --locations. strata init writes a strata.hcl to start from.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Version:       version,
 	}
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.configPath, "config", "c", "", "path of the configuration file (default strata.hcl, or $STRATA_CONFIG)")
-	pf.VarP(&envFlag{a: a}, "env", "e", "environment to use (required when strata.hcl declares several; give it once)")
+	pf.VarP(&envFlag{a: a}, "env", "e", "environment to use (required when strata.hcl declares several; give it once; default $STRATA_ENV)")
 	pf.StringArrayVar(&a.vars, "var", nil, "set a variable declared in strata.hcl: --var name=value (repeatable)")
 	pf.StringVar(&a.url, "url", "", "database URL, replacing the env's url, or naming the database of a run without strata.hcl (visible in the process list: prefer $STRATA_URL or env() in strata.hcl)")
 	pf.StringSliceVar(&a.locations, "locations", nil, "migrations folders of a run without strata.hcl, comma-separated (default migrations)")
