@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,10 +53,27 @@ func TestBadInputsPostgres(t *testing.T) {
 		Cmds:          badInputCmds,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
-			env.Setenv("STRATA_PG_URL", pgtest.Database(t))
-			return nil
+			return setPGURLs(env, pgtest.Database(t))
 		},
 	})
+}
+
+// setPGURLs sets $STRATA_PG_URL to url, and next to it two URLs on the same
+// server that cannot log in: $STRATA_PG_NO_ROLE_URL (a role that does not
+// exist) and $STRATA_PG_NO_DB_URL (a database that does not exist).
+func setPGURLs(env *testscript.Env, url string) error {
+	env.Setenv("STRATA_PG_URL", url)
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return err
+	}
+	noRole := *u
+	noRole.User = neturl.User("strata_no_such_role")
+	env.Setenv("STRATA_PG_NO_ROLE_URL", noRole.String())
+	noDB := *u
+	noDB.Path = "/strata_no_such_database"
+	env.Setenv("STRATA_PG_NO_DB_URL", noDB.String())
+	return nil
 }
 
 var badInputCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"slices"
@@ -70,7 +71,7 @@ func closestFlag(cmd *cobra.Command, given string) string {
 func (a *app) registerCompletions(root *cobra.Command) {
 	noFiles := cobra.ShellCompDirectiveNoFileComp
 	_ = root.RegisterFlagCompletionFunc("env", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		cfg, _ := config.Load(a.configPath, config.Options{})
+		cfg, _ := config.Load(a.completionConfig(), config.Options{})
 		if cfg == nil {
 			return nil, noFiles
 		}
@@ -101,13 +102,19 @@ func (a *app) registerCompletions(root *cobra.Command) {
 	}
 }
 
+// completionConfig is the strata.hcl a command would read: --config, else
+// $STRATA_CONFIG, else strata.hcl.
+func (a *app) completionConfig() string {
+	return cmp.Or(a.configPath, os.Getenv("STRATA_CONFIG"), defaultConfigFile)
+}
+
 // completionEnvs are the env given with --env, or every env of strata.hcl
 // when none is given; those that do not load cleanly are left out, since
 // completion prints nothing rather than diagnostics.
 func (a *app) completionEnvs() []*config.Env {
 	names := []string{a.envName}
 	if a.envName == "" {
-		cfg, _ := config.Load(a.configPath, config.Options{})
+		cfg, _ := config.Load(a.completionConfig(), config.Options{})
 		if cfg == nil {
 			return nil
 		}
@@ -115,7 +122,7 @@ func (a *app) completionEnvs() []*config.Env {
 	}
 	var out []*config.Env
 	for _, n := range names {
-		if cfg, diags := config.Load(a.configPath, config.Options{Env: n}); !diags.HasErrors() && cfg != nil && cfg.Env != nil {
+		if cfg, diags := config.Load(a.completionConfig(), config.Options{Env: n}); !diags.HasErrors() && cfg != nil && cfg.Env != nil {
 			out = append(out, cfg.Env)
 		}
 	}

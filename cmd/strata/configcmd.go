@@ -192,7 +192,7 @@ to the database.`,
 				case l.Shared:
 					tag = " (shared)"
 				}
-				fmt.Fprintf(w, "  %d. %s%s\n", i+1, l.Path, tag)
+				fmt.Fprintf(w, "  %d. %s%s\n", i+1, locationName(env.Locations[i]), tag)
 			}
 			fmt.Fprintf(w, "placeholders (%s...%s", out.Prefix, out.Suffix)
 			if !out.Replacement {
@@ -250,11 +250,10 @@ func allFiles(s *locations.Set) []*locations.File {
 	return out
 }
 
-// display shows a value, masking secrets and passwords in URLs.
+// display shows a database URL with its password and secret parameters
+// masked (config.RedactURL), also when it was read with env() or file():
+// the host, port and database say which database a run works on.
 func display(v config.Value) string {
-	if v.Sensitive {
-		return "(sensitive)"
-	}
 	return config.RedactURL(v.Text)
 }
 

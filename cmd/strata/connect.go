@@ -91,7 +91,11 @@ func (a *app) ping(ctx context.Context, env *config.Env, db *sql.DB) error {
 			if connectFailure(err) {
 				next = "nothing was run; start the database or fix the url's host and port, then run the command again (connect_retries, or strata wait, waits for a database that is starting)"
 			}
-			return fmt.Errorf("%w: env %s: connect to %s%s: %s; %s", errUnreachable, env.Name, display(env.URL), after, reason, next)
+			kind := errUnreachable
+			if lf := loginFailure(err); lf != nil {
+				kind = lf
+			}
+			return fmt.Errorf("%w: env %s: connect to %s%s: %s; %s", kind, env.Name, display(env.URL), after, reason, next)
 		}
 		wait := retryWait(n, env.ConnectRetriesInterval)
 		if a.format == "text" {

@@ -171,7 +171,7 @@ func TestConnectRetriesNotForRefusedLogin(t *testing.T) {
 	cfg := writeProject(t, u.String(), "  connect_retries = 3\n  connect_retries_interval = \"10ms\"")
 	var out, errOut testWriter
 	code := run(context.Background(), []string{"--config", cfg, "migrate"}, &out, &errOut)
-	if code != exitUnreachable || strings.Contains(errOut.String(), "trying again") || strings.Contains(errOut.String(), "pw-Secret-1") ||
+	if code != exitAuth || strings.Contains(errOut.String(), "trying again") || strings.Contains(errOut.String(), "pw-Secret-1") ||
 		!strings.Contains(errOut.String(), "28000") || !strings.Contains(errOut.String(), "check the url's user, password and database") {
 		t.Errorf("exit %d\n%s", code, errOut)
 	}
@@ -257,7 +257,7 @@ func TestConnectRetriesServerComesUp(t *testing.T) {
 }
 
 // TestWaitCommand: strata wait returns 0 once the server listens, 5 when it
-// never does, and 5 at once for a refused login.
+// never does, and 6 at once for a refused login.
 func TestWaitCommand(t *testing.T) {
 	t.Run("server comes up", func(t *testing.T) {
 		url, start := serverLater(t)
@@ -270,7 +270,7 @@ func TestWaitCommand(t *testing.T) {
 		stderr.waitFor(t, "(attempt 2)")
 		start()
 		code := <-done
-		if code != exitOK || !strings.Contains(stdout.String(), "env test: the database accepts connections (attempt ") {
+		if code != exitOK || !strings.Contains(stdout.String(), "env test (postgres 127.0.0.1:") || !strings.Contains(stdout.String(), "): the database accepts connections (attempt ") {
 			t.Fatalf("exit %d\n--- stdout\n%s--- stderr\n%s", code, stdout, stderr)
 		}
 		if !regexp.MustCompile(`(?m)^waiting for env test: cannot connect to postgres://\S+ \(attempt 1\): .*; trying again in 50ms$`).MatchString(stderr.String()) {
@@ -303,7 +303,7 @@ func TestWaitCommand(t *testing.T) {
 		cfg := writeProject(t, u.String(), "")
 		var out, errOut testWriter
 		code := run(context.Background(), []string{"--config", cfg, "wait", "--timeout", "1h"}, &out, &errOut)
-		if code != exitUnreachable || !strings.Contains(errOut.String(), "waiting cannot help") || strings.Contains(errOut.String(), "(attempt") {
+		if code != exitAuth || !strings.Contains(errOut.String(), "waiting cannot help") || strings.Contains(errOut.String(), "(attempt") {
 			t.Errorf("exit %d\n%s", code, errOut)
 		}
 	})

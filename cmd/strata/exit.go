@@ -18,6 +18,8 @@ const (
 	exitValidation  = 3
 	exitLocked      = 4
 	exitUnreachable = 5
+	exitAuth        = 6 // the server refused the login or its authorisation
+	exitNoDatabase  = 7 // the server answered, but the url's database does not exist
 	exitInterrupted = 130
 )
 
@@ -38,6 +40,15 @@ func (e *exitError) Unwrap() error { return e.err }
 
 // errUnreachable marks failures to reach the database.
 var errUnreachable = errors.New("database unreachable")
+
+// errAuth marks a server that answered and refused the login (a wrong
+// password, a role that does not exist) or the right to connect: trying
+// again gives the same answer, so it is not exitUnreachable.
+var errAuth = errors.New("login refused")
+
+// errNoDatabase marks a server that answered and has no database of the
+// url's name.
+var errNoDatabase = errors.New("database does not exist")
 
 // codeOf maps an error to an exit code.
 func codeOf(err error) int {
@@ -67,8 +78,14 @@ func codeOf(err error) int {
 		return exitFailed // a failed migration outranks what other targets report
 	case errors.Is(err, engine.ErrLocked):
 		return exitLocked
+	case errors.Is(err, errAuth):
+		return exitAuth
+	case errors.Is(err, errNoDatabase):
+		return exitNoDatabase
 	case errors.Is(err, errUnreachable):
 		return exitUnreachable
+	case unknownTenant(err):
+		return exitUsage
 	case errors.As(err, &ve), errors.As(err, &oe), errors.As(err, &pe), errors.As(err, &ue), errors.As(err, &rte), errors.As(err, &nee):
 		return exitValidation
 	case errors.As(err, &de), errors.As(err, &ne), errors.As(err, &dire), errors.As(err, &ence), errors.As(err, &uoe),
@@ -76,4 +93,42 @@ func codeOf(err error) int {
 		return exitUsage
 	}
 	return exitFailed
+}
+
+// unknownTenant reports whether err is the engine's refusal of a --tenant
+// (or clean --tenant) that is not one of the env's tenants: a usage error.
+// The engine gives it no type, so its advice phrase is what is recognised.
+func unknownTenant(err error) bool {
+	msg := err.Error()
+	mark := "\x00unknown tenant\x00"
+	return engine.RewriteAdvice(msg, func(a engine.Advice) (string, bool) {
+		return mark, a == engine.AdviceTenantFilter || a == engine.AdviceCleanTenantUnknown
+	}) != msg
+}
+
+// loginFailure classifies a connection error that is not worth trying
+// again: errAuth for a refused login or connect privilege (PostgreSQL
+// SQLSTATE 28P01, 28000, 42501; SQL Server error 18456), errNoDatabase for
+// a database that does not exist (PostgreSQL 3D000; SQL Server 4060, which
+// also says the login may not open it), nil otherwise.
+func loginFailure(err error) error {
+	var coded interface{ SQLState() string }
+	if errors.As(err, &coded) {
+		switch coded.SQLState() {
+		case "28P01", "28000", "42501":
+			return errAuth
+		case "3D000":
+			return errNoDatabase
+		}
+	}
+	var numbered interface{ SQLErrorNumber() int32 }
+	if errors.As(err, &numbered) {
+		switch numbered.SQLErrorNumber() {
+		case 18456:
+			return errAuth
+		case 4060:
+			return errNoDatabase
+		}
+	}
+	return nil
 }

@@ -144,7 +144,7 @@ nothing created.`,
 				return a.targetProblems(info)
 			}
 			for _, t := range info.Targets {
-				fmt.Fprintf(a.stdout, "Target: %s\nSchema version: %s\n", t.Target, orEmpty(t.Current))
+				fmt.Fprintf(a.stdout, "Target: %s (%s)\nSchema version: %s\n", t.Target, a.where(t.Target, 1), orEmpty(t.Current))
 				for _, f := range t.Problems {
 					fmt.Fprintf(a.stdout, "PROBLEM (%s): %s\n", f.Code, a.shown(f.Message))
 				}
@@ -300,7 +300,7 @@ func firstLine(s string) string {
 // printSummary prints the state of many targets in a few lines.
 func (a *app) printSummary(s jsonSummary) {
 	w := a.stdout
-	fmt.Fprintf(w, "Targets: %d\n", s.Targets)
+	fmt.Fprintf(w, "Targets: %d (%s)\n", s.Targets, a.where("", s.Targets))
 	fmt.Fprintf(w, "  up to date: %d\n  behind:     %d\n  failed:     %d\n", s.UpToDate, s.Behind, s.Failed)
 	fmt.Fprintln(w, "By schema version:")
 	for _, v := range s.ByVersion {
@@ -408,10 +408,14 @@ otherwise). Exits 3 when anything is found.`,
 				return err
 			}
 			if len(res.Targets) <= 1 {
-				fmt.Fprintf(a.stdout, "successfully validated %d migration%s\n", res.Validated, plural(res.Validated))
+				target := ""
+				if len(res.Targets) == 1 {
+					target = res.Targets[0].Target
+				}
+				fmt.Fprintf(a.stdout, "successfully validated %d migration%s (%s)\n", res.Validated, plural(res.Validated), a.where(target, 1))
 				return nil
 			}
-			fmt.Fprintf(a.stdout, "successfully validated %d migration%s on %d targets\n", res.Validated, plural(res.Validated), len(res.Targets))
+			fmt.Fprintf(a.stdout, "successfully validated %d migration%s on %d targets (%s)\n", res.Validated, plural(res.Validated), len(res.Targets), a.where("", len(res.Targets)))
 			for i, t := range res.Targets {
 				if i == 20 {
 					fmt.Fprintf(a.stdout, "  ... and %d more targets (strata validate --format json lists them all)\n", len(res.Targets)-20)

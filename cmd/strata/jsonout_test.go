@@ -189,6 +189,7 @@ func wantField(want any, path ...any) func(t *testing.T, doc map[string]any) {
 // schema (TestJSONSchemaPostgres does tenants and the server cases).
 func TestJSONSchema(t *testing.T) {
 	dir := t.TempDir()
+	t.Chdir(dir) // paths in messages are relative to the working directory
 	writeFiles(t, dir, `
 -- strata.hcl --
 locations = ["db"]
@@ -342,8 +343,8 @@ CREATE TABLE a (id INTEGER, edited INTEGER, again INTEGER);
 	if doc, err := checkJSONOutput(sch, out.String(), code); err != nil || code != exitInterrupted || field(doc, "error", "code") != codeInterrupted {
 		t.Errorf("interrupted migrate: exit %d (%v):\n%s\n%s", code, err, out, errOut)
 	}
-	// new, in a project of its own (its timestamp version would be the
-	// highest of the project above).
+	// new, in a project of its own (its version would be the highest of the
+	// project above).
 	newDir := t.TempDir()
 	writeFiles(t, newDir, `
 -- strata.hcl --
@@ -357,7 +358,8 @@ SELECT 1;
 	runJSONSteps(t, newDir, nil, []jsonStep{
 		{args: []string{"new", "add thing", "--undo"}, check: func(t *testing.T, doc map[string]any) {
 			files, _ := field(doc, "result", "files").([]any)
-			if len(files) != 2 || !strings.HasPrefix(fmt.Sprint(files[0]), "db/V") || !strings.HasPrefix(fmt.Sprint(files[1]), "db/U") {
+			// Paths are relative to the working directory, the other project's.
+			if len(files) != 2 || !strings.HasSuffix(fmt.Sprint(files[0]), "/db/V2__add_thing.sql") || !strings.HasSuffix(fmt.Sprint(files[1]), "/db/U2__add_thing.sql") {
 				t.Errorf("new: files = %v", files)
 			}
 		}},
@@ -392,6 +394,7 @@ env "dev" {
 func TestJSONSchemaPostgres(t *testing.T) {
 	url := pgtest.Database(t)
 	dir := t.TempDir()
+	t.Chdir(dir) // paths in messages are relative to the working directory
 	writeFiles(t, dir, fmt.Sprintf(`
 -- strata.hcl --
 locations = ["db"]

@@ -31,6 +31,9 @@ func (a *app) confirmWith(what string, summary []string, actions []engine.Action
 	if yes {
 		return nil
 	}
+	if w := a.envWhere(); w != "" {
+		summary = append([]string{"on " + w}, summary...)
+	}
 	f, ok := stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		msg := fmt.Sprintf("%s changes the database and needs confirmation: run it on a terminal to be asked, or pass --yes", what)
@@ -156,9 +159,10 @@ func (a *app) report(op, env string, res *engine.LifecycleResult, none string) e
 		return nil
 	}
 	if len(res.Actions) == 0 {
-		fmt.Fprintln(a.stdout, none)
+		fmt.Fprintf(a.stdout, "%s on %s: %s\n", op, a.envWhere(), none)
 		return nil
 	}
+	fmt.Fprintf(a.stdout, "%s on %s:\n", op, a.envWhere())
 	if op == "clean" {
 		for _, l := range cleanSummary(res.Actions, true) {
 			fmt.Fprintln(a.stdout, l)
@@ -260,6 +264,7 @@ func (a *app) adopt(ctx context.Context, env string, m *engine.Migrator, table s
 		a.result = out
 		return nil
 	}
+	fmt.Fprintf(a.stdout, "baseline --from-flyway on %s:\n", a.envWhere())
 	for _, t := range res.Targets {
 		if t.Skipped {
 			fmt.Fprintf(a.stdout, "target %s: already has a strata history: skipped\n", t.Target)

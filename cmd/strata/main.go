@@ -11,6 +11,8 @@
 //	   migrations (validate), out-of-order versions, undefined placeholders
 //	4  a lock could not be acquired within the timeout
 //	5  the database could not be reached
+//	6  the server refused the login (authentication or authorisation)
+//	7  the url's database does not exist
 //	130 interrupted by SIGINT or SIGTERM
 package main
 

@@ -49,8 +49,7 @@ func TestScriptsPostgres(t *testing.T) {
 		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"jsonout": jsonoutCmd},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
-			env.Setenv("STRATA_PG_URL", pgtest.Database(t))
-			return nil
+			return setPGURLs(env, pgtest.Database(t))
 		},
 	})
 }

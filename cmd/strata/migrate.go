@@ -75,13 +75,20 @@ hotfixes or out_of_order = true.`,
 			}
 			a.appliedKnown = true // 0 until the run says otherwise
 			var prog *progress
+			var wait *lockWait // set once the configuration is loaded
 			if a.format == "text" {
 				tty := false
 				if f, ok := fileOf(a.stdout); ok {
 					tty = term.IsTerminal(int(f.Fd()))
 				}
 				prog = newProgress(a.stdout, tty, time.Now, a.shown)
-				extra = append(extra, engine.WithObserver(prog.observe))
+				prog.where = a.where
+				extra = append(extra, engine.WithObserver(func(e engine.Event) {
+					if wait != nil {
+						wait.observe(e)
+					}
+					prog.observe(e)
+				}))
 			}
 			_, m, done, err := a.setup(ctx, extra...)
 			if err != nil {
@@ -89,9 +96,19 @@ hotfixes or out_of_order = true.`,
 			}
 			defer done()
 			began := time.Now()
-			res, err := m.Migrate(ctx)
+			var res *engine.Result
+			p, err := m.Plan(ctx) // Migrate, in two steps: the wait line names the plan's target
+			if err == nil {
+				if prog != nil {
+					wait = a.newLockWait(targetNames(p))
+				}
+				res, err = m.Apply(ctx, p)
+			}
 			if res != nil {
 				a.applied = res.Applied()
+			}
+			if wait != nil {
+				wait.stop()
 			}
 			if prog != nil {
 				prog.finish()
@@ -115,6 +132,9 @@ hotfixes or out_of_order = true.`,
 				return err
 			}
 			if res != nil && len(res.Targets) > 1 {
+				if prog != nil && !prog.headed() {
+					fmt.Fprintf(a.stdout, "migrating %d targets (%s)\n", len(res.Targets), a.where("", len(res.Targets)))
+				}
 				a.printMigrateSummary(res, time.Since(began))
 				if err != nil {
 					return &exitError{code: codeOf(err)} // each failure is listed above
@@ -126,9 +146,9 @@ hotfixes or out_of_order = true.`,
 					switch {
 					case t.Err != nil:
 					case len(t.Applied) == 0 && t.Version == "":
-						fmt.Fprintf(a.stdout, "%s is empty and no migration is pending: nothing to migrate\n", t.Target)
+						fmt.Fprintf(a.stdout, "%s is empty and no migration is pending (%s): nothing to migrate\n", t.Target, a.where(t.Target, 1))
 					case len(t.Applied) == 0:
-						fmt.Fprintf(a.stdout, "%s is up to date at version %s: nothing to migrate\n", t.Target, t.Version)
+						fmt.Fprintf(a.stdout, "%s is up to date at version %s (%s): nothing to migrate\n", t.Target, t.Version, a.where(t.Target, 1))
 					default:
 						fmt.Fprintf(a.stdout, "applied %d migration%s to %s, now at version %s (%s)\n", len(t.Applied), plural(len(t.Applied)), t.Target, orEmpty(t.Version), roundDuration(time.Since(began)))
 					}
@@ -177,7 +197,7 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 	}
 	out := jsonDryRun{DryRun: true, Targets: []jsonDryRunTarget{}}
 	if a.format == "text" {
-		fmt.Fprintf(a.stdout, "-- strata migrate --dry-run (env %s): nothing below has been run\n", cfg.Env.Name)
+		fmt.Fprintf(a.stdout, "-- strata migrate --dry-run (env %s, %s): nothing below has been run\n", cfg.Env.Name, a.where("", 0))
 	}
 	for _, tp := range p.Targets {
 		if tp.NonEmpty == nil {
@@ -314,4 +334,13 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(time.Millisecond)
 	}
 	return d.Round(10 * time.Millisecond)
+}
+
+// targetNames are the names of the plan's targets.
+func targetNames(p *engine.Plan) []string {
+	out := make([]string, len(p.Targets))
+	for i, tp := range p.Targets {
+		out[i] = tp.Target.Name
+	}
+	return out
 }

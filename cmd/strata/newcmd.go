@@ -105,7 +105,7 @@ sql_migration_suffixes entry replace V, U, __ and .sql.`,
 				p := filepath.Join(dir, n)
 				f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 				if errors.Is(err, os.ErrExist) {
-					return fmt.Errorf("create %s: it exists already; wait a second or pick another name", p)
+					return fmt.Errorf("create %s: it exists already; wait a second or pick another name", relPath(p))
 				}
 				if err != nil {
 					return fmt.Errorf("create migration: %w", err)
@@ -121,16 +121,13 @@ sql_migration_suffixes entry replace V, U, __ and .sql.`,
 				if err := f.Close(); err != nil {
 					return err
 				}
-				rel, err := filepath.Rel(cfg.Dir, p)
-				if err != nil {
-					rel = p
-				}
+				rel := filepath.ToSlash(relPath(p))
 				if a.format == "json" {
-					created.Files = append(created.Files, filepath.ToSlash(rel))
+					created.Files = append(created.Files, rel)
 					a.result = created
 					continue
 				}
-				fmt.Fprintln(a.stdout, "created "+filepath.ToSlash(rel))
+				fmt.Fprintln(a.stdout, "created "+rel)
 			}
 			return nil
 		},

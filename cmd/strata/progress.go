@@ -30,6 +30,9 @@ type progress struct {
 	tty    bool
 	now    func() time.Time
 	redact func(string) string
+	// where names the database in the headers (see app.where); nil: the
+	// headers do not.
+	where func(target string, targets int) string
 
 	mu       sync.Mutex
 	started  bool // RunStarted seen
@@ -37,6 +40,7 @@ type progress struct {
 	targets  int  // targets with pending work
 	done     int  // targets finished
 	finished bool
+	header   bool // a "migrating ..." line was printed
 
 	// The live display (tty, several targets). The bar's decorators run on
 	// mpb's goroutines and read only the atomics below and immutable
@@ -91,10 +95,15 @@ func (p *progress) runStarted(e engine.RunStarted) {
 		return // per-migration lines, as for a single schema
 	}
 	p.many, p.targets = true, e.Targets
-	if e.Total > e.Targets {
+	p.header = true
+	where := p.at("", max(e.Total, e.Targets))
+	switch {
+	case e.Total > e.Targets && p.where != nil:
+		fmt.Fprintf(p.w, "migrating %d of %d targets (%s; the rest are up to date)\n", e.Targets, e.Total, p.where("", e.Total))
+	case e.Total > e.Targets:
 		fmt.Fprintf(p.w, "migrating %d of %d targets (the rest are up to date)\n", e.Targets, e.Total)
-	} else {
-		fmt.Fprintf(p.w, "migrating %d targets\n", e.Targets)
+	default:
+		fmt.Fprintf(p.w, "migrating %d targets%s\n", e.Targets, where)
 	}
 	if p.tty {
 		p.startBar(e.Targets)
@@ -105,12 +114,28 @@ func (p *progress) runStarted(e engine.RunStarted) {
 func (p *progress) migrationLine(e engine.Event) {
 	switch e := e.(type) {
 	case engine.TargetStarted:
-		fmt.Fprintf(p.w, "migrating %s: %d pending\n", e.Target, e.Pending)
+		p.header = true
+		fmt.Fprintf(p.w, "migrating %s%s: %d pending\n", e.Target, p.at(e.Target, 1), e.Pending)
 	case engine.MigrationApplied:
 		fmt.Fprintf(p.w, "  %-10s %-40s %s\n", label(e.Migration), e.Migration.Description, roundDuration(e.Duration))
 	case engine.MigrationFailed:
 		fmt.Fprintf(p.w, "  %-10s %-40s %s\n", label(e.Migration), e.Migration.Description, failedWord(e.Err))
 	}
+}
+
+// headed reports whether a header naming the targets was printed.
+func (p *progress) headed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.header
+}
+
+// at is " (where)" for a header, or "" without where.
+func (p *progress) at(target string, targets int) string {
+	if p.where == nil {
+		return ""
+	}
+	return " (" + p.where(target, targets) + ")"
 }
 
 // targetFinished reports one finished target of several.

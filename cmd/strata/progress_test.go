@@ -308,3 +308,28 @@ func TestProgressRateAndETA(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressWhere: the headers name the database when where is set.
+func TestProgressWhere(t *testing.T) {
+	where := func(target string, n int) string {
+		if target != "" {
+			return "postgres h:5432/db, schema " + target
+		}
+		return fmt.Sprintf("postgres h:5432/db, %d tenants", n)
+	}
+	var b strings.Builder
+	p := newProgress(&b, false, nil, nil)
+	p.where = where
+	p.observe(engine.RunStarted{Targets: 1, Total: 1, Pending: 1})
+	p.observe(engine.TargetStarted{Target: "app", Pending: 1})
+	if got, want := b.String(), "migrating app (postgres h:5432/db, schema app): 1 pending\n"; got != want || !p.headed() {
+		t.Errorf("one target: %q, headed %v; want %q", got, p.headed(), want)
+	}
+	b.Reset()
+	p = newProgress(&b, false, nil, nil)
+	p.where = where
+	p.observe(engine.RunStarted{Targets: 3, Total: 5, Pending: 3})
+	if got, want := b.String(), "migrating 3 of 5 targets (postgres h:5432/db, 5 tenants; the rest are up to date)\n"; got != want {
+		t.Errorf("several targets: %q; want %q", got, want)
+	}
+}

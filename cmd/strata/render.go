@@ -119,7 +119,7 @@ func (a *app) sqlFile(path string, lines ...int) (string, []byte) {
 	if a.cfg == nil {
 		return "", nil
 	}
-	f, err := os.Open(filepath.Join(a.cfg.Dir, filepath.FromSlash(path)))
+	f, err := os.Open(filepath.FromSlash(path)) // relative to the working directory (see locationName)
 	if err != nil {
 		return "", nil
 	}
@@ -357,22 +357,23 @@ func (a *app) redact(s string) string {
 }
 
 // secrets returns what must never be shown: every fragment of the
-// secrets of the --url flag and of the env's URL (config.URLSecrets), the
-// env's URL whole when it is sensitive, and the sensitive placeholder
-// values.
+// secrets of the --url flag (or STRATA_URL, DATABASE_URL) and of the env's
+// URL (config.URLSecrets), and the sensitive placeholder values. A URL
+// read with env() is shown with its secrets masked, host and database
+// included, as any other URL.
 func (a *app) secrets() []string {
 	var out []string
 	if a.url != "" {
 		out = append(out, config.URLSecrets(a.url)...)
+	}
+	if a.src.url != "" {
+		out = append(out, config.URLSecrets(a.src.url)...)
 	}
 	if a.cfg == nil || a.cfg.Env == nil {
 		return out
 	}
 	env := a.cfg.Env
 	out = append(out, config.URLSecrets(env.URL.Text)...)
-	if env.URL.Sensitive {
-		out = append(out, env.URL.Text)
-	}
 	for _, v := range env.Placeholders.Values {
 		if v.Sensitive {
 			out = append(out, v.Text)

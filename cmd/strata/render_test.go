@@ -115,6 +115,7 @@ func TestRenderErrorLargeFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "db", "V1__big.sql"), body, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	t.Chdir(dir) // paths in messages are relative to the working directory
 	var stderr bytes.Buffer
 	a := &app{stderr: &stderr, cfg: &config.Config{Dir: dir}}
 	a.renderError(&engine.MigrationError{Target: "main", Path: "db/V1__big.sql", Version: "1", Line: lines + 1, Column: 1,

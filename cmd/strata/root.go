@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -32,6 +33,8 @@ type app struct {
 	envFlags       []string // every --env given, to refuse a repeated one
 	vars           []string
 	url            string
+	locations      []string // --locations, for a run without strata.hcl
+	src            sources  // see resolveSources
 	placeholders   []string
 	format         string
 	tenants        []string
@@ -109,22 +112,25 @@ func (a *app) rootCommand() *cobra.Command {
 		Use:   "strata",
 		Short: "SQL migrations for environments, schemas and tenants, compatible with Flyway's files",
 		Long: `Strata applies versioned (V), repeatable (R), baseline (B) and undo (U) SQL
-migrations, named as Flyway names them, to the environments declared in strata.hcl.`,
+migrations, named as Flyway names them, to the environments declared in strata.hcl,
+or, without one, to the database of --url (or STRATA_URL, or DATABASE_URL) with
+the migrations of --locations. strata init writes a strata.hcl to start from.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Version:       versionText(),
 	}
 	pf := root.PersistentFlags()
-	pf.StringVarP(&a.configPath, "config", "c", "strata.hcl", "path of the configuration file")
-	pf.VarP(&envFlag{a: a}, "env", "e", "environment to use (required when strata.hcl declares several; give it once)")
+	pf.StringVarP(&a.configPath, "config", "c", "", "path of the configuration file (default strata.hcl, or $STRATA_CONFIG)")
+	pf.VarP(&envFlag{a: a}, "env", "e", "environment to use (required when strata.hcl declares several; give it once; default $STRATA_ENV)")
 	pf.StringArrayVar(&a.vars, "var", nil, "set a variable declared in strata.hcl: --var name=value (repeatable)")
-	pf.StringVar(&a.url, "url", "", "database URL, replacing the env's url (visible in the process list: prefer env() in strata.hcl)")
+	pf.StringVar(&a.url, "url", "", "database URL, replacing the env's url, or naming the database of a run without strata.hcl (visible in the process list: prefer $STRATA_URL or env() in strata.hcl)")
+	pf.StringSliceVar(&a.locations, "locations", nil, "migrations folders of a run without strata.hcl, comma-separated (default migrations)")
 	pf.StringArrayVar(&a.placeholders, "placeholder", nil, "set a placeholder value: --placeholder name=value (repeatable)")
 	pf.StringVar(&a.format, "format", "text", "output format: text or json")
 	pf.StringArrayVar(&a.tenants, "tenant", nil, "only this tenant (repeatable); it must be one of the env's tenants")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand(),
-		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.versionCommand())
+		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand(), a.versionCommand())
 	a.registerCompletions(root)
 	return root
 }
@@ -179,7 +185,13 @@ func (a *app) loadConfig() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, diags := config.Load(a.configPath, config.Options{Env: a.envName, Vars: vars, Placeholders: phs, URLOverride: a.url})
+	if err := a.resolveSources(); err != nil {
+		return nil, err
+	}
+	cfg, diags, err := a.loadFromSources(config.Options{Env: a.envName, Vars: vars, Placeholders: phs})
+	if err != nil {
+		return nil, err
+	}
 	if cfg != nil {
 		a.hclFiles = cfg.Files
 	}
@@ -188,6 +200,7 @@ func (a *app) loadConfig() (*config.Config, error) {
 		a.configFailure(diags)
 	}
 	if diags.HasErrors() || cfg == nil || cfg.Env == nil {
+		a.noConfigHint()
 		return nil, &exitError{code: exitUsage}
 	}
 	a.cfg = cfg
@@ -199,7 +212,7 @@ func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
 	env := cfg.Env
 	roots := make([]locations.Root, 0, len(env.Locations))
 	for _, l := range env.Locations {
-		roots = append(roots, locations.Root{Name: l.Display, FS: os.DirFS(l.Path), Override: l.Override})
+		roots = append(roots, locations.Root{Name: locationName(l), FS: os.DirFS(l.Path), Override: l.Override})
 	}
 	set, err := locations.Collect(roots, locations.Options{ValidateNaming: env.ValidateNaming, Naming: env.Naming})
 	if err != nil {
@@ -219,6 +232,13 @@ func (a *app) collect(cfg *config.Config) (*locations.Set, error) {
 		}
 	}
 	return set, nil
+}
+
+// locationName is how messages name a location: its folder relative to
+// the working directory (absolute when that is shorter), so that every path
+// in a message opens from where strata runs, as HCL diagnostics do.
+func locationName(l config.Location) string {
+	return filepath.ToSlash(relPath(l.Path))
 }
 
 // open connects to the env's database.
@@ -245,8 +265,8 @@ func (a *app) urlError(env *config.Env, summary, detail string) error {
 	detail = a.shown(detail)
 	a.urlFailure(env.URLRange, summary, detail)
 	switch {
-	case a.url != "":
-		fmt.Fprintf(a.stderr, "error: --url: %s: %s\n", strings.ToLower(summary), detail)
+	case a.src.urlFrom != "":
+		fmt.Fprintf(a.stderr, "error: %s: %s: %s\n", a.src.urlFrom, strings.ToLower(summary), detail)
 	case env.URLRange.Filename != "":
 		r := env.URLRange
 		fmt.Fprintf(a.stderr, "%s:%d:%d: error: %s\n\n%s\n", r.Filename, r.Start.Line, r.Start.Column, summary, detail)
@@ -278,7 +298,7 @@ func (a *app) openSQLite(ctx context.Context, cfg *config.Config, readOnly bool)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, nil, fmt.Errorf("%w: open sqlite database %s: %w", errUnreachable, path, err)
+		return nil, nil, fmt.Errorf("%w: open sqlite database %s: %w", errUnreachable, relPath(path), err)
 	}
 	return sqlite.New(), db, nil
 }

@@ -33,9 +33,9 @@ func (a *app) waitCommand() *cobra.Command {
 		Example: `  strata --env prod wait             # before migrate, in a container entrypoint`,
 		Long: `Try to connect to the env's database until it accepts a connection, as
 dbmate's wait does: every --interval (1s), for at most --timeout (60s). Exit 0
-once connected; exit 5 when the database was not reachable in time, or at once
-when the server answered with a failure that waiting cannot cure (a failed
-login, an unknown database). Off a terminal, each failed attempt prints one
+once connected; exit 5 when the database was not reachable in time; at once
+when the server answered with a failure that waiting cannot cure: exit 6 for a
+refused login, 7 for an unknown database. Off a terminal, each failed attempt prints one
 line to stderr. Nothing is created or changed; sqlite:// answers at once.
 connect_retries does not apply here: --timeout decides.`,
 		Args: cobra.NoArgs,
@@ -66,7 +66,7 @@ func (a *app) wait(ctx context.Context, u string, timeout, interval time.Duratio
 			a.result = jsonWait{Ready: true, Attempts: attempts}
 			return nil
 		}
-		fmt.Fprintf(a.stdout, "env %s: the database accepts connections (attempt %d)\n", env.Name, attempts)
+		fmt.Fprintf(a.stdout, "%s: the database accepts connections (attempt %d)\n", a.envWhere(), attempts)
 		return nil
 	}
 	scheme, _, _ := strings.Cut(u, ":")
@@ -122,8 +122,12 @@ func (a *app) wait(ctx context.Context, u string, timeout, interval time.Duratio
 		case ctx.Err() != nil:
 			return fmt.Errorf("env %s: wait for %s (attempt %d): %w", env.Name, display(env.URL), n, errInterruptedConnecting)
 		case !connectFailure(err) && !errors.Is(err, context.DeadlineExceeded):
+			kind := errUnreachable
+			if lf := loginFailure(err); lf != nil {
+				kind = lf
+			}
 			return fmt.Errorf("%w: env %s: %s answered, but waiting cannot help: %s; fix the url's user, password or database, then try again",
-				errUnreachable, env.Name, display(env.URL), reason)
+				kind, env.Name, display(env.URL), reason)
 		case wctx.Err() != nil:
 			return fmt.Errorf("%w: env %s: %s did not accept connections within %s (%d attempts); last error: %s; check that the database is starting and the url's host and port, or raise --timeout",
 				errUnreachable, env.Name, display(env.URL), timeout, n, reason)
