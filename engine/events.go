@@ -54,6 +54,24 @@ type TargetFinished struct {
 	DoneByOther bool
 }
 
+// LockWaiting: another runner holds a lock this run needs (a target's,
+// or the one that guards creating Strata's tables), and the run waits for
+// it up to Timeout. Holder describes the holder as far as the database
+// tells ("" when it does not).
+type LockWaiting struct {
+	Target  string
+	Holder  string
+	Timeout time.Duration
+}
+
+// LockTaken: a lock the run waited for (LockWaiting) is now held.
+type LockTaken struct {
+	Target string
+	Waited time.Duration
+}
+
+func (LockWaiting) event()      {}
+func (LockTaken) event()        {}
 func (RunStarted) event()       {}
 func (TargetStarted) event()    {}
 func (MigrationStarted) event() {}

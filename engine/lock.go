@@ -58,7 +58,7 @@ func (m *run) lockSession(ctx context.Context, conn *sql.Conn, keys []int64, tim
 		return errors.Join(errs...)
 	}
 	for _, key := range keys {
-		rel, err := m.dialect.Lock(ctx, conn, key, timeout)
+		rel, err := m.waitLock(ctx, conn, key, timeout, what)
 		if err != nil {
 			var le *LockError
 			if errors.As(err, &le) {
@@ -73,6 +73,27 @@ func (m *run) lockSession(ctx context.Context, conn *sql.Conn, keys []int64, tim
 		releases = append(releases, rel)
 	}
 	return release, nil
+}
+
+// waitLock takes the lock with key on conn. When it is held elsewhere and
+// timeout allows waiting, a first try tells the observer (LockWaiting, with
+// the holder) before the wait, and LockTaken when the lock comes.
+func (m *run) waitLock(ctx context.Context, conn *sql.Conn, key int64, timeout time.Duration, what string) (func(context.Context) error, error) {
+	if timeout <= 0 || m.observer == nil {
+		return m.dialect.Lock(ctx, conn, key, timeout)
+	}
+	rel, err := m.dialect.Lock(ctx, conn, key, 0)
+	var le *LockError
+	if !errors.As(err, &le) {
+		return rel, err // taken at once, or an error other than a held lock
+	}
+	began := time.Now()
+	m.emit(LockWaiting{Target: what, Holder: le.Holder, Timeout: timeout})
+	rel, err = m.dialect.Lock(ctx, conn, key, timeout)
+	if err == nil {
+		m.emit(LockTaken{Target: what, Waited: time.Since(began)})
+	}
+	return rel, err
 }
 
 // bootstrapKey guards creating schemas and Strata's tables.

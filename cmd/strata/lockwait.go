@@ -3,68 +3,60 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/term"
 
 	"github.com/stratadb/strata/engine"
-	"github.com/stratadb/strata/engine/sqlite"
 )
 
-// lockWaitDelay is how long a run waits for its target's lock before it
-// says so.
+// lockWaitDelay is how long a run waits for a lock before it says so.
 const lockWaitDelay = time.Second
 
 // lockWait says that a run is waiting for another runner's lock, so that a
 // wait of up to the lock timeout does not look like a hang: after
-// lockWaitDelay, one line on stderr ("waiting for the lock on main, held
-// by pid 812 on ci-3 since 2026-12-02T06:00:00Z; 1 s of 30 s"), rewritten
-// every second on a terminal, printed once otherwise.
-//
-// The engine emits no event when it starts waiting, so the wait is
-// inferred: a single-target migrate runs from RunStarted to TargetStarted
-// with nothing slow in between but the lock (and the bootstrap lock). The
-// holder is known for SQLite only, from its lock file; PostgreSQL and SQL
-// Server name theirs in the timeout error.
+// lockWaitDelay, one line on stderr ("waiting for the lock on main in
+// sqlite app.db, held by pid 812 on ci-3 since 2026-12-02T06:00:00Z; 1 s of
+// 30 s"), rewritten every second on a terminal, printed once otherwise. The
+// engine says when a wait begins (engine.LockWaiting, with the holder as
+// the database describes it) and ends (engine.LockTaken, or the target's
+// start or end).
 type lockWait struct {
-	w       io.Writer
-	tty     bool
-	timeout time.Duration
-	what    func() string // the target, with its database
-	holder  func() string // "" when not known
+	w     io.Writer
+	tty   bool
+	where func(target string) string // the target with its database
 
 	mu      sync.Mutex
+	cur     *engine.LockWaiting // the wait in progress; nil when none
 	timer   *time.Timer
 	ticker  *time.Ticker
 	done    chan struct{}
 	began   time.Time
-	shown   bool // a line was printed
-	stopped bool
+	shown   bool // a line of the current wait was printed
+	stopped bool // the run is over
 }
 
-// observe starts the wait at a single target's RunStarted and ends it at
-// the target's first event.
+// observe follows the engine's events: a LockWaiting starts a wait (one at
+// a time is shown), a LockTaken or the target's start or end ends it.
 func (l *lockWait) observe(e engine.Event) {
 	switch e := e.(type) {
-	case engine.RunStarted:
-		if e.Targets == 1 {
-			l.start()
-		}
-	case engine.TargetStarted, engine.TargetFinished, engine.MigrationStarted:
-		l.stop()
+	case engine.LockWaiting:
+		l.begin(e)
+	case engine.LockTaken, engine.TargetStarted, engine.TargetFinished, engine.MigrationStarted:
+		l.mu.Lock()
+		l.end()
+		l.mu.Unlock()
 	}
 }
 
-func (l *lockWait) start() {
+func (l *lockWait) begin(e engine.LockWaiting) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.stopped || l.timer != nil {
+	if l.stopped || l.cur != nil {
 		return
 	}
-	l.began = time.Now()
+	l.cur, l.began, l.shown = &e, time.Now(), false
 	l.timer = time.AfterFunc(lockWaitDelay, l.fire)
 }
 
@@ -72,7 +64,7 @@ func (l *lockWait) start() {
 func (l *lockWait) fire() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.stopped {
+	if l.cur == nil {
 		return
 	}
 	l.print()
@@ -87,7 +79,7 @@ func (l *lockWait) fire() {
 				return
 			case <-t.C:
 				l.mu.Lock()
-				if !l.stopped {
+				if l.cur != nil {
 					l.print()
 				}
 				l.mu.Unlock()
@@ -96,13 +88,12 @@ func (l *lockWait) fire() {
 	}(l.ticker, l.done)
 }
 
-// print writes the line; l.mu is held.
 func (l *lockWait) print() {
-	msg := "waiting for the lock on " + l.what()
-	if h := l.holder(); h != "" {
+	msg := "waiting for the lock on " + l.where(l.cur.Target)
+	if h := l.cur.Holder; h != "" {
 		msg += ", held by " + h
 	}
-	msg += fmt.Sprintf("; %d s of %d s", int(time.Since(l.began).Seconds()), int(l.timeout.Seconds()))
+	msg += fmt.Sprintf("; %d s of %d s", int(time.Since(l.began).Seconds()), int(l.cur.Timeout.Seconds()))
 	if l.tty {
 		fmt.Fprint(rawWriter(l.w), "\r\x1b[K")
 		fmt.Fprint(l.w, msg)
@@ -112,62 +103,42 @@ func (l *lockWait) print() {
 	l.shown = true
 }
 
-// stop ends the wait: the lock was taken, or the run is over. On a
-// terminal the status line is ended.
-func (l *lockWait) stop() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.stopped {
+// end ends the wait in progress, if any; on a terminal its status line is
+// ended. l.mu is held.
+func (l *lockWait) end() {
+	if l.cur == nil {
 		return
 	}
-	l.stopped = true
+	l.cur = nil
 	if l.timer != nil {
 		l.timer.Stop()
 	}
 	if l.ticker != nil {
 		l.ticker.Stop()
 		close(l.done)
+		l.ticker = nil
 	}
 	if l.tty && l.shown {
 		fmt.Fprintln(l.w)
 	}
 }
 
-// newLockWait returns the lock-wait line of a run on a's env; targets
-// names the run's targets once planned.
-func (a *app) newLockWait(targets []string) *lockWait {
+// stop ends the wait in progress and ignores what comes after: the run is
+// over.
+func (l *lockWait) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.end()
+	l.stopped = true
+}
+
+// newLockWait returns the lock-wait line of a run on a's env.
+func (a *app) newLockWait() *lockWait {
 	tty := false
 	if f, ok := fileOf(a.stderr); ok {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
-	env := a.cfg.Env
-	return &lockWait{
-		w: a.stderr, tty: tty, timeout: env.Lock.Timeout,
-		what: func() string {
-			if t := targets; len(t) == 1 {
-				return fmt.Sprintf("%s (%s)", t[0], a.where(t[0], 1))
-			}
-			return fmt.Sprintf("env %s (%s)", env.Name, a.where("", 0))
-		},
-		holder: func() string { return a.sqliteHolder() },
-	}
-}
-
-// sqliteHolder is the holder line of a SQLite database's lock file ("pid
-// 812 on ci-3 since ..."), "" for another database or an empty file.
-func (a *app) sqliteHolder() string {
-	env := a.cfg.Env
-	if !strings.HasPrefix(strings.ToLower(env.URL.Text), "sqlite:") {
-		return ""
-	}
-	p, err := sqlite.PathFromURL(env.URL.Text, a.cfg.Dir)
-	if err != nil || p == ":memory:" {
-		return ""
-	}
-	b, err := os.ReadFile(p + ".strata-lock")
-	if err != nil {
-		return ""
-	}
-	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
-	return a.shown(line)
+	return &lockWait{w: a.stderr, tty: tty, where: func(target string) string {
+		return fmt.Sprintf("%s in %s", target, a.where("", 0))
+	}}
 }

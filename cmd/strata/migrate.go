@@ -75,8 +75,9 @@ hotfixes or out_of_order = true.`,
 			}
 			a.appliedKnown = true // 0 until the run says otherwise
 			var prog *progress
-			var wait *lockWait // set once the configuration is loaded
+			var wait *lockWait
 			if a.format == "text" {
+				wait = a.newLockWait()
 				tty := false
 				if f, ok := fileOf(a.stdout); ok {
 					tty = term.IsTerminal(int(f.Fd()))
@@ -84,9 +85,7 @@ hotfixes or out_of_order = true.`,
 				prog = newProgress(a.stdout, tty, time.Now, a.shown)
 				prog.where = a.where
 				extra = append(extra, engine.WithObserver(func(e engine.Event) {
-					if wait != nil {
-						wait.observe(e)
-					}
+					wait.observe(e)
 					prog.observe(e)
 				}))
 			}
@@ -96,14 +95,7 @@ hotfixes or out_of_order = true.`,
 			}
 			defer done()
 			began := time.Now()
-			var res *engine.Result
-			p, err := m.Plan(ctx) // Migrate, in two steps: the wait line names the plan's target
-			if err == nil {
-				if prog != nil {
-					wait = a.newLockWait(targetNames(p))
-				}
-				res, err = m.Apply(ctx, p)
-			}
+			res, err := m.Migrate(ctx)
 			if res != nil {
 				a.applied = res.Applied()
 			}
@@ -334,13 +326,4 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(time.Millisecond)
 	}
 	return d.Round(10 * time.Millisecond)
-}
-
-// targetNames are the names of the plan's targets.
-func targetNames(p *engine.Plan) []string {
-	out := make([]string, len(p.Targets))
-	for i, tp := range p.Targets {
-		out[i] = tp.Target.Name
-	}
-	return out
 }

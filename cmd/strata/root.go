@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -415,10 +416,19 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// The commands without an observer of their own (all but migrate,
+	// which shows the wait beside its progress) say when they wait for a
+	// lock.
+	stopWait := func() {}
+	if a.format == "text" && !slices.ContainsFunc(extra, func(o engine.Option) bool { return o.Name() == "WithObserver" }) {
+		wait := a.newLockWait()
+		extra = append(extra, engine.WithObserver(wait.observe))
+		stopWait = wait.stop
+	}
 	m, err := a.migrator(cfg, d, db, set, extra...)
 	if err != nil {
 		db.Close()
 		return nil, nil, nil, err
 	}
-	return cfg, m, func() { db.Close() }, nil
+	return cfg, m, func() { stopWait(); db.Close() }, nil
 }
