@@ -333,7 +333,15 @@ func (s *suite) lockTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	m := s.migrator(t, db, files, engine.WithLockWait(300*time.Millisecond))
+	var mu sync.Mutex
+	var waits []engine.LockWaiting
+	m := s.migrator(t, db, files, engine.WithLockWait(300*time.Millisecond), engine.WithObserver(func(e engine.Event) {
+		if w, ok := e.(engine.LockWaiting); ok {
+			mu.Lock()
+			waits = append(waits, w)
+			mu.Unlock()
+		}
+	}))
 	p, err := m.Plan(ctx(t))
 	if err != nil {
 		t.Fatal(err)
@@ -347,6 +355,13 @@ func (s *suite) lockTimeout(t *testing.T) {
 	if !errors.Is(err, engine.ErrLocked) {
 		t.Fatalf("apply while locked = %v, want ErrLocked", err)
 	}
+	// The observer heard of the wait, with the target, the holder as the
+	// database describes it, and how long the run would wait.
+	mu.Lock()
+	if len(waits) != 1 || waits[0].Target == "" || waits[0].Holder == "" || waits[0].Timeout != 300*time.Millisecond {
+		t.Errorf("LockWaiting events = %+v, want one naming the target, the holder and the 300ms wait", waits)
+	}
+	mu.Unlock()
 	if n := count(t, db, "SELECT count(*) FROM strata_schema_history WHERE version = '2'"); n != 0 {
 		t.Fatalf("V2 applied despite the lock")
 	}
