@@ -126,19 +126,7 @@ func (r *targetRun) callbackError(event string, cb cbPart, ee *ExecError, e *Ent
 	if e != nil && e.File != nil {
 		ce.Migration = e.File.Path()
 	}
-	if ee.Offset < 0 || len(cb.b.stmts) == 0 {
-		return ce
-	}
-	index, text, off := cb.b.locate(ee.Offset)
-	ce.StatementIndex = index
-	if ce.Statement == "" {
-		ce.Statement = text
-	}
-	if off >= 0 {
-		if line, col, err := lineCol(cb.file, cb.toSource(off)); err == nil {
-			ce.Line, ce.Column = line, col
-		}
-	}
+	ce.StatementIndex, ce.Statement, ce.Line, ce.Column = locateFailure(cb.b, ee, ce.Statement, cb.file, cb.toSource)
 	return ce
 }
 

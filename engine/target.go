@@ -105,20 +105,28 @@ func (r *targetRun) rollback(ctx context.Context) {
 func (r *targetRun) migrationError(e *Entry, sc *script, b *batch, ee *ExecError) *MigrationError {
 	me := &MigrationError{Target: r.target.Name, Path: e.File.Path(), Version: e.Version, Description: e.Description,
 		Statement: ee.Statement, StatementIndex: -1, Code: ee.Code, Detail: ee.Detail, Hint: ee.Hint, Err: ee}
+	me.StatementIndex, me.Statement, me.Line, me.Column = locateFailure(b, ee, me.Statement, e.File, sc.toSource)
+	return me
+}
+
+// locateFailure finds the statement of b that failed with ee: its index
+// (-1 when unknown), its text (statement when the error gave one), and its
+// line and column in file f, through toSource (placeholder replacement);
+// 0 when not known.
+func locateFailure(b *batch, ee *ExecError, statement string, f *locations.File, toSource func(int64) int64) (index int, text string, line, col int) {
 	if ee.Offset < 0 || len(b.stmts) == 0 {
-		return me
+		return -1, statement, 0, 0
 	}
 	index, text, off := b.locate(ee.Offset)
-	me.StatementIndex = index
-	if me.Statement == "" {
-		me.Statement = text
+	if statement != "" {
+		text = statement
 	}
 	if off >= 0 {
-		if line, col, err := lineCol(e.File, sc.toSource(off)); err == nil {
-			me.Line, me.Column = line, col
+		if l, c, err := lineCol(f, toSource(off)); err == nil {
+			line, col = l, c
 		}
 	}
-	return me
+	return index, text, line, col
 }
 
 // connectionLost returns the error of a migration whose connection broke
