@@ -79,7 +79,7 @@ func RewriteAdvice(msg string, words func(Advice) (string, bool)) string {
 			advicePatterns[a] = regexp.MustCompile(slotPattern(text))
 		}
 	})
-	for a := AdviceOutOfOrder; a <= AdviceUndoTo; a++ {
+	for a := Advice(1); adviceText[a] != ""; a++ {
 		cli, ok := words(a)
 		if !ok || !strings.Contains(msg, literalHead(adviceText[a])) {
 			continue
