@@ -380,8 +380,15 @@ func javaHash(s string) int32 {
 	return h
 }
 
+// maxLockPoll is the longest pause between two tries of a waited lock: a
+// waiter notices a released lock within it. Tries are one cheap query, and
+// only a run that waits makes them.
+const maxLockPoll = 200 * time.Millisecond
+
 // Lock implements engine.Dialect with a session-level advisory lock,
-// polled with pg_try_advisory_lock until timeout.
+// polled with pg_try_advisory_lock until timeout (never waited on inside
+// the server, so CREATE INDEX CONCURRENTLY cannot wait behind a waiter):
+// the pause between tries grows from 20 ms to maxLockPoll.
 func (Dialect) Lock(ctx context.Context, conn *sql.Conn, key int64, timeout time.Duration) (func(context.Context) error, error) {
 	deadline := time.Now().Add(timeout)
 	wait := 20 * time.Millisecond
@@ -401,8 +408,8 @@ func (Dialect) Lock(ctx context.Context, conn *sql.Conn, key int64, timeout time
 			return nil, fmt.Errorf("wait for advisory lock %d: %w", key, ctx.Err())
 		case <-time.After(wait):
 		}
-		if wait < time.Second {
-			wait = wait * 3 / 2
+		if wait < maxLockPoll {
+			wait = min(wait*3/2, maxLockPoll)
 		}
 	}
 	return func(ctx context.Context) error {
