@@ -67,12 +67,11 @@ func runW5(ctx context.Context, o options, tmp string, dbs *databases, w *worklo
 // database and returns the time until the last one exited.
 func concurrentRun(ctx context.Context, bin, tmp string, dbs *databases, w *workload, n int) (measurement, error) {
 	var m measurement
-	url, err := dbs.create(ctx)
+	url, err := dbs.createClean(ctx)
 	if err != nil {
 		return m, err
 	}
 	defer dbs.drop(ctx)
-	_, _ = dbs.admin.Exec(ctx, "CHECKPOINT")
 	cfg := filepath.Join(tmp, "w5.hcl")
 	text := fmt.Sprintf("env \"bench\" {\n  url       = %s\n  locations = [%s]\n}\n", hclString(url), hclString(w.Dir))
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {

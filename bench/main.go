@@ -250,14 +250,11 @@ func run(ctx context.Context, o options) (*report, error) {
 // and peak memory.
 func measure(ctx context.Context, self string, dbs *databases, runner string, w *workload) (measurement, error) {
 	var m measurement
-	url, err := dbs.create(ctx)
+	url, err := dbs.createClean(ctx)
 	if err != nil {
 		return m, err
 	}
 	defer dbs.drop(ctx)
-	// Start each measurement with no dirty buffers left by the previous one.
-	// Needs superuser or pg_checkpoint; without it the run is just noisier.
-	_, _ = dbs.admin.Exec(ctx, "CHECKPOINT")
 
 	var out bytes.Buffer
 	args := []string{childCommand, runner, "-url", url, "-dir", w.Dir}
@@ -479,6 +476,17 @@ func (d *databases) create(ctx context.Context) (string, error) {
 	}
 	d.current = name
 	return withDatabase(d.url, name)
+}
+
+// createClean is create, then a CHECKPOINT, so that a measurement starts
+// with no dirty buffers left by the previous one. The checkpoint needs
+// superuser or pg_checkpoint; without it the run is just noisier.
+func (d *databases) createClean(ctx context.Context) (string, error) {
+	url, err := d.create(ctx)
+	if err == nil {
+		_, _ = d.admin.Exec(ctx, "CHECKPOINT")
+	}
+	return url, err
 }
 
 // drop drops the current database, forcing out leftover sessions.
