@@ -113,6 +113,8 @@ const (
 	codeLayout         = "LAYOUT_TOO_NEW"
 	codeLocked         = "LOCKED"
 	codeUnreachable    = "UNREACHABLE"
+	codeAuth           = "LOGIN_REFUSED"
+	codeNoDatabase     = "DATABASE_MISSING"
 	codeInterrupted    = "INTERRUPTED"
 	codeFailed         = "FAILED"
 )
@@ -358,6 +360,10 @@ func errorCode(err error, code int) string {
 		return codeCallback
 	case errors.Is(err, engine.ErrLocked):
 		return codeLocked
+	case errors.Is(err, errAuth):
+		return codeAuth
+	case errors.Is(err, errNoDatabase):
+		return codeNoDatabase
 	case errors.Is(err, errUnreachable):
 		return codeUnreachable
 	case errors.Is(err, engine.ErrLayoutTooNew):
@@ -388,6 +394,10 @@ func errorCode(err error, code int) string {
 		return codeLocked
 	case exitUnreachable:
 		return codeUnreachable
+	case exitAuth:
+		return codeAuth
+	case exitNoDatabase:
+		return codeNoDatabase
 	}
 	return codeFailed
 }
