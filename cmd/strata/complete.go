@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 	"os"
 	"slices"
@@ -71,7 +70,7 @@ func closestFlag(cmd *cobra.Command, given string) string {
 func (a *app) registerCompletions(root *cobra.Command) {
 	noFiles := cobra.ShellCompDirectiveNoFileComp
 	_ = root.RegisterFlagCompletionFunc("env", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		cfg, _ := config.Load(a.completionConfig(), config.Options{})
+		cfg := a.completionConfig(config.Options{})
 		if cfg == nil {
 			return nil, noFiles
 		}
@@ -102,19 +101,30 @@ func (a *app) registerCompletions(root *cobra.Command) {
 	}
 }
 
-// completionConfig is the strata.hcl a command would read: --config, else
-// $STRATA_CONFIG, else strata.hcl.
-func (a *app) completionConfig() string {
-	return cmp.Or(a.configPath, os.Getenv("STRATA_CONFIG"), defaultConfigFile)
+// completionConfig loads the configuration a command would (the file of
+// --config or $STRATA_CONFIG, its .env, or none with --url), nil when it
+// cannot: completion prints nothing rather than diagnostics.
+func (a *app) completionConfig(opts config.Options) *config.Config {
+	if a.resolveSources() != nil {
+		return nil
+	}
+	cfg, _, err := a.loadFromSources(opts)
+	if err != nil {
+		return nil
+	}
+	return cfg
 }
 
-// completionEnvs are the env given with --env, or every env of strata.hcl
-// when none is given; those that do not load cleanly are left out, since
+// completionEnvs are the env given with --env (or STRATA_ENV), or every
+// env of strata.hcl when none is given; those that do not load cleanly are left out, since
 // completion prints nothing rather than diagnostics.
 func (a *app) completionEnvs() []*config.Env {
+	if a.resolveSources() != nil { // also reads STRATA_ENV
+		return nil
+	}
 	names := []string{a.envName}
 	if a.envName == "" {
-		cfg, _ := config.Load(a.completionConfig(), config.Options{})
+		cfg := a.completionConfig(config.Options{})
 		if cfg == nil {
 			return nil
 		}
@@ -122,7 +132,7 @@ func (a *app) completionEnvs() []*config.Env {
 	}
 	var out []*config.Env
 	for _, n := range names {
-		if cfg, diags := config.Load(a.completionConfig(), config.Options{Env: n}); !diags.HasErrors() && cfg != nil && cfg.Env != nil {
+		if cfg := a.completionConfig(config.Options{Env: n}); cfg != nil && cfg.Env != nil {
 			out = append(out, cfg.Env)
 		}
 	}
