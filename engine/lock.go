@@ -233,21 +233,6 @@ func (m *run) runLocked(ctx context.Context, conn *sql.Conn, key int64, what str
 	return nil
 }
 
-// LockKey returns the key of the lock Strata takes for a target, so that
-// tools and tests can find or take the same lock.
-//
-// Deprecated: use Plan.LockKey. Without a session the Migrator only knows
-// the schema of Strata's tables when WithHistoryTable or WithSchemas names
-// it; when it is the connection's default schema, the key differs from the
-// one a run takes.
-func (m *Migrator) LockKey(target string) int64 {
-	r := m.newRun()
-	if r.tables.Schema == "" && len(m.schemas) > 0 {
-		r.tables.Schema = m.schemas[0]
-	}
-	return r.lockKey(target)
-}
-
 // LockKey returns the key of the lock a run of this plan takes for a
 // target, so that tools and tests can find or take the same lock.
 func (p *Plan) LockKey(target string) int64 { return p.run.lockKey(target) }
