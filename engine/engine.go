@@ -54,6 +54,7 @@ type Migrator struct {
 	baselineVersion     locations.Version
 	baselineDescription string
 	stmtTimeout         string
+	commitMode          CommitMode
 	sqlLockTime         string
 	observer            func(Event)
 	logger              *slog.Logger

@@ -79,7 +79,12 @@ type MigrationError struct {
 	// run reads the history and applies the migration only if it is not
 	// there. Never set together with RolledBack.
 	OutcomeUnknown bool
-	Err            error
+	// SentWith lists the migrations sent to the database in the same
+	// request after this one (PostgreSQL sends small migrations several
+	// at a time): with OutcomeUnknown, each of them may have been
+	// committed or not as well.
+	SentWith []string
+	Err      error
 }
 
 // Outcome texts of a migration cut off by a lost connection.
@@ -97,6 +102,8 @@ func (e *MigrationError) Error() string {
 	switch {
 	case e.OutcomeUnknown && e.StatementIndex >= 0:
 		fmt.Fprintf(&b, ": the connection was lost while statement %d ran: it may have completed or not; the next run resumes after the last statement the history records as done (a statement run outside a transaction may run again)", e.StatementIndex+1)
+	case e.OutcomeUnknown && len(e.SentWith) > 0:
+		fmt.Fprintf(&b, ": %s; so may the %d migrations sent with it (%s)", outcomeUnknownText, len(e.SentWith), sentWith(e.SentWith))
 	case e.OutcomeUnknown:
 		fmt.Fprintf(&b, ": %s", outcomeUnknownText)
 	case e.ConnectionLost && e.StatementIndex >= 0:
@@ -115,6 +122,15 @@ func (e *MigrationError) Error() string {
 }
 
 func (e *MigrationError) Unwrap() error { return e.Err }
+
+// sentWith names the scripts of MigrationError.SentWith, the first and
+// the last of a long list.
+func sentWith(scripts []string) string {
+	if len(scripts) > 3 {
+		return scripts[0] + " to " + scripts[len(scripts)-1]
+	}
+	return strings.Join(scripts, ", ")
+}
 
 // Finding is one problem validate found.
 type Finding struct {

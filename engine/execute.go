@@ -13,27 +13,10 @@ import (
 
 func (r *targetRun) apply(ctx context.Context, e *Entry) error {
 	m, f := r.m, e.File
-	r.cur = r.session
-	if v := f.Directives.LockTimeout; v != "" {
-		r.cur.LockTimeout = v
-	}
-	if v := f.Directives.StatementTimeout; v != "" {
-		r.cur.StatementTimeout = v
-	}
-	checksum := f.Checksum
-	if f.Kind == locations.Repeatable && m.replaces(f) {
-		c, err := m.checkScript(r.session, r.target, f, r.start)
-		if err != nil {
-			return fmt.Errorf("apply %s (target %s): %w", f.Path(), r.target.Name, err)
-		}
-		checksum = c
-	}
-	row := HistoryRow{
-		Version: e.Version, Description: abbreviate(f.Description), Type: typeOfKind(f.Kind), Script: f.Script,
-		Checksum: &checksum, InstalledBy: m.installedBy, Success: true, Tenant: r.target.Name, FailedStatement: -1,
-	}
-	if !f.Version.IsZero() {
-		row.VersionKey = f.Version.Key()
+	r.cur = r.sessionFor(f)
+	row, err := r.historyRow(e)
+	if err != nil {
+		return err
 	}
 	if head, ok := m.cachedStatements(f); ok && e.Row == nil && transactional(f, head) && m.pooling == DirectConnections {
 		// The same text for every target: read and split once per run.
@@ -92,6 +75,41 @@ func (r *targetRun) apply(ctx context.Context, e *Entry) error {
 	return r.applyStatementByStatement(ctx, e, row, sc, src)
 }
 
+// sessionFor returns the session settings for applying f: the target's,
+// with f's lock and statement timeout directives.
+func (r *targetRun) sessionFor(f *locations.File) Session {
+	s := r.session
+	if v := f.Directives.LockTimeout; v != "" {
+		s.LockTimeout = v
+	}
+	if v := f.Directives.StatementTimeout; v != "" {
+		s.StatementTimeout = v
+	}
+	return s
+}
+
+// historyRow returns the history row that applying e writes. A repeatable
+// with placeholders is checksummed as replaced for this target, as Flyway does.
+func (r *targetRun) historyRow(e *Entry) (HistoryRow, error) {
+	m, f := r.m, e.File
+	checksum := f.Checksum
+	if f.Kind == locations.Repeatable && m.replaces(f) {
+		c, err := m.checkScript(r.session, r.target, f, r.start)
+		if err != nil {
+			return HistoryRow{}, fmt.Errorf("apply %s (target %s): %w", f.Path(), r.target.Name, err)
+		}
+		checksum = c
+	}
+	row := HistoryRow{
+		Version: e.Version, Description: abbreviate(f.Description), Type: typeOfKind(f.Kind), Script: f.Script,
+		Checksum: &checksum, InstalledBy: m.installedBy, Success: true, Tenant: r.target.Name, FailedStatement: -1,
+	}
+	if !f.Version.IsZero() {
+		row.VersionKey = f.Version.Key()
+	}
+	return row, nil
+}
+
 // cachedStatements returns the statements of a small file without
 // placeholders, split once for all targets of the run.
 func (m *run) cachedStatements(f *locations.File) ([]Statement, bool) {
@@ -135,11 +153,22 @@ func (p *replay) next() (Statement, int, error) {
 }
 
 // applyWithRetry applies e, retrying with backoff when it was rolled back
-// because a statement gave up waiting for a table lock.
-func (r *targetRun) applyWithRetry(ctx context.Context, e *Entry) error {
+// because a statement gave up waiting for a table lock. tried is the
+// number of attempts already made (a pipelined request's): the backoff
+// comes first then.
+func (r *targetRun) applyWithRetry(ctx context.Context, e *Entry, tried int) error {
 	lt, ok := r.m.dialect.(LockTimeouts)
 	wait := r.m.backoff
-	for attempt := 0; ; attempt++ {
+	for range tried {
+		r.m.logger.Info("migration hit lock_timeout; retrying", "target", r.target.Name, "script", e.Script, "attempt", tried, "wait", wait)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("apply %s (target %s): stopped while waiting to try again after lock_timeout: %w", e.File.Path(), r.target.Name, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 10*time.Second)
+	}
+	for attempt := tried; ; attempt++ {
 		err := r.apply(ctx, e)
 		var me *MigrationError
 		if err == nil || !ok || attempt >= r.m.retries || !errors.As(err, &me) || !me.RolledBack || !lt.IsLockTimeout(err) {

@@ -21,6 +21,7 @@ func RenderStore(d Dialect, t Tables) string {
 	add("select history, one tenant", s.selectHistory(Layout, s.historyWhereTenant("acme")))
 	add("select history, several tenants", s.selectHistory(Layout, s.historyWhereTenants([]string{"acme", "o'brien"})))
 	add("insert history", s.insertHistory(row, d.Elapsed(time.Time{})))
+	add("insert history, returning its execution time", s.insertHistoryReturning(row, d.Elapsed(time.Time{}), "strata_execution_time"))
 	add("insert history, failed partial run", s.insertHistory(partial, "0"))
 	add("insert adopted, installed_on text", s.insertAdopted(partial, "2024-01-02 03:04:05"))
 	add("insert adopted, installed_on time", s.insertAdopted(row, time.Date(2024, 1, 2, 3, 4, 5, 600000000, time.UTC)))

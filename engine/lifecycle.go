@@ -356,7 +356,7 @@ func (m *run) undo(ctx context.Context, to string) (*LifecycleResult, error) {
 		}
 		err := m.onTarget(ctx, p, tp.Target, func(run *targetRun, cur *TargetPlan) error {
 			for _, e := range list {
-				if err := run.applyWithRetry(ctx, e); err != nil {
+				if err := run.applyWithRetry(ctx, e, 0); err != nil {
 					return err
 				}
 				for _, a := range planned.Actions {

@@ -250,7 +250,9 @@ func (m *run) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait boo
 			}
 		}
 		conflict := false
-		for i, e := range tp.Pending {
+		alone := -1 // an entry to run on its own: it failed in a pipeline with lock_timeout
+		for i := 0; i < len(tp.Pending); {
+			e := tp.Pending[i]
 			if err := ctx.Err(); err != nil {
 				tr.Err = fmt.Errorf("target %s: stopped before %s: %w", t.Name, e.Script, err)
 				return tr
@@ -267,42 +269,48 @@ func (m *run) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait boo
 					return tr
 				}
 			}
+			var group []*inlineFile
+			if i != alone {
+				group = run.pipelineGroup(tp.Pending[i:])
+			}
+			if group != nil {
+				m.emit(MigrationStarted{Target: t.Name, Migration: e})
+				out := run.applyPipelined(ctx, group)
+				for k, d := range out.done {
+					if k > 0 {
+						m.emit(MigrationStarted{Target: t.Name, Migration: group[k].e})
+					}
+					m.applied(run, &tr, group[k].e, d)
+				}
+				i += len(out.done)
+				if out.err == nil {
+					continue
+				}
+				if out.retry {
+					alone = i
+					continue
+				}
+				tr.Err = m.migrationFailed(ctx, run, &tr, tp.Pending[i:], out.err)
+				return tr
+			}
 			m.emit(MigrationStarted{Target: t.Name, Migration: e})
 			t0 := time.Now()
-			err := run.applyWithRetry(ctx, e)
+			tries := 0
+			if i == alone {
+				tries = 1 // its first try was in the pipeline
+			}
+			err := run.applyWithRetry(ctx, e, tries)
 			if errors.Is(err, errConflict) {
 				m.logger.Debug("target changed by another runner; planning again", "target", t.Name)
 				conflict = true
 				break
 			}
 			if err != nil {
-				m.emit(MigrationFailed{Target: t.Name, Migration: e, Err: err})
-				annotate(err, tr.Applied, tp.Pending[i:])
-				var me *MigrationError
-				if errors.As(err, &me) && me.ConnectionLost {
-					// The connection is gone: neither the failed flag (the
-					// migration may have committed) nor the error callbacks.
-					tr.Err = err
-					return tr
-				}
-				run.recordFailure(ctx, err)
-				run.cur = run.session
-				// The callbacks' failures come after the migration's error,
-				// never instead of it.
-				cbErr := errors.Join(run.runCallbacks(context.WithoutCancel(ctx), AfterEachMigrateError),
-					run.runCallbacks(context.WithoutCancel(ctx), AfterMigrateError))
-				annotate(cbErr, tr.Applied, tp.Pending[i:])
-				tr.Err = errors.Join(err, cbErr)
+				tr.Err = m.migrationFailed(ctx, run, &tr, tp.Pending[i:], err)
 				return tr
 			}
-			run.generation++
-			d := time.Since(t0)
-			tr.Applied = append(tr.Applied, AppliedMigration{Version: e.Version, Description: e.Description, Type: e.Type, Script: e.Script, Duration: d})
-			if e.File != nil && !e.File.Version.IsZero() && e.File.Version.Compare(run.version) > 0 {
-				run.version, tr.Version = e.File.Version, e.Version
-			}
-			m.logger.Debug("migration applied", "target", t.Name, "script", e.Script, "duration", d)
-			m.emit(MigrationApplied{Target: t.Name, Migration: e, Duration: d})
+			m.applied(run, &tr, e, time.Since(t0))
+			i++
 		}
 		if !conflict {
 			run.cur = run.session
@@ -318,6 +326,40 @@ func (m *run) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait boo
 			return tr
 		}
 	}
+}
+
+// applied records that e was applied in d.
+func (m *run) applied(run *targetRun, tr *TargetResult, e *Entry, d time.Duration) {
+	run.generation++
+	tr.Applied = append(tr.Applied, AppliedMigration{Version: e.Version, Description: e.Description, Type: e.Type, Script: e.Script, Duration: d})
+	if e.File != nil && !e.File.Version.IsZero() && e.File.Version.Compare(run.version) > 0 {
+		run.version, tr.Version = e.File.Version, e.Version
+	}
+	m.logger.Debug("migration applied", "target", run.target.Name, "script", e.Script, "duration", d)
+	m.emit(MigrationApplied{Target: run.target.Name, Migration: e, Duration: d})
+}
+
+// migrationFailed reports the failure of pending[0] and returns the
+// target's error: the failed flag in the state row and the error
+// callbacks, unless the connection is gone.
+func (m *run) migrationFailed(ctx context.Context, run *targetRun, tr *TargetResult, pending []*Entry, err error) error {
+	e := pending[0]
+	m.emit(MigrationFailed{Target: run.target.Name, Migration: e, Err: err})
+	annotate(err, tr.Applied, pending)
+	var me *MigrationError
+	if errors.As(err, &me) && me.ConnectionLost {
+		// The connection is gone: neither the failed flag (the migration
+		// may have committed) nor the error callbacks.
+		return err
+	}
+	run.recordFailure(ctx, err)
+	run.cur = run.session
+	// The callbacks' failures come after the migration's error, never
+	// instead of it.
+	cbErr := errors.Join(run.runCallbacks(context.WithoutCancel(ctx), AfterEachMigrateError),
+		run.runCallbacks(context.WithoutCancel(ctx), AfterMigrateError))
+	annotate(cbErr, tr.Applied, pending)
+	return errors.Join(err, cbErr)
 }
 
 // run is one command's use of a Migrator: what the command resolved from

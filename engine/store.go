@@ -91,6 +91,13 @@ func (s store) insertHistory(r HistoryRow, elapsed string) string {
 	return "INSERT INTO " + s.historyTable() + " (" + s.quoteList(cols) + ") VALUES (" + strings.Join(vals, ", ") + ")"
 }
 
+// insertHistoryReturning is insertHistory returning the execution time
+// as column (PostgreSQL and SQLite syntax; used where migrations are
+// pipelined).
+func (s store) insertHistoryReturning(r HistoryRow, elapsed, column string) string {
+	return s.insertHistory(r, elapsed) + " RETURNING " + s.d.Quote("execution_time") + " AS " + s.d.Quote(column)
+}
+
 // insertAdopted is insertHistory with installed_on given: the value read
 // from Flyway's table, copied as it was stored, and execution_time from
 // the row.

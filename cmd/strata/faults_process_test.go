@@ -57,7 +57,9 @@ func checkLedger(t *testing.T, direct string) {
 
 // TestProcessCutDuringCommit: the server commits V2, its answer is lost
 // with the connection: strata says the outcome is unknown (never FAILED or
-// rolled back), exits 1, and the re-run finds V2 in the history.
+// rolled back), exits 1, and the re-run finds V2 in the history. The
+// three small files go in one request, so the server also commits V3
+// before it notices the cut; the re-run applies nothing or V3.
 func TestProcessCutDuringCommit(t *testing.T) {
 	p, px, direct := faultProject(t, faultFiles("SELECT pg_sleep(0.1) AS cut_here;\n"))
 	px.Arm(faultproxy.Trigger{Marker: []byte("cut_here"), OnReply: true, Action: faultproxy.Cut})
@@ -67,9 +69,10 @@ func TestProcessCutDuringCommit(t *testing.T) {
 		strings.Contains(r.stderr, "rolled back and no history row") {
 		t.Fatalf("want an unknown outcome reported, got:\n%s", r)
 	}
+	t.Logf("the cut run:\n%s", r)
 	r = p.mustRun(t, 0, "migrate")
-	if !strings.Contains(r.stdout, "applied 1 migration") {
-		t.Errorf("the re-run should apply only V3 (V2 is in the history):\n%s", r)
+	if !strings.Contains(r.stdout, "applied 1 migration") && !strings.Contains(r.stdout, "nothing to migrate") {
+		t.Errorf("the re-run should apply V3 at most (V2 is in the history):\n%s", r)
 	}
 	checkLedger(t, direct)
 }

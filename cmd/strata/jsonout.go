@@ -65,6 +65,9 @@ type jsonError struct {
 	// OutcomeUnknown: the connection was lost after a migration's COMMIT
 	// was sent; the next run finds out from the history.
 	OutcomeUnknown bool `json:"outcomeUnknown,omitempty"`
+	// SentWith: the migrations sent in the same request after the one
+	// whose outcome is unknown; theirs is unknown too.
+	SentWith []string `json:"sentWith,omitempty"`
 }
 
 // jsonProblem is one problem of an error, or one warning.
@@ -225,7 +228,7 @@ func (a *app) jsonErrorOf(err error, code int) *jsonError {
 		je.Line, je.Column = intOrNil(me.Line), intOrNil(me.Column)
 		je.SQLState = strOrNil(me.Code)
 		je.Detail, je.Hint, je.Statement = a.shown(me.Detail), a.shown(me.Hint), a.shown(me.Statement)
-		je.OutcomeUnknown = me.OutcomeUnknown
+		je.OutcomeUnknown, je.SentWith = me.OutcomeUnknown, me.SentWith
 		if p := me.Partial; p != nil {
 			jp := &jsonPartial{Script: me.Path, StatementsApplied: p.Applied, Statements: p.Total, FailedStatement: p.Failed,
 				Applied: []jsonStatementID{}, MoreApplied: p.More, Next: a.shown(me.Advice)}

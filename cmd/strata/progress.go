@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,7 +121,20 @@ func (p *progress) migrationLine(e engine.Event) {
 		fmt.Fprintf(p.w, "  %-10s %-40s %s\n", label(e.Migration), e.Migration.Description, roundDuration(e.Duration))
 	case engine.MigrationFailed:
 		fmt.Fprintf(p.w, "  %-10s %-40s %s\n", label(e.Migration), e.Migration.Description, failedWord(e.Err))
+		var me *engine.MigrationError
+		if errors.As(e.Err, &me) && me.OutcomeUnknown && len(me.SentWith) > 0 {
+			fmt.Fprintf(p.w, "  %-10s %-40s %s\n", "+"+strconv.Itoa(len(me.SentWith)), "sent in the same request ("+scriptRange(me.SentWith)+")", "OUTCOME UNKNOWN")
+		}
 	}
+}
+
+// scriptRange names a list of scripts: all of a short list, else the
+// first and the last.
+func scriptRange(scripts []string) string {
+	if len(scripts) > 2 {
+		return scripts[0] + " .. " + scripts[len(scripts)-1]
+	}
+	return strings.Join(scripts, ", ")
 }
 
 // headed reports whether a header naming the targets was printed.

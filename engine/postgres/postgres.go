@@ -533,25 +533,53 @@ func lower(c byte) byte {
 // query, unless a script part holds COPY ... FROM STDIN, whose data goes
 // through the copy protocol statement by statement.
 func (d Dialect) Exec(ctx context.Context, conn *sql.Conn, parts []engine.Part) error {
+	_, err := d.exec(ctx, conn, parts, "")
+	return err
+}
+
+// ExecPipeline implements engine.Pipeliner: the parts, several
+// transactions, go as one simple-protocol query, which the server runs in
+// order and stops at the first error.
+func (d Dialect) ExecPipeline(ctx context.Context, conn *sql.Conn, parts []engine.Part, column string) ([]string, int, error) {
+	res, err := d.exec(ctx, conn, parts, column)
+	return res.values, res.commits, err
+}
+
+// batchResult is what came back from a batch besides errors: the values of
+// the results whose only column has the name asked for, and the number of
+// COMMITs the server confirmed.
+type batchResult struct {
+	values  []string
+	commits int
+}
+
+// DeferFlush implements engine.Pipeliner.
+func (Dialect) DeferFlush() string { return "SET LOCAL synchronous_commit = off" }
+
+// exec runs parts and returns the values of the results whose only column
+// is named column ("": none).
+func (d Dialect) exec(ctx context.Context, conn *sql.Conn, parts []engine.Part, column string) (res batchResult, err error) {
 	for i, p := range parts {
 		for _, st := range p.Stmts {
 			if forbidden(st.Text) {
-				return &engine.ExecError{Part: i, Offset: st.Offset, Statement: st.Text,
+				return res, &engine.ExecError{Part: i, Offset: st.Offset, Statement: st.Text,
 					Err: errors.New("this statement would release strata's advisory lock, so other runners could apply the same migrations: remove it")}
 			}
 		}
 		if p.Stmt.Text != "" && forbidden(p.Stmt.Text) {
-			return &engine.ExecError{Part: i, Offset: 0, Statement: p.Stmt.Text,
+			return res, &engine.ExecError{Part: i, Offset: 0, Statement: p.Stmt.Text,
 				Err: errors.New("this statement would release strata's advisory lock, so other runners could apply the same migrations: remove it")}
 		}
 	}
-	return conn.Raw(func(dc any) error {
+	err = conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn().PgConn()
 		if hasCopy(parts) {
 			return execOneByOne(ctx, pc, parts)
 		}
-		return execBatch(ctx, pc, parts)
+		res, err = execBatch(ctx, pc, parts, column)
+		return err
 	})
+	return res, err
 }
 
 func hasCopy(parts []engine.Part) bool {
@@ -570,7 +598,7 @@ func hasCopy(parts []engine.Part) bool {
 
 // execBatch sends every part in one query and maps an error back to its
 // part, offset and statement.
-func execBatch(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) error {
+func execBatch(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part, column string) (batchResult, error) {
 	var b strings.Builder
 	starts := make([]int, len(parts))
 	for i, p := range parts {
@@ -587,8 +615,18 @@ func execBatch(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) erro
 	mrr := pc.Exec(ctx, query)
 	done := 0
 	var first error
+	var res batchResult
 	for mrr.NextResult() {
-		_, err := mrr.ResultReader().Close()
+		rr := mrr.ResultReader()
+		if fd := rr.FieldDescriptions(); column != "" && len(fd) == 1 && fd[0].Name == column {
+			for rr.NextRow() {
+				res.values = append(res.values, string(rr.Values()[0]))
+			}
+		}
+		tag, err := rr.Close()
+		if err == nil && tag.String() == "COMMIT" {
+			res.commits++
+		}
 		if err == nil {
 			done++
 		} else if first == nil {
@@ -597,7 +635,7 @@ func execBatch(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) erro
 	}
 	err := mrr.Close()
 	if err == nil {
-		return nil
+		return res, nil
 	}
 	var pe *pgconn.PgError
 	if first != nil && !errors.As(first, &pe) {
@@ -607,7 +645,7 @@ func execBatch(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) erro
 	}
 	err = afterSend(pc, closed, err)
 	if !errors.As(err, &pe) {
-		return &engine.ExecError{Part: len(parts) - 1, Offset: -1, Err: err}
+		return res, &engine.ExecError{Part: len(parts) - 1, Offset: -1, Err: err}
 	}
 	ee := &engine.ExecError{Offset: -1, Code: pe.Code, Detail: pe.Detail, Hint: pe.Hint, Err: err}
 	switch {
@@ -633,7 +671,7 @@ func execBatch(ctx context.Context, pc *pgconn.PgConn, parts []engine.Part) erro
 			ee.Offset = int64(from + i + byteOffset(pe.InternalQuery, int(pe.InternalPosition)-1))
 		}
 	}
-	return ee
+	return res, ee
 }
 
 // failedByCount locates the failing statement when the server gave no

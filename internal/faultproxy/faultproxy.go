@@ -38,7 +38,11 @@ type Trigger struct {
 	// server's next answer on that connection, drops it and then acts: the
 	// server has done the work (a COMMIT), the client never hears of it.
 	OnReply bool
-	Action  Action
+	// ReplyMarker, with OnReply, lets the server's answers pass until one
+	// contains it (within one chunk): that one is dropped. A request that
+	// holds several transactions is answered in several chunks.
+	ReplyMarker []byte
+	Action      Action
 }
 
 // Proxy forwards connections from Addr to a target address.
@@ -63,6 +67,7 @@ type pair struct {
 	sent           int64  // client bytes forwarded
 	tail           []byte // the end of the client's bytes, to find a marker split across chunks
 	onReply        func() // set by an OnReply trigger: drop the server's next bytes and call it
+	replyMarker    []byte // drop only a chunk that holds this
 }
 
 // New starts a proxy to target on a free port of 127.0.0.1.
@@ -145,7 +150,7 @@ func (p *Proxy) copy(pr *pair, dst, src net.Conn, fromClient bool) {
 			p.mu.Lock()
 			hole, delay := p.blackhole, p.delay
 			var act func()
-			if !fromClient && pr.onReply != nil {
+			if !fromClient && pr.onReply != nil && (pr.replyMarker == nil || bytes.Contains(buf[:n], pr.replyMarker)) {
 				act, pr.onReply = pr.onReply, nil
 			}
 			p.mu.Unlock()
@@ -229,7 +234,7 @@ func (p *Proxy) check(pr *pair, chunk []byte) {
 		close(fired)
 	}
 	if t.OnReply {
-		pr.onReply = act
+		pr.onReply, pr.replyMarker = act, t.ReplyMarker
 		p.mu.Unlock()
 		return
 	}

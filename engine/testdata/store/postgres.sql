@@ -10,6 +10,9 @@ SELECT "installed_rank", "version", "description", "type", "script", "checksum",
 -- insert history
 INSERT INTO "app"."strata_schema_history" ("version", "description", "type", "script", "checksum", "installed_by", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress") VALUES ('1.2', 'add o''clock', 'SQL', 'V1_2__add_o''clock.sql', -1234567, 'ci', CAST(EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000 AS INTEGER), true, 'acme', '00000000000000000001.00000000000000000002', NULL, NULL, 0);
 
+-- insert history, returning its execution time
+INSERT INTO "app"."strata_schema_history" ("version", "description", "type", "script", "checksum", "installed_by", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress") VALUES ('1.2', 'add o''clock', 'SQL', 'V1_2__add_o''clock.sql', -1234567, 'ci', CAST(EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000 AS INTEGER), true, 'acme', '00000000000000000001.00000000000000000002', NULL, NULL, 0) RETURNING "execution_time" AS "strata_execution_time";
+
 -- insert history, failed partial run
 INSERT INTO "app"."strata_schema_history" ("version", "description", "type", "script", "checksum", "installed_by", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress") VALUES ('1.2', 'add o''clock', 'SQL', 'V1_2__add_o''clock.sql', NULL, 'ci', 0, false, 'acme', '00000000000000000001.00000000000000000002', 'boom', 3, 2);
 

@@ -10,6 +10,9 @@ SELECT [installed_rank], [version], [description], [type], [script], [checksum],
 -- insert history
 INSERT INTO [app].[strata_schema_history] ([version], [description], [type], [script], [checksum], [installed_by], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress]) VALUES (N'1.2', N'add o''clock', N'SQL', N'V1_2__add_o''clock.sql', -1234567, N'ci', /*strata:elapsed:-6795364578871345152*/0, 1, N'acme', N'00000000000000000001.00000000000000000002', NULL, NULL, 0);
 
+-- insert history, returning its execution time
+INSERT INTO [app].[strata_schema_history] ([version], [description], [type], [script], [checksum], [installed_by], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress]) VALUES (N'1.2', N'add o''clock', N'SQL', N'V1_2__add_o''clock.sql', -1234567, N'ci', /*strata:elapsed:-6795364578871345152*/0, 1, N'acme', N'00000000000000000001.00000000000000000002', NULL, NULL, 0) RETURNING [execution_time] AS [strata_execution_time];
+
 -- insert history, failed partial run
 INSERT INTO [app].[strata_schema_history] ([version], [description], [type], [script], [checksum], [installed_by], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress]) VALUES (N'1.2', N'add o''clock', N'SQL', N'V1_2__add_o''clock.sql', NULL, N'ci', 0, 0, N'acme', N'00000000000000000001.00000000000000000002', N'boom', 3, 2);
 
