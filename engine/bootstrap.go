@@ -20,13 +20,26 @@ func (m *run) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Target) e
 			return err
 		}
 	}
+	if ready && t.Schema != "" && t.Tenant {
+		// Only the tenant's schema may be missing. Most often it is
+		// there: then neither the bootstrap lock nor any DDL (whose locks
+		// on the history table would queue behind other tenants'
+		// migrations) is needed.
+		missing, err := m.missingSchemas(ctx, conn, []string{t.Schema})
+		if err != nil {
+			return fmt.Errorf("create strata tables: %w", err)
+		}
+		if _, finds := m.dialect.(SchemaFinder); finds && len(missing) == 0 {
+			return m.ensureLayout(ctx, conn)
+		}
+	}
 	if ready && !(t.Schema != "" && t.Tenant) {
 		return m.ensureLayout(ctx, conn)
 	}
 	defer func() { m.tablesSeen.Store(true) }()
 	what := t.Name + " (creating strata's tables)"
 	if m.pooling == TransactionPooling {
-		if err := m.inLockedTx(ctx, conn, m.bootstrapKey(), what, func() error { return m.bootstrapLocked(ctx, conn, t) }); err != nil {
+		if err := m.inLockedTx(ctx, conn, m.bootstrapKey(), what, func() error { return m.bootstrapLocked(ctx, conn, t, ready) }); err != nil {
 			return err
 		}
 		return m.ensureLayout(ctx, conn)
@@ -35,7 +48,7 @@ func (m *run) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Target) e
 	if err != nil {
 		return fmt.Errorf("create strata tables: %w", err)
 	}
-	err = m.bootstrapLocked(ctx, conn, t)
+	err = m.bootstrapLocked(ctx, conn, t, ready)
 	_ = release()
 	if err != nil {
 		return err
@@ -45,8 +58,9 @@ func (m *run) bootstrap(ctx context.Context, conn *sql.Conn, t schemas.Target) e
 
 // bootstrapLocked is bootstrap's work under the bootstrap lock: which
 // schemas are missing is decided here, so that of several runners only the
-// one that really creates a schema records it.
-func (m *run) bootstrapLocked(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
+// one that really creates a schema records it. With tablesReady Strata's
+// tables are known to exist and only schemas are created.
+func (m *run) bootstrapLocked(ctx context.Context, conn *sql.Conn, t schemas.Target, tablesReady bool) error {
 	d := m.dialect
 	want := m.schemasToCreate(t)
 	created, err := m.missingSchemas(ctx, conn, want)
@@ -59,8 +73,10 @@ func (m *run) bootstrapLocked(ctx context.Context, conn *sql.Conn, t schemas.Tar
 			stmts = append(stmts, q)
 		}
 	}
-	stmts = append(stmts, d.CreateTables(m.tables)...)
-	stmts = append(stmts, m.store().insertLayout())
+	if !tablesReady {
+		stmts = append(stmts, d.CreateTables(m.tables)...)
+		stmts = append(stmts, m.store().insertLayout())
+	}
 	for _, row := range m.schemaMarkers(t, created) {
 		stmts = append(stmts, m.store().insertHistory(row, "0"))
 	}

@@ -27,6 +27,10 @@ type Pipeliner interface {
 	// COMMIT return before its log record is flushed to disk (group
 	// commit), or "" when the database has none.
 	DeferFlush() string
+	// Clock returns the statement that notes when a migration starts in
+	// its transaction, and the expression of the milliseconds since then
+	// (the transaction's start is the request's, the same for all).
+	Clock() (start, elapsed string)
 }
 
 const (
@@ -198,6 +202,7 @@ func (r *targetRun) applyPipelined(ctx context.Context, group []*inlineFile) pip
 			in.close()
 		}
 	}()
+	clockStart, elapsed := pl.Clock()
 	deferFlush := ""
 	if m.commitMode == GroupCommit {
 		deferFlush = pl.DeferFlush()
@@ -211,6 +216,7 @@ func (r *targetRun) applyPipelined(ctx context.Context, group []*inlineFile) pip
 		prefix, _, _ := r.txPrefix()
 		s := pipeSpan{first: len(parts)}
 		parts = append(parts, prefix...)
+		parts = append(parts, Part{SQL: clockStart})
 		if deferFlush != "" && i < len(group)-1 {
 			parts = append(parts, Part{SQL: deferFlush})
 		}
@@ -219,7 +225,7 @@ func (r *targetRun) applyPipelined(ctx context.Context, group []*inlineFile) pip
 		r.fp, r.version = fp, version
 		s.fp = r.nextFingerprint(in.e, in.row)
 		parts = append(parts,
-			Part{SQL: m.store().insertHistoryReturning(in.row, d.Elapsed(time.Now()), durationColumn)},
+			Part{SQL: m.store().insertHistoryReturning(in.row, elapsed, durationColumn)},
 			Part{SQL: r.stateUpdateSQL(in.row, s.fp)},
 			Part{SQL: "COMMIT"})
 		s.last = len(parts) - 1

@@ -91,8 +91,12 @@ func (r *targetRun) reset(ctx context.Context) {
 	if r.m.pooling == TransactionPooling {
 		return // only SET LOCAL is used; the next transaction may be another session
 	}
+	var parts []Part
 	for _, q := range r.m.dialect.ResetSession() {
-		_, _ = r.conn.ExecContext(context.WithoutCancel(ctx), q)
+		parts = append(parts, Part{SQL: q})
+	}
+	if len(parts) > 0 {
+		_ = r.m.dialect.Exec(context.WithoutCancel(ctx), r.conn, parts) // one round trip where the dialect can
 	}
 }
 

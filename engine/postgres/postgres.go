@@ -556,6 +556,14 @@ type batchResult struct {
 // DeferFlush implements engine.Pipeliner.
 func (Dialect) DeferFlush() string { return "SET LOCAL synchronous_commit = off" }
 
+// Clock implements engine.Pipeliner: now() is the same for every
+// transaction of one request, so the start is noted in a setting local to
+// the transaction.
+func (Dialect) Clock() (start, elapsed string) {
+	return "SELECT set_config('strata.started', CAST(clock_timestamp() AS text), true)",
+		"CAST(EXTRACT(EPOCH FROM clock_timestamp() - CAST(current_setting('strata.started') AS timestamptz)) * 1000 AS INTEGER)"
+}
+
 // exec runs parts and returns the values of the results whose only column
 // is named column ("": none).
 func (d Dialect) exec(ctx context.Context, conn *sql.Conn, parts []engine.Part, column string) (res batchResult, err error) {
