@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"time"
-
 )
 
 // Pipeliner is implemented by dialects that send several migrations to the
