@@ -140,7 +140,12 @@ func (p *replay) next() (Statement, int, error) {
 	i := p.index
 	if i < len(p.head) {
 		p.index++
-		return p.head[i], i, nil
+		s := p.head[i]
+		if !p.done {
+			// A streamed file: its head is read once, so let it go.
+			p.head[i] = Statement{}
+		}
+		return s, i, nil
 	}
 	if p.done {
 		return Statement{}, i, io.EOF
@@ -305,7 +310,7 @@ func (r *targetRun) produceBatches(f *locations.File, src *replay) (<-chan batch
 			}
 			b.add(s, i)
 			count++
-			if b.sql.Len() >= batchSize {
+			if b.sql.Len() >= streamBatchSize {
 				if !send(batchMsg{b: b, count: count}) {
 					return
 				}

@@ -19,6 +19,11 @@ import (
 // by the batch and the largest statement, not by the file.
 const batchSize = 1 << 20
 
+// streamBatchSize is the size of the batches a file larger than batchSize
+// is streamed in: smaller, so that the batch being sent, its copies on the
+// way to the driver and the next batch being read stay a few MiB in all.
+const streamBatchSize = 512 << 10
+
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
 // script is one file's text for one target, streamed: BOM removed and
