@@ -70,6 +70,7 @@ hotfixes or out_of_order = true.`,
 			ctx := cmd.Context()
 			var extra []engine.Option
 			a.target = target
+			a.ackCheck = true
 			if dryRun {
 				return a.dryRun(ctx, extra)
 			}
@@ -150,6 +151,7 @@ hotfixes or out_of_order = true.`,
 		},
 	}
 	cmd.Flags().StringVar(&target, "target", "", "stop at this version (latest, current, next or a version); default: the env's target")
+	cmd.Flags().BoolVar(&a.allowUnacked, "allow-unacknowledged", false, "run files added, edited or removed since the last strata ack, with a warning (for local work)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print, per target, the SQL that would run, placeholders replaced (sensitive values shown as ***), and change nothing (no lock, no table created)")
 	return cmd
 }

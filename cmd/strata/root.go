@@ -43,6 +43,8 @@ type app struct {
 	applied        int    // migrations migrate applied, for the note after an interrupt
 	appliedKnown   bool   // migrate ran: applied is known
 	readOnly       bool   // the command only reads: open the database so that nothing is created
+	ackCheck       bool   // the command refuses files not acknowledged in strata.sum (see checkAck)
+	allowUnacked   bool   // --allow-unacknowledged: those files are warnings
 	started        bool
 
 	hclFiles   map[string]*hcl.File // for rendering diagnostics
@@ -131,7 +133,7 @@ the migrations of --locations. strata init writes a strata.hcl to start from.`,
 	pf.StringArrayVar(&a.tenants, "tenant", nil, "only this tenant (repeatable); it must be one of the env's tenants")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand(),
-		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand(), a.versionCommand())
+		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand(), a.versionCommand(), a.ackCommand())
 	a.registerCompletions(root)
 	return root
 }
@@ -407,6 +409,11 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 	set, err := a.collect(cfg)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if a.ackCheck {
+		if err := a.checkAck(cfg, set); err != nil {
+			return nil, nil, nil, err // before the database is opened
+		}
 	}
 	if len(a.tenants) > 0 && cfg.Env.Tenants == nil {
 		// Before the database is opened (a SQLite file would be created).
