@@ -99,7 +99,7 @@ func (a *app) infoCommand() *cobra.Command {
   strata --env prod --tenant acme info`,
 		Long: `Show one row per migration and target with Flyway's states: Pending, Success,
 Failed, Out of Order, Ignored, Missing, Future, Baseline, Below Baseline,
-Above Target, Undone, Deleted, Outdated, Superseded. Reads only: no lock,
+Above Target, Undone, Deleted, Outdated, Superseded, and Strata's Discarded. Reads only: no lock,
 nothing created.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -42,12 +42,14 @@ type jsonMigrate struct {
 func (a *app) migrateCommand() *cobra.Command {
 	var target string
 	var dryRun bool
+	var include []string
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply pending migrations",
 		Example: `  strata migrate                     # the only env, or the one strata.hcl names
   strata --env prod migrate --dry-run
   strata --env prod migrate --target 7
+  strata migrate --include-discarded 4  # bring back a version undo --discard discarded
   strata --env prod --tenant acme --tenant globex migrate
   strata migrate --placeholder app_role=reader --format json`,
 		Long: `Validate the files against the history, then apply every pending migration,
@@ -71,6 +73,14 @@ hotfixes or out_of_order = true.`,
 			var extra []engine.Option
 			a.target = target
 			a.ackCheck = true
+			for _, v := range include {
+				if _, err := locations.ParseVersion(v); err != nil {
+					return fmt.Errorf("--include-discarded %q is not a version (%v): give the version of a discarded migration", v, err)
+				}
+			}
+			if len(include) > 0 {
+				extra = append(extra, engine.WithIncludeDiscarded(include...))
+			}
 			if dryRun {
 				return a.dryRun(ctx, extra)
 			}
@@ -151,6 +161,7 @@ hotfixes or out_of_order = true.`,
 		},
 	}
 	cmd.Flags().StringVar(&target, "target", "", "stop at this version (latest, current, next or a version); default: the env's target")
+	cmd.Flags().StringArrayVar(&include, "include-discarded", nil, "apply this version although undo --discard discarded it (repeatable)")
 	cmd.Flags().BoolVar(&a.allowUnacked, "allow-unacknowledged", false, "run files added, edited or removed since the last strata ack, with a warning (for local work)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print, per target, the SQL that would run, placeholders replaced (sensitive values shown as ***), and change nothing (no lock, no table created)")
 	return cmd
