@@ -165,6 +165,8 @@ func (a *app) writeEnvelope(command string, err error, code int) {
 		out.Command = &command
 	}
 	switch {
+	case a.scoped:
+		// Several envs: result.scopes names each.
 	case a.cfg != nil && a.cfg.Env != nil:
 		out.Env = &a.cfg.Env.Name
 	case a.envName != "":
