@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/stratadb/strata/config"
 )
 
 // A scope is an env: its history table, its targets and their locks.
@@ -62,7 +64,13 @@ func (a *app) runScopes(cmd *cobra.Command, args []string, run func(*cobra.Comma
 		return fmt.Errorf("--url with several --env would point every env at one database: give one --env with --url, or put each env's url in strata.hcl")
 	}
 	a.scoped = true
+	if err := a.begin(); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
+	if err := a.checkScopes(envs); err != nil {
+		return err
+	}
 	out := jsonScopes{Scopes: []jsonScope{}}
 	var failed error
 	failedEnv := ""
@@ -79,6 +87,9 @@ func (a *app) runScopes(cmd *cobra.Command, args []string, run func(*cobra.Comma
 			fmt.Fprintf(a.stdout, "== env %s (%d of %d) ==\n", name, i+1, len(envs))
 		}
 		err := run(cmd, args)
+		if err != nil && !a.started {
+			return err // a usage error, before the command began: the same for every env
+		}
 		sc := jsonScope{Env: name, Status: scopeDone, Result: a.result}
 		if err != nil {
 			sc.Status, failed, failedEnv = scopeFailed, err, name
@@ -118,6 +129,48 @@ func (a *app) runScopes(cmd *cobra.Command, args []string, run func(*cobra.Comma
 		}
 	}
 	return &exitError{code: codeOf(failed)} // rendered above
+}
+
+// checkScopes loads the configuration of every env before any runs, so that
+// an unknown env or a mistake in one is reported before anything changes;
+// the envs are then all reported as not started.
+func (a *app) checkScopes(envs []string) error {
+	vars, err := parsePairs("var", a.vars)
+	if err != nil {
+		return err
+	}
+	phs, err := parsePairs("placeholder", a.placeholders)
+	if err != nil {
+		return err
+	}
+	if err := a.resolveSources(); err != nil {
+		return err
+	}
+	for _, name := range envs {
+		cfg, diags, err := a.loadFromSources(config.Options{Env: name, Vars: vars, Placeholders: phs})
+		if err == nil && !diags.HasErrors() && cfg != nil && cfg.Env != nil {
+			continue
+		}
+		a.startScope(name)
+		_, err = a.loadConfig() // renders the diagnostics
+		if err == nil {
+			err = fmt.Errorf("env %s: the configuration cannot be loaded", name)
+		}
+		out := jsonScopes{Scopes: []jsonScope{}}
+		for _, e := range envs {
+			sc := jsonScope{Env: e, Status: scopeNotStarted}
+			if e == name {
+				sc.Status, sc.Error = scopeFailed, a.jsonErrorOf(err, codeOf(err))
+			}
+			out.Scopes = append(out.Scopes, sc)
+		}
+		a.result = out
+		if a.format == "text" {
+			fmt.Fprintf(a.stderr, "envs: env %s cannot be loaded, so none was started\n", name)
+		}
+		return err
+	}
+	return nil
 }
 
 // startScope makes the app work on env name, forgetting what the previous
