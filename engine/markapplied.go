@@ -127,7 +127,7 @@ func (m *run) markTarget(tp *TargetPlan, versions []string) ([]*locations.File, 
 	}
 	applied := map[string]bool{}
 	for _, e := range tp.Entries {
-		if e.Row != nil && e.Version != "" && e.State.Applied() && !e.State.Failed() {
+		if e.Row != nil && e.Version != "" && !e.Row.undo() && !e.Row.synthetic() && e.State.Applied() && !e.State.Failed() {
 			applied[e.version.Key()] = true
 		}
 	}
