@@ -419,8 +419,6 @@ func (m *run) session(ctx context.Context, conn *sql.Conn) (Session, error) {
 	return s, nil
 }
 
-// allowOutOfOrder reports whether v may be applied below the highest
-// applied version.
 // includeDiscarded reports whether a discarded version v is to be applied
 // again (WithIncludeDiscarded).
 func (m *Migrator) includeDiscarded(v locations.Version) bool {
@@ -432,6 +430,8 @@ func (m *Migrator) includeDiscarded(v locations.Version) bool {
 	return false
 }
 
+// allowOutOfOrder reports whether v may be applied below the highest
+// applied version.
 func (m *Migrator) allowOutOfOrder(v locations.Version) bool {
 	if m.outOfOrder {
 		return true
