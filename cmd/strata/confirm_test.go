@@ -180,3 +180,31 @@ CREATE TABLE a (id int);
 		t.Fatalf("answered yes: exit %d:\n%s", code, out)
 	}
 }
+
+// TestMarkAppliedConfirmedOnTerminal: mark-applied lists the rows it will
+// write and writes them only after "yes".
+func TestMarkAppliedConfirmedOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, `
+-- strata.hcl --
+locations = ["db"]
+env "dev" {
+  url = "sqlite://x.db"
+}
+-- db/V1__a.sql --
+CREATE TABLE a (id INTEGER);
+`)
+	out, code := runOnTerminal(t, dir, "no", "mark-applied", "1")
+	if code != exitUsage || !strings.Contains(out, "target main: mark version 1 (a) applied without running db/V1__a.sql") || !strings.Contains(out, "not confirmed") {
+		t.Fatalf("answered no: exit %d:\n%s", code, out)
+	}
+	out, code = runOnTerminal(t, dir, "yes", "mark-applied", "1")
+	if code != 0 || !strings.Contains(out, "mark-applied on env dev (sqlite x.db):") {
+		t.Fatalf("answered yes: exit %d:\n%s", code, out)
+	}
+	migrate := exec.Command(strataBinary(t), "migrate")
+	migrate.Dir = dir
+	if b, err := migrate.CombinedOutput(); err != nil || !strings.Contains(string(b), "up to date at version 1") {
+		t.Fatalf("migrate after mark-applied: %v\n%s", err, b)
+	}
+}
