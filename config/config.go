@@ -128,7 +128,15 @@ type Env struct {
 	// BaselineOnMigrate baselines, on migrate, a target whose schema holds
 	// objects but has no history, at BaselineVersion (Flyway's
 	// baselineOnMigrate, baselineVersion, baselineDescription).
-	BaselineOnMigrate      bool
+	BaselineOnMigrate bool
+	// RequireAck says whether migrate and validate refuse files that
+	// differ from their location's strata.sum (see locations.SumFile):
+	// nil (not set) requires it when a location of the env has a
+	// strata.sum.
+	RequireAck *bool
+	// Confirm makes migrate ask before it changes the database (on a
+	// terminal; --yes otherwise), for production envs.
+	Confirm                bool
 	BaselineVersion        string               // default "1"
 	BaselineDescription    string               // "" = Flyway's "<< Flyway Baseline >>"
 	Naming                 locations.Naming     // Flyway's file naming settings, defaults filled in

@@ -337,6 +337,34 @@ env "dev" {
 			},
 		},
 		{
+			name: "require_ack and confirm merge by presence",
+			src: `
+require_ack = false
+confirm     = true
+env "dev" {
+  url         = "sqlite://dev.db"
+  require_ack = true
+  confirm     = false
+}`,
+			check: func(t *testing.T, e *Env) {
+				if e.RequireAck == nil || !*e.RequireAck || e.Confirm {
+					t.Errorf("require_ack %v confirm %v, want the env's true and false", e.RequireAck, e.Confirm)
+				}
+			},
+		},
+		{
+			name: "require_ack unset",
+			src: `
+env "dev" {
+  url = "sqlite://dev.db"
+}`,
+			check: func(t *testing.T, e *Env) {
+				if e.RequireAck != nil || e.Confirm {
+					t.Errorf("require_ack %v confirm %v, want unset and false", e.RequireAck, e.Confirm)
+				}
+			},
+		},
+		{
 			name: "tenants and clean_disabled",
 			src: `
 env "dev" {

@@ -40,6 +40,8 @@ var examples = map[string]string{
 	"baseline_on_migrate":       `baseline_on_migrate = true`,
 	"baseline_version":          `baseline_version = "1"`,
 	"baseline_description":      `baseline_description = "<< Flyway Baseline >>"`,
+	"require_ack":               `require_ack = true`,
+	"confirm":                   `confirm = true`,
 	"placeholders.prefix":       `prefix = "#["`,
 	"placeholders.suffix":       `suffix = "]"`,
 	"placeholders.enabled":      `enabled = false`,
@@ -360,6 +362,18 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 		if text, _, ok := l.str(s, false); ok {
 			record(s)
 			e.InstalledBy = text
+		}
+	}
+	if s, ok := l.pick("require_ack", both...); ok && s != nil {
+		if b, ok := l.boolean(s); ok {
+			e.RequireAck = &b
+			record(s)
+		}
+	}
+	if s, ok := l.pick("confirm", both...); ok && s != nil {
+		if b, ok := l.boolean(s); ok {
+			e.Confirm = b
+			record(s)
 		}
 	}
 	if s, ok := l.pick("baseline_on_migrate", both...); ok && s != nil {

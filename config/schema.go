@@ -29,6 +29,8 @@ var sharedAttrs = []string{
 	"connect_retries_interval",
 	"connect_timeout",
 	"network_timeout",
+	"require_ack",
+	"confirm",
 }
 
 // envOnlyAttrs may appear only inside env blocks.

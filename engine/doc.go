@@ -33,5 +33,6 @@ package engine
 //	target.go              targetRun: one target's migrations on its pinned connection
 //	txcontrol.go           transaction-control keywords of statements
 //	plan.go state.go       planning and Flyway's migration states; findings.go: validation
-//	lifecycle.go adopt.go  baseline, repair, undo, clean; adopting Flyway's history
+//	lifecycle.go adopt.go  baseline, repair, undo (and discard), clean; adopting Flyway's history
+//	markapplied.go         mark-applied: history rows without running the files
 //	errors.go advice.go    typed errors; advice in the library's words

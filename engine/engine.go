@@ -36,6 +36,7 @@ type Migrator struct {
 	installedBy  string // as configured; a run falls back to the session's user
 	outOfOrder   bool
 	hotfixes     []locations.Version
+	included     []locations.Version // discarded versions to apply again (WithIncludeDiscarded)
 	target       string
 	ignore       []ignorePattern
 	lockTimeout  time.Duration
@@ -143,6 +144,23 @@ func WithOutOfOrder(policy OutOfOrder, hotfixes ...string) Option {
 				return fmt.Errorf("hotfix %q: %w", h, err)
 			}
 			m.hotfixes = append(m.hotfixes, v)
+		}
+		return nil
+	})
+}
+
+// WithIncludeDiscarded makes the given versions, discarded by
+// DiscardPlan/Discard (undo --discard), pending again: Migrate applies them
+// as any pending version (out-of-order rules included). Versions that are
+// not discarded on a target change nothing there.
+func WithIncludeDiscarded(versions ...string) Option {
+	return option("include discarded", "WithIncludeDiscarded", func(m *Migrator) error {
+		for _, s := range versions {
+			v, err := locations.ParseVersion(s)
+			if err != nil {
+				return fmt.Errorf("include discarded %q: %w", s, err)
+			}
+			m.included = append(m.included, v)
 		}
 		return nil
 	})
@@ -400,6 +418,17 @@ func (m *run) session(ctx context.Context, conn *sql.Conn) (Session, error) {
 		s.Managed = m.schemas // after the tenant on the search path
 	}
 	return s, nil
+}
+
+// includeDiscarded reports whether a discarded version v is to be applied
+// again (WithIncludeDiscarded).
+func (m *Migrator) includeDiscarded(v locations.Version) bool {
+	for _, w := range m.included {
+		if w.Equal(v) {
+			return true
+		}
+	}
+	return false
 }
 
 // allowOutOfOrder reports whether v may be applied below the highest

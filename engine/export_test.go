@@ -23,6 +23,13 @@ func RenderStore(d Dialect, t Tables) string {
 	add("insert history", s.insertHistory(row, d.Elapsed(time.Time{})))
 	add("insert history, returning its execution time", s.insertHistoryReturning(row, d.Elapsed(time.Time{}), "strata_execution_time"))
 	add("insert history, failed partial run", s.insertHistory(partial, "0"))
+	skipped := row
+	skipped.Mark = MarkSkip
+	add("insert history, marked applied without running", s.insertHistory(skipped, "0"))
+	undo := row
+	undo.Type = TypeUndoSQL
+	discarding := store{d: d, t: t, undoMark: MarkDiscard}
+	add("insert history, undo row of undo --discard", discarding.insertHistory(undo, "0"))
 	add("insert adopted, installed_on text", s.insertAdopted(partial, "2024-01-02 03:04:05"))
 	add("insert adopted, installed_on time", s.insertAdopted(row, time.Date(2024, 1, 2, 3, 4, 5, 600000000, time.UTC)))
 	add("insert adopted, installed_on NULL", s.insertAdopted(row, nil))

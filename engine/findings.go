@@ -153,7 +153,7 @@ func (m *run) findings(tp *TargetPlan, migrating bool) []Finding {
 	ignorePending := migrating
 	for _, e := range tp.Entries {
 		st := e.State
-		if st == StateUndone || st == StateAboveTarget || st == StateDeleted || ignored(m.ignore, e, st) {
+		if st == StateUndone || st == StateDiscarded || st == StateAboveTarget || st == StateDeleted || ignored(m.ignore, e, st) {
 			continue
 		}
 		if e.Row != nil && e.Row.synthetic() {

@@ -10,7 +10,7 @@ import (
 // Layout is the version of the layout of Strata's tables that this build
 // writes. A database whose recorded layout is newer is refused; an older
 // one is upgraded in place by the next command that writes (layout.go).
-const Layout = 2
+const Layout = 3
 
 // Flyway's values of the history table's type column (FLYWAY.md 1.6).
 const (
@@ -42,7 +42,18 @@ type HistoryRow struct {
 	// StatementChecksums lists the checksums of the statements a failed
 	// non-transactional run applied, in order ("" when not recorded).
 	StatementChecksums string
+	// Mark is Strata's note on a row, in its own column (layout 3):
+	// MarkDiscard on an UNDO_SQL row of an undo that discarded its version,
+	// MarkSkip on a row that mark-applied wrote without running the file;
+	// "" otherwise.
+	Mark string
 }
+
+// Values of HistoryRow.Mark.
+const (
+	MarkDiscard = "discard"
+	MarkSkip    = "skip"
+)
 
 // synthetic reports whether the row is a marker rather than a migration.
 func (r *HistoryRow) synthetic() bool {
@@ -70,7 +81,7 @@ var historyColumns = []string{
 }
 
 // store renders the statements on Strata's tables.
-func (m *run) store() store { return store{d: m.dialect, t: m.tables} }
+func (m *run) store() store { return store{d: m.dialect, t: m.tables, undoMark: m.undoMark} }
 
 func checksumLiteral(c *int32) string {
 	if c == nil {

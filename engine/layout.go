@@ -23,16 +23,25 @@ type LayoutUpgrader interface {
 //	2: statement_checksums in the history table: the checksums of the
 //	   statements a non-transactional file applied, so that a re-run after a
 //	   fix of a statement that had not run yet can resume.
+//	3: mark in the history table: Strata's note on a row ("discard" on the
+//	   UNDO_SQL row of undo --discard, "skip" on a row of mark-applied).
 
 // statementChecksumsColumn is the history column added by layout 2.
 const statementChecksumsColumn = "statement_checksums"
 
+// markColumn is the history column added by layout 3.
+const markColumn = "mark"
+
 // readColumns is the history column list to read for a layout.
 func readColumns(layout int) []string {
+	cols := historyColumns[:len(historyColumns):len(historyColumns)]
 	if layout >= 2 {
-		return append(historyColumns[:len(historyColumns):len(historyColumns)], statementChecksumsColumn)
+		cols = append(cols, statementChecksumsColumn)
 	}
-	return historyColumns
+	if layout >= 3 {
+		cols = append(cols, markColumn)
+	}
+	return cols
 }
 
 // ensureLayout brings Strata's tables to the current layout: it reads the

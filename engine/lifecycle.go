@@ -26,7 +26,7 @@ type Cleaner interface {
 // Action is one thing a lifecycle command did (or would do) on a target.
 type Action struct {
 	Target      string
-	Kind        string // "baseline", "remove failed", "mark deleted", "align", "undo", "drop schema", "clean schema"
+	Kind        string // "baseline", "remove failed", "mark deleted", "align", "undo", "discard", "mark applied", "drop schema", "clean schema"
 	Version     string
 	Description string
 	Script      string
@@ -372,6 +372,36 @@ func (m *run) undo(ctx context.Context, to string) (*LifecycleResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// DiscardPlan returns what Discard would undo: UndoPlan's migrations, as
+// actions of kind "discard".
+func (m *Migrator) DiscardPlan(ctx context.Context, to string) (*LifecycleResult, error) {
+	res, err := m.UndoPlan(ctx, to)
+	return asDiscards(res), err
+}
+
+// Discard is Undo that also records the undone versions as discarded: the
+// UNDO_SQL row of each, written in the undo's transaction, carries
+// MarkDiscard in Strata's mark column (never a new Flyway type). A
+// discarded version is in state Discarded, not Pending, while its file is
+// still there: Migrate does not apply it again unless
+// WithIncludeDiscarded names it, and Validate does not report it.
+func (m *Migrator) Discard(ctx context.Context, to string) (*LifecycleResult, error) {
+	r := m.newRun()
+	r.undoMark = MarkDiscard
+	res, err := r.undo(ctx, to)
+	return asDiscards(res), err
+}
+
+func asDiscards(res *LifecycleResult) *LifecycleResult {
+	if res == nil {
+		return nil
+	}
+	for i := range res.Actions {
+		res.Actions[i].Kind = "discard"
+	}
+	return res
 }
 
 // CleanPlan returns what Clean would drop and empty, changing nothing.

@@ -270,7 +270,7 @@ func (m *run) planTarget(s Session, t schemas.Target, rows []HistoryRow, start t
 	if err != nil {
 		return nil, err
 	}
-	in := stateInput{rows: rows, target: target, allowOOO: m.allowOutOfOrder}
+	in := stateInput{rows: rows, target: target, allowOOO: m.allowOutOfOrder, includeDiscarded: m.includeDiscarded}
 	tp := &TargetPlan{Target: t}
 	for _, f := range m.files.Versioned {
 		in.versioned = append(in.versioned, resolved{file: f, checksum: f.Checksum})

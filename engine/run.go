@@ -379,6 +379,7 @@ type run struct {
 	stmtCache   map[*locations.File][]Statement // small files without placeholders, split once per run
 	prefixMu    sync.Mutex
 	prefixSeen  map[*locations.File]bool
+	undoMark    string // the mark of the UNDO_SQL rows the run writes: MarkDiscard for undo --discard
 }
 
 // newRun starts a run of m.

@@ -30,6 +30,10 @@ const (
 	StateOutdated        State = "Outdated"
 	StateSuperseded      State = "Superseded"
 	StateDeleted         State = "Deleted"
+	// StateDiscarded is Strata's: a versioned file whose last run was
+	// undone by undo --discard, so migrate does not apply it again
+	// (unless told to include it).
+	StateDiscarded State = "Discarded"
 )
 
 // Applied reports whether the state is one of an applied migration.
@@ -93,6 +97,9 @@ type stateInput struct {
 	rows        []HistoryRow
 	target      targetRef
 	allowOOO    func(v locations.Version) bool // out_of_order or a listed hotfix
+	// includeDiscarded says which discarded versions are pending again
+	// (migrate --include-discarded); nil: none.
+	includeDiscarded func(v locations.Version) bool
 }
 
 // targetState is the computed view of one target.
@@ -110,6 +117,7 @@ type appliedRow struct {
 	hasVer     bool
 	deleted    bool
 	undone     bool
+	discarded  bool // undone by a row marked MarkDiscard
 	outOfOrder bool
 }
 
@@ -198,6 +206,7 @@ func computeStates(in stateInput) *targetState {
 		case r.undo() && r.Success && a.hasVer:
 			if t := latestMatch(applied, a, func(o *appliedRow) bool { return !o.row.synthetic() && !o.row.undo() && !o.undone }); t != nil {
 				t.undone = true
+				t.discarded = r.Mark == MarkDiscard
 			}
 		}
 		applied = append(applied, a)
@@ -258,6 +267,19 @@ func computeStates(in stateInput) *targetState {
 		}
 		f, ok := byKey[TypeSQL+"|"+a.ver.Key()]
 		return f, ok
+	}
+	// A version is discarded when its latest run was undone by undo
+	// --discard.
+	latestRun := map[string]*appliedRow{}
+	for _, a := range applied {
+		if a.hasVer && !a.row.synthetic() && !a.row.undo() && a.row.Type == TypeSQL {
+			latestRun[a.ver.Key()] = a
+		}
+	}
+	discarded := func(f *locations.File) bool {
+		a := latestRun[f.Version.Key()]
+		return f.Kind == locations.Versioned && a != nil && a.discarded && !a.deleted &&
+			(in.includeDiscarded == nil || !in.includeDiscarded(f.Version))
 	}
 	live := map[string]bool{}
 	anyLive := false
@@ -375,6 +397,8 @@ func computeStates(in stateInput) *targetState {
 				e.State = StateIgnored
 			case failedRow:
 				continue // shown by its failed row; resumed or refused by the planner
+			case discarded(f):
+				e.State = StateDiscarded
 			case f.Kind == locations.Baseline && pendingBaseline != nil && pendingBaseline.file == f:
 				e.State = StatePending
 			case f.Kind == locations.Baseline && above(f.Version):

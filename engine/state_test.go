@@ -218,3 +218,51 @@ func TestIgnorePatterns(t *testing.T) {
 		}
 	}
 }
+
+func TestComputeStatesDiscarded(t *testing.T) {
+	V := func(v string) resolved { return resolved{file: file(t, locations.Versioned, v, "v"+v, 1), checksum: 1} }
+	ok := func(rank int64, v string) HistoryRow { return row(rank, TypeSQL, v, "v"+v, 1, true) }
+	undo := func(rank int64, v, mark string) HistoryRow {
+		r := row(rank, TypeUndoSQL, v, "v"+v, 2, true)
+		r.Mark = mark
+		return r
+	}
+	U2 := resolved{file: file(t, locations.Undo, "2", "v2", 2), checksum: 2}
+	latest := targetRef{kind: "latest"}
+	only2 := func(v locations.Version) bool { return v.String() == "2" }
+	tests := []struct {
+		name    string
+		rows    []HistoryRow
+		include func(locations.Version) bool
+		want    string
+	}{
+		{"undone: pending again", []HistoryRow{ok(1, "1"), ok(2, "2"), undo(3, "2", "")}, nil,
+			"V1=Success V2=Undone U2=Success V2=Pending | pending: 2"},
+		{"discarded: not pending", []HistoryRow{ok(1, "1"), ok(2, "2"), undo(3, "2", MarkDiscard)}, nil,
+			"V1=Success V2=Undone U2=Success V2=Discarded | pending:"},
+		{"discarded, included: pending", []HistoryRow{ok(1, "1"), ok(2, "2"), undo(3, "2", MarkDiscard)}, only2,
+			"V1=Success V2=Undone U2=Success V2=Pending | pending: 2"},
+		{"discarded, applied again", []HistoryRow{ok(1, "1"), ok(2, "2"), undo(3, "2", MarkDiscard), ok(4, "2")}, nil,
+			"V1=Success V2=Undone U2=Success V2=Success | pending:"},
+		{"discarded, applied again, undone plainly", []HistoryRow{ok(1, "1"), ok(2, "2"), undo(3, "2", MarkDiscard), ok(4, "2"), undo(5, "2", "")}, nil,
+			"V1=Success V2=Undone U2=Success V2=Undone U2=Success V2=Pending | pending: 2"},
+		{"discarded below an applied version", []HistoryRow{ok(1, "1"), ok(2, "2"), undo(3, "2", MarkDiscard), ok(4, "3")}, nil,
+			"V1=Success V2=Undone U2=Success V3=Success V2=Discarded | pending:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := computeStates(stateInput{versioned: []resolved{V("1"), V("2"), V("3")}[:2+boolInt(strings.Contains(tt.name, "below"))],
+				undos: []resolved{U2}, rows: tt.rows, target: latest, includeDiscarded: tt.include})
+			if got := strings.TrimSpace(summary(ts)); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

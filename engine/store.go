@@ -21,6 +21,9 @@ import (
 type store struct {
 	d Dialect
 	t Tables
+	// undoMark is the mark of the UNDO_SQL rows this store writes
+	// (MarkDiscard for undo --discard), "" for none.
+	undoMark string
 }
 
 func (s store) historyTable() string { return s.d.Table(s.t.Schema, s.t.History) }
@@ -87,6 +90,12 @@ func (s store) insertHistory(r HistoryRow, elapsed string) string {
 		checksumLiteral(r.Checksum), d.Literal(r.InstalledBy), elapsed,
 		d.Bool(r.Success), d.Literal(r.Tenant), s.nullable(r.VersionKey), s.nullable(r.Error),
 		failedLiteral(r.FailedStatement), strconv.Itoa(r.Progress),
+	}
+	if r.Mark == "" && r.undo() {
+		r.Mark = s.undoMark
+	}
+	if r.Mark != "" {
+		cols, vals = append(cols, markColumn), append(vals, d.Literal(r.Mark))
 	}
 	return "INSERT INTO " + s.historyTable() + " (" + s.quoteList(cols) + ") VALUES (" + strings.Join(vals, ", ") + ")"
 }

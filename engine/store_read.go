@@ -94,12 +94,15 @@ func (m *run) readHistoryWhere(ctx context.Context, q querier, where string) ([]
 			r                                             HistoryRow
 			version, checksum, on, success, key, errText  any
 			failedStmt, progress, installedBy, descr, exe any
-			sums                                          any
+			sums, mark                                    any
 		)
 		dest := []any{&r.InstalledRank, &version, &descr, &r.Type, &r.Script, &checksum,
 			&installedBy, &on, &exe, &success, &r.Tenant, &key, &errText, &failedStmt, &progress}
 		if len(cols) > len(historyColumns) {
 			dest = append(dest, &sums)
+		}
+		if len(cols) > len(historyColumns)+1 {
+			dest = append(dest, &mark)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("read history table %s: %w", m.tables.History, err)
@@ -122,6 +125,7 @@ func (m *run) readHistoryWhere(ctx context.Context, q querier, where string) ([]
 		}
 		r.Progress = int(asInt(progress))
 		r.StatementChecksums = asString(sums)
+		r.Mark = asString(mark)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

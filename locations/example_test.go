@@ -60,3 +60,20 @@ func ExampleVersion_Key() {
 	// 20261121093000 canonical=20261121093000 key=o20261121093000
 	// 999999999999999999999999999999 canonical=999999999999999999999999999999 key=zc30999999999999999999999999999999
 }
+
+// A strata.sum acknowledges the files of a location; a file added since is
+// reported before anything runs.
+func ExampleCompareSums() {
+	reviewed := fstest.MapFS{"V1__create_users.sql": {Data: []byte("CREATE TABLE users (id int);\n")}}
+	set, _ := locations.Collect([]locations.Root{{Name: "migrations", FS: reviewed}}, locations.Options{})
+	sum, _ := locations.ParseSum("migrations/strata.sum", set.LocationSum("migrations").Format())
+
+	reviewed["V2__add_email.sql"] = &fstest.MapFile{Data: []byte("ALTER TABLE users ADD email text;\n")}
+	set, _ = locations.Collect([]locations.Root{{Name: "migrations", FS: reviewed}}, locations.Options{})
+	changes := locations.CompareSums("migrations", sum, set.LocationSum("migrations"))
+	fmt.Println(&locations.AckError{Changes: changes})
+	// Output:
+	// 1 migration file changed since the last strata ack, so nothing was run:
+	//   added:   migrations/V2__add_email.sql
+	// review them, then run strata ack to acknowledge them (for local work, --allow-unacknowledged runs them without an ack)
+}

@@ -146,6 +146,29 @@ var badInputCmds = map[string]func(ts *testscript.TestScript, neg bool, args []s
 		}
 		execStatement(ts, "pgx", ts.Getenv("STRATA_PG_URL"), args[0])
 	},
+	// pg-wait QUERY WANT: wait (up to a minute) until QUERY returns WANT on
+	// $STRATA_PG_URL, for a background command to get somewhere.
+	"pg-wait": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: pg-wait query want")
+		}
+		db, err := sql.Open("pgx", ts.Getenv("STRATA_PG_URL"))
+		if err != nil {
+			ts.Fatalf("pgx: %v", err)
+		}
+		defer db.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for {
+			var v sql.NullString
+			if err := db.QueryRowContext(ctx, args[0]).Scan(&v); err == nil && strings.TrimSpace(v.String) == args[1] {
+				return
+			} else if ctx.Err() != nil {
+				ts.Fatalf("pg-wait: %s never returned %q (last: %q, %v)", args[0], args[1], v.String, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	},
 	// pg QUERY WANT: the one value QUERY returns on $STRATA_PG_URL.
 	"pg": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {

@@ -65,8 +65,9 @@ func closestFlag(cmd *cobra.Command, given string) string {
 
 // registerCompletions completes flag values from strata.hcl and the
 // migration files: --env from the env names, --tenant from an env's tenant
-// list, --format, and --target from latest, current, next and the
-// versions of the env's files.
+// list, --format, --target from latest, current, next and the versions of
+// the env's files, and versions for --include-discarded, undo --to and
+// mark-applied's arguments.
 func (a *app) registerCompletions(root *cobra.Command) {
 	noFiles := cobra.ShellCompDirectiveNoFileComp
 	_ = root.RegisterFlagCompletionFunc("env", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -93,6 +94,13 @@ func (a *app) registerCompletions(root *cobra.Command) {
 		switch c.Name() {
 		case "migrate":
 			_ = c.RegisterFlagCompletionFunc("target", versions)
+			_ = c.RegisterFlagCompletionFunc("include-discarded", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+				return a.completionVersions(), noFiles
+			})
+		case "mark-applied":
+			c.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+				return a.completionVersions(), noFiles
+			}
 		case "undo":
 			_ = c.RegisterFlagCompletionFunc("to", func(cmd *cobra.Command, args []string, s string) ([]string, cobra.ShellCompDirective) {
 				return a.completionVersions(), noFiles

@@ -46,6 +46,8 @@ type jsonConfig struct {
 	IgnorePatterns []string           `json:"ignoreMigrationPatterns"`
 	Tenants        *jsonTenants       `json:"tenants"`
 	CleanDisabled  bool               `json:"cleanDisabled"`
+	RequireAck     *bool              `json:"requireAck"` // null: required when a location has a strata.sum
+	Confirm        bool               `json:"confirm"`
 	LockTimeout    string             `json:"lockTimeout"`
 	Naming         jsonNaming         `json:"naming"`
 	ConnectRetries int                `json:"connectRetries"`
@@ -100,6 +102,7 @@ to the database.`,
 				HistorySchema: env.History.Schema, HistoryTable: env.History.Table, Schemas: nonNil(env.Schemas),
 				OutOfOrder: env.OutOfOrder, Hotfixes: nonNil(env.Hotfixes), Target: env.Target,
 				IgnorePatterns: nonNil(env.IgnoreMigrationPatterns), CleanDisabled: env.CleanDisabled,
+				RequireAck: env.RequireAck, Confirm: env.Confirm,
 				LockTimeout: env.Lock.Timeout.String(), Locations: []jsonLocation{}, Files: []jsonResolvedFile{}, Warnings: []string{},
 				ConnectRetries: env.ConnectRetries, RetryInterval: env.ConnectRetriesInterval.String()}
 			nm := env.Naming.WithDefaults()
@@ -165,6 +168,14 @@ to the database.`,
 				fmt.Fprintf(w, " (hotfixes: %s)", strings.Join(out.Hotfixes, ", "))
 			}
 			fmt.Fprintf(w, "\ntarget:        %s\n", out.Target)
+			ack := "required when a location has a strata.sum"
+			if env.RequireAck != nil {
+				ack = map[bool]string{true: "required", false: "not checked"}[*env.RequireAck]
+			}
+			fmt.Fprintf(w, "acks:          %s\n", ack)
+			if env.Confirm {
+				fmt.Fprintf(w, "confirm:       migrate asks first (confirm = true)\n")
+			}
 			fmt.Fprintf(w, "file names:    %s, %s, %s, %s (suffixes %s)\n",
 				nm.FileName(locations.Versioned, "1.2", "desc"), nm.FileName(locations.Undo, "1.2", "desc"),
 				nm.FileName(locations.Repeatable, "", "desc"), nm.FileName(locations.Baseline, "1.2", "desc"),

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/stratadb/strata/internal/pgtest"
 )
 
 // runOnTerminal runs strata on a pseudo-terminal, answers the confirmation
@@ -94,5 +98,113 @@ func TestCleanConfirmedOnTerminal(t *testing.T) {
 	info.Dir = dir
 	if b, _ := info.CombinedOutput(); !strings.Contains(string(b), "Pending") || strings.Contains(string(b), "Success") {
 		t.Fatalf("not cleaned after answering yes:\n%s", b)
+	}
+}
+
+// TestMigrateConfirmOnTerminal: an env with confirm = true shows the
+// database, what is pending and the backup reminder on a terminal, and
+// migrates only after "yes".
+func TestMigrateConfirmOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, `
+-- strata.hcl --
+locations = ["db"]
+env "prod" {
+  url     = "sqlite://x.db"
+  confirm = true
+}
+-- db/V1__a.sql --
+CREATE TABLE a (id INTEGER);
+-- db/V2__b.sql --
+CREATE TABLE b (id INTEGER);
+`)
+	out, code := runOnTerminal(t, dir, "no", "migrate")
+	for _, want := range []string{"migrate (confirm = true in env prod) will:", "on env prod (sqlite x.db)", "pending: 2 migrations on 1 target:",
+		"V1 a (db/V1__a.sql)", "V2 b (db/V2__b.sql)", "take a backup first", "not confirmed; nothing was changed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("answered no: output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != exitUsage || strings.Contains(out, "applied") {
+		t.Fatalf("answered no: exit %d:\n%s", code, out)
+	}
+	info := exec.Command(strataBinary(t), "info")
+	info.Dir = dir
+	if b, _ := info.CombinedOutput(); strings.Contains(string(b), "Success") {
+		t.Fatalf("migrated after answering no:\n%s", b)
+	}
+	out, code = runOnTerminal(t, dir, "yes", "migrate")
+	if code != 0 || !strings.Contains(out, "applied 2 migrations") {
+		t.Fatalf("answered yes: exit %d:\n%s", code, out)
+	}
+}
+
+// TestMigrateConfirmOnTerminalPostgres: the prompt names host, database,
+// schemas and the tenant count, never the password.
+func TestMigrateConfirmOnTerminalPostgres(t *testing.T) {
+	u, err := neturl.Parse(pgtest.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = neturl.UserPassword(u.User.Username(), "s3cret-pw") // the server trusts the user: the password is never checked
+	dir := t.TempDir()
+	writeFiles(t, dir, fmt.Sprintf(`
+-- strata.hcl --
+locations = ["db"]
+env "prod" {
+  url     = %q
+  confirm = true
+  schemas = ["shared"]
+  tenants {
+    schemas = ["t_one", "t_two"]
+  }
+}
+-- db/V1__a.sql --
+CREATE TABLE a (id int);
+`, u.String()))
+	out, code := runOnTerminal(t, dir, "yes", "migrate")
+	host := u.Host
+	if u.Port() == "" {
+		host += ":5432"
+	}
+	for _, want := range []string{"on env prod (postgres " + host + u.Path, "schemas: shared", "tenants: 2, 2 of them with pending migrations",
+		"pending: 2 migrations on 2 targets:", "V1 a (db/V1__a.sql) on 2 targets", "take a backup first"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "s3cret-pw") {
+		t.Errorf("the password is shown:\n%s", out)
+	}
+	if code != 0 || !strings.Contains(out, "2 migrated") {
+		t.Fatalf("answered yes: exit %d:\n%s", code, out)
+	}
+}
+
+// TestMarkAppliedConfirmedOnTerminal: mark-applied lists the rows it will
+// write and writes them only after "yes".
+func TestMarkAppliedConfirmedOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, `
+-- strata.hcl --
+locations = ["db"]
+env "dev" {
+  url = "sqlite://x.db"
+}
+-- db/V1__a.sql --
+CREATE TABLE a (id INTEGER);
+`)
+	out, code := runOnTerminal(t, dir, "no", "mark-applied", "1")
+	if code != exitUsage || !strings.Contains(out, "target main: mark version 1 (a) applied without running db/V1__a.sql") || !strings.Contains(out, "not confirmed") {
+		t.Fatalf("answered no: exit %d:\n%s", code, out)
+	}
+	out, code = runOnTerminal(t, dir, "yes", "mark-applied", "1")
+	if code != 0 || !strings.Contains(out, "mark-applied on env dev (sqlite x.db):") {
+		t.Fatalf("answered yes: exit %d:\n%s", code, out)
+	}
+	migrate := exec.Command(strataBinary(t), "migrate")
+	migrate.Dir = dir
+	if b, err := migrate.CombinedOutput(); err != nil || !strings.Contains(string(b), "up to date at version 1") {
+		t.Fatalf("migrate after mark-applied: %v\n%s", err, b)
 	}
 }

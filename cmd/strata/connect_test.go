@@ -19,22 +19,24 @@ import (
 	"github.com/stratadb/strata/internal/pgtest"
 )
 
-// TestRepeatedEnvRefused: -e a -e b exits with the usage code before the
-// config is even read.
+// TestRepeatedEnvRefused: an env given twice, and several envs for a
+// command that runs on one, exit with the usage code before the config is
+// even read (migrate, undo, info and validate run several, scopes.go).
 func TestRepeatedEnvRefused(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "strata.hcl")
 	if err := os.WriteFile(cfg, []byte("env \"a\" {\n  url = \"sqlite://a.db\"\n}\nenv \"b\" {\n  url = \"sqlite://b.db\"\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{
-		{"--config", cfg, "-e", "a", "-e", "b", "migrate"},
-		{"--config", cfg, "migrate", "--env", "a", "--env", "a"},
-		{"--config", cfg, "-e", "a", "info", "-e", "b"},
+	for args, want := range map[*[]string]string{
+		{"--config", cfg, "-e", "a", "-e", "b", "baseline", "--version", "1"}:     "--env is given 2 times (a, b): only migrate, undo, info, validate run over several envs",
+		{"--config", cfg, "migrate", "--env", "a", "--env", "a"}:                  "--env a is given twice",
+		{"--config", cfg, "-e", "a", "repair", "-e", "b"}:                         "--env is given 2 times",
+		{"--config", cfg, "-e", "a", "-e", "b", "--url", "sqlite://c.db", "info"}: "--url with several --env",
 	} {
 		var out, errOut testWriter
-		code := run(context.Background(), args, &out, &errOut)
-		if code != exitUsage || !strings.Contains(errOut.String(), "--env is given 2 times") || out.String() != "" {
+		code := run(context.Background(), *args, &out, &errOut)
+		if code != exitUsage || !strings.Contains(errOut.String(), want) || out.String() != "" {
 			t.Errorf("%v: exit %d\nstdout %s\nstderr %s", args, code, out, errOut)
 		}
 	}

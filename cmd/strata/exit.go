@@ -67,6 +67,8 @@ func codeOf(err error) int {
 	var nee *engine.NonEmptySchemaError
 	var le *engine.LimitError
 	var te *schemas.TenantError
+	var ack *locations.AckError
+	var sum *locations.SumError
 	switch {
 	case err == nil:
 		return exitOK
@@ -86,7 +88,8 @@ func codeOf(err error) int {
 		return exitUnreachable
 	case unknownTenant(err):
 		return exitUsage
-	case errors.As(err, &ve), errors.As(err, &oe), errors.As(err, &pe), errors.As(err, &ue), errors.As(err, &rte), errors.As(err, &nee):
+	case errors.As(err, &ve), errors.As(err, &oe), errors.As(err, &pe), errors.As(err, &ue), errors.As(err, &rte), errors.As(err, &nee),
+		errors.As(err, &ack), errors.As(err, &sum):
 		return exitValidation
 	case errors.As(err, &de), errors.As(err, &ne), errors.As(err, &dire), errors.As(err, &ence), errors.As(err, &uoe),
 		errors.As(err, &le), errors.As(err, &te):

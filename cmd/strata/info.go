@@ -99,7 +99,7 @@ func (a *app) infoCommand() *cobra.Command {
   strata --env prod --tenant acme info`,
 		Long: `Show one row per migration and target with Flyway's states: Pending, Success,
 Failed, Out of Order, Ignored, Missing, Future, Baseline, Below Baseline,
-Above Target, Undone, Deleted, Outdated, Superseded. Reads only: no lock,
+Above Target, Undone, Deleted, Outdated, Superseded, and Strata's Discarded. Reads only: no lock,
 nothing created.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -354,7 +354,7 @@ func (a *app) jsonFinding(f engine.Finding) jsonFinding {
 }
 
 func (a *app) validateCommand() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the files against the history without changing anything",
 		Example: `  strata validate                    # exit 3 on drift, missing or failed migrations
@@ -368,6 +368,7 @@ otherwise). Exits 3 when anything is found.`,
 				return err
 			}
 			a.readOnly = true
+			a.ackCheck = true
 			cfg, m, done, err := a.setup(cmd.Context())
 			if err != nil {
 				return err
@@ -426,6 +427,8 @@ otherwise). Exits 3 when anything is found.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&a.allowUnacked, "allow-unacknowledged", false, "report files added, edited or removed since the last strata ack as warnings, not failures")
+	return cmd
 }
 
 func asValidation(err error, ve **engine.ValidationError) bool {

@@ -113,6 +113,8 @@ env "dev" {
 
   # schemas        = ["app"]  # PostgreSQL, SQL Server: the schemas to manage
   # clean_disabled = false    # allow strata clean (never in production)
+  # confirm        = true     # production: migrate shows what it will do and asks (or --yes)
+  # require_ack    = true     # refuse files not reviewed with strata ack (strata.sum)
   # lock {
   #   timeout = "30s"         # how long to wait for another run's lock
   # }

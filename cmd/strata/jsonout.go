@@ -113,6 +113,7 @@ const (
 	codePlaceholder    = "PLACEHOLDER_UNDEFINED"
 	codeRawTenant      = "RAW_TENANT_PLACEHOLDER"
 	codeNonEmpty       = "SCHEMA_NOT_EMPTY"
+	codeUnacknowledged = "UNACKNOWLEDGED"
 	codeLayout         = "LAYOUT_TOO_NEW"
 	codeLocked         = "LOCKED"
 	codeUnreachable    = "UNREACHABLE"
@@ -167,6 +168,8 @@ func (a *app) writeEnvelope(command string, err error, code int) {
 		out.Command = &command
 	}
 	switch {
+	case a.scoped:
+		// Several envs: result.scopes names each.
 	case a.cfg != nil && a.cfg.Env != nil:
 		out.Env = &a.cfg.Env.Name
 	case a.envName != "":
@@ -222,7 +225,15 @@ func (a *app) jsonErrorOf(err error, code int) *jsonError {
 	var dire *locations.DirectiveError
 	var ence *locations.EncodingError
 	var uoe *locations.UndoOverrideError
+	var ack *locations.AckError
+	var sum *locations.SumError
 	switch {
+	case errors.As(err, &ack):
+		for _, c := range ack.Changes {
+			je.Problems = append(je.Problems, jsonProblem{Message: c.Kind + " since the last strata ack", File: strOrNil(c.Path())})
+		}
+	case errors.As(err, &sum):
+		je.File, je.Line = strOrNil(sum.Path), intOrNil(sum.Line)
 	case errors.As(err, &me):
 		je.File, je.Target = strOrNil(me.Path), strOrNil(me.Target)
 		je.Line, je.Column = intOrNil(me.Line), intOrNil(me.Column)
@@ -354,6 +365,8 @@ func errorCode(err error, code int) string {
 	var ence *locations.EncodingError
 	var uoe *locations.UndoOverrideError
 	var te *schemas.TenantError
+	var ack *locations.AckError
+	var sum *locations.SumError
 	switch {
 	case code == exitInterrupted, errors.Is(err, context.Canceled), errors.Is(err, errInterruptedConnecting):
 		return codeInterrupted
@@ -383,6 +396,8 @@ func errorCode(err error, code int) string {
 		return codeRawTenant
 	case errors.As(err, &nee):
 		return codeNonEmpty
+	case errors.As(err, &ack), errors.As(err, &sum):
+		return codeUnacknowledged
 	case errors.As(err, &de), errors.As(err, &ne), errors.As(err, &dire), errors.As(err, &ence), errors.As(err, &uoe), errors.As(err, &le):
 		return codeFiles
 	case errors.As(err, &te):

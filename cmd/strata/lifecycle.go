@@ -65,6 +65,10 @@ func describe(a engine.Action) string {
 		return fmt.Sprintf("drop every object of schema %s and keep the schema (%s)", a.Target, orNone(a.Detail))
 	case "undo":
 		return fmt.Sprintf("target %s: undo version %s (%s) with %s", a.Target, a.Version, a.Description, a.Script)
+	case "discard":
+		return fmt.Sprintf("target %s: undo version %s (%s) with %s and discard it (migrate will not apply it again)", a.Target, a.Version, a.Description, a.Script)
+	case "mark applied":
+		return fmt.Sprintf("target %s: mark version %s (%s) applied without running %s", a.Target, a.Version, a.Description, a.Script)
 	case "baseline":
 		return fmt.Sprintf("target %s: mark as baselined at version %s", a.Target, a.Version)
 	}
@@ -332,16 +336,20 @@ types with the files. Asks for confirmation (or --yes).`,
 
 func (a *app) undoCommand() *cobra.Command {
 	var to string
-	var yes bool
+	var yes, discard bool
 	cmd := &cobra.Command{
 		Use:   "undo [--to V]",
 		Short: "Run undo (U) migrations, newest first",
 		Example: `  strata undo                        # undo the latest version of each target
-  strata undo --to 3 --yes           # undo everything above 3`,
+  strata undo --to 3 --yes           # undo everything above 3
+  strata undo --to 3 --discard       # and never apply 4 and up again`,
 		Long: `Undo the most recently applied versioned migration of each target, or with
 --to V every one above V (V stays applied), newest first by installed_rank,
 each with its U<version>__*.sql file in its own transaction. A version without
-an undo file stops the command before anything runs. Asks for confirmation
+an undo file stops the command before anything runs. With --discard the
+undone versions are recorded as discarded: migrate does not apply them again
+although their files are still there (info shows them as Discarded;
+migrate --include-discarded V brings one back). Asks for confirmation
 (or --yes).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -362,7 +370,11 @@ an undo file stops the command before anything runs. Asks for confirmation
 				return err
 			}
 			defer done()
-			plan, err := m.UndoPlan(ctx, to)
+			planFn, undo := m.UndoPlan, m.Undo
+			if discard {
+				planFn, undo = m.DiscardPlan, m.Discard
+			}
+			plan, err := planFn(ctx, to)
 			if err != nil {
 				return err
 			}
@@ -372,7 +384,7 @@ an undo file stops the command before anything runs. Asks for confirmation
 			if err := a.confirm("undo", plan.Actions, yes); err != nil {
 				return err
 			}
-			res, err := m.Undo(ctx, to)
+			res, err := undo(ctx, to)
 			if err != nil {
 				return err
 			}
@@ -380,7 +392,72 @@ an undo file stops the command before anything runs. Asks for confirmation
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "undo every migration above this version (it stays applied)")
+	cmd.Flags().BoolVar(&discard, "discard", false, "record the undone versions as discarded: migrate does not apply them again (migrate --include-discarded V brings one back)")
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return cmd
+}
+
+func (a *app) markAppliedCommand() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "mark-applied V...",
+		Short: "Record versions as applied without running their files",
+		Example: `  strata mark-applied 7              # the change was made by hand; record it
+  strata --env prod --tenant acme mark-applied 7 8 --yes`,
+		Long: `Write a successful history row for each version on every target (each
+tenant, or those named with --tenant) where it is pending, without running
+its file (Flyway's skipExecutingMigrations): checksum and description from the
+file, execution time 0, and Strata's mark column set to "skip". A target where
+the version is applied already is left alone; one where it is in another
+state, or where a lower version would stay pending below it, stops the
+command before anything is written. Lists the rows and asks for confirmation
+(or --yes).`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return errors.New("mark-applied needs at least one version: strata mark-applied 7")
+			}
+			for _, v := range args {
+				if _, err := locations.ParseVersion(v); err != nil {
+					return fmt.Errorf("mark-applied %q is not a version (%v): give versions such as 7 or 7.1", v, err)
+				}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, versions []string) error {
+			if err := a.begin(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			a.ackCheck = true
+			cfg, m, done, err := a.setup(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			plan, err := m.MarkAppliedPlan(ctx, versions)
+			if err != nil {
+				return err
+			}
+			if len(plan.Actions) == 0 {
+				return a.report("mark-applied", cfg.Env.Name, nil, "already applied everywhere: nothing to mark")
+			}
+			// The rows are listed in the refusal without a terminal too.
+			rows := make([]string, len(plan.Actions))
+			for i, act := range plan.Actions {
+				rows[i] = "- " + describe(act)
+			}
+			if err := a.confirmWith("mark-applied", rows, nil, yes); err != nil {
+				return err
+			}
+			res, err := m.MarkApplied(ctx, versions)
+			if err != nil {
+				return err
+			}
+			return a.report("mark-applied", cfg.Env.Name, res, "already applied everywhere: nothing to mark")
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&a.allowUnacked, "allow-unacknowledged", false, "mark files added or edited since the last strata ack, with a warning")
 	return cmd
 }
 

@@ -31,7 +31,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
-		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"jsonout": jsonoutCmd},
+		Cmds:          badInputCmds, // jsonout, sqlite, pg, ...
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
 			return copyDir(quickstart, filepath.Join(env.WorkDir, "quickstart"))
@@ -46,7 +46,7 @@ func TestScriptsPostgres(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script-pg",
 		UpdateScripts: *update,
-		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"jsonout": jsonoutCmd},
+		Cmds:          badInputCmds, // jsonout, sqlite, pg, ...
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
 			return setPGURLs(env, pgtest.Database(t))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stratadb/strata/config"
 	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/locations"
 )
@@ -41,19 +42,24 @@ type jsonMigrate struct {
 
 func (a *app) migrateCommand() *cobra.Command {
 	var target string
-	var dryRun bool
+	var dryRun, yes bool
+	var include []string
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply pending migrations",
 		Example: `  strata migrate                     # the only env, or the one strata.hcl names
   strata --env prod migrate --dry-run
+  strata --env prod migrate --yes    # an env with confirm = true, in CI
   strata --env prod migrate --target 7
+  strata migrate --include-discarded 4  # bring back a version undo --discard discarded
   strata --env prod --tenant acme --tenant globex migrate
   strata migrate --placeholder app_role=reader --format json`,
 		Long: `Validate the files against the history, then apply every pending migration,
 each in its own transaction together with its history row. Nothing pending is
 success. Versions below the highest applied one are refused unless listed in
-hotfixes or out_of_order = true.`,
+hotfixes or out_of_order = true. In an env that sets confirm = true, migrate
+shows the database, what is pending and a backup reminder, and asks first (on
+a terminal; --yes otherwise).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("target") && strings.TrimSpace(target) == "" {
@@ -70,6 +76,15 @@ hotfixes or out_of_order = true.`,
 			ctx := cmd.Context()
 			var extra []engine.Option
 			a.target = target
+			a.ackCheck = true
+			for _, v := range include {
+				if _, err := locations.ParseVersion(v); err != nil {
+					return fmt.Errorf("--include-discarded %q is not a version (%v): give the version of a discarded migration", v, err)
+				}
+			}
+			if len(include) > 0 {
+				extra = append(extra, engine.WithIncludeDiscarded(include...))
+			}
 			if dryRun {
 				return a.dryRun(ctx, extra)
 			}
@@ -89,13 +104,20 @@ hotfixes or out_of_order = true.`,
 					prog.observe(e)
 				}))
 			}
-			_, m, done, err := a.setup(ctx, extra...)
+			cfg, m, done, err := a.setup(ctx, extra...)
 			if err != nil {
 				return err // in JSON mode run prints the envelope with the error
 			}
 			defer done()
 			began := time.Now()
-			res, err := m.Migrate(ctx)
+			var res *engine.Result
+			p, err := m.Plan(ctx)
+			if err == nil && cfg.Env.Confirm {
+				err = a.confirmMigrate(cfg, p, yes)
+			}
+			if err == nil {
+				res, err = m.Apply(ctx, p)
+			}
 			if res != nil {
 				a.applied = res.Applied()
 			}
@@ -150,8 +172,64 @@ hotfixes or out_of_order = true.`,
 		},
 	}
 	cmd.Flags().StringVar(&target, "target", "", "stop at this version (latest, current, next or a version); default: the env's target")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation in an env that sets confirm = true")
+	cmd.Flags().StringArrayVar(&include, "include-discarded", nil, "apply this version although undo --discard discarded it (repeatable)")
+	cmd.Flags().BoolVar(&a.allowUnacked, "allow-unacknowledged", false, "run files added, edited or removed since the last strata ack, with a warning (for local work)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print, per target, the SQL that would run, placeholders replaced (sensitive values shown as ***), and change nothing (no lock, no table created)")
 	return cmd
+}
+
+// confirmMigrate asks before migrating an env that sets confirm = true:
+// the database (never the password), its schemas and tenants, what is
+// pending, and a reminder to take a backup. Nothing pending asks nothing.
+func (a *app) confirmMigrate(cfg *config.Config, p *engine.Plan, yes bool) error {
+	if yes || p.Pending() == 0 {
+		return nil
+	}
+	env := cfg.Env
+	var lines []string
+	if len(env.Schemas) > 0 && !strings.HasPrefix(database(env, cfg.Dir), "sqlite ") {
+		lines = append(lines, "schemas: "+strings.Join(env.Schemas, ", "))
+	}
+	type file struct {
+		label   string
+		targets int
+	}
+	var files []*file
+	byPath := map[string]*file{}
+	behind := 0
+	for _, tp := range p.Targets {
+		if len(tp.Pending) > 0 {
+			behind++
+		}
+		for _, e := range tp.Pending {
+			path := e.File.Path()
+			f := byPath[path]
+			if f == nil {
+				f = &file{label: fmt.Sprintf("%s %s (%s)", label(e), e.Description, path)}
+				byPath[path] = f
+				files = append(files, f)
+			}
+			f.targets++
+		}
+	}
+	if env.Tenants != nil {
+		lines = append(lines, fmt.Sprintf("tenants: %d, %d of them with pending migrations", len(p.Targets), behind))
+	}
+	lines = append(lines, fmt.Sprintf("pending: %d migration%s on %d target%s:", p.Pending(), plural(p.Pending()), behind, plural(behind)))
+	for i, f := range files {
+		if i == 20 {
+			lines = append(lines, fmt.Sprintf("  ... and %d more (strata migrate --dry-run lists them all)", len(files)-20))
+			break
+		}
+		on := ""
+		if len(p.Targets) > 1 {
+			on = fmt.Sprintf(" on %d target%s", f.targets, plural(f.targets))
+		}
+		lines = append(lines, "  "+f.label+on)
+	}
+	lines = append(lines, "take a backup first: a migration that has run is taken back only by its undo file, if it has one")
+	return a.confirmWith(fmt.Sprintf("migrate (confirm = true in env %s)", env.Name), lines, nil, false)
 }
 
 // jsonDryRun is migrate --dry-run's JSON result.

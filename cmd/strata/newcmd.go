@@ -129,6 +129,9 @@ sql_migration_suffixes entry replace V, U, __ and .sql.`,
 				}
 				fmt.Fprintln(a.stdout, "created "+rel)
 			}
+			if _, err := os.Stat(filepath.Join(dir, locations.SumFile)); err == nil && a.format == "text" {
+				fmt.Fprintf(a.stdout, "this location has a %s: migrate runs the new file once it is reviewed and acknowledged with strata ack (or with --allow-unacknowledged)\n", locations.SumFile)
+			}
 			return nil
 		},
 	}

@@ -362,7 +362,7 @@ func (a *app) redact(s string) string {
 // read with env() is shown with its secrets masked, host and database
 // included, as any other URL.
 func (a *app) secrets() []string {
-	var out []string
+	out := append([]string(nil), a.pastSecrets...)
 	if a.url != "" {
 		out = append(out, config.URLSecrets(a.url)...)
 	}

@@ -31,7 +31,9 @@ type app struct {
 	stdout, stderr io.Writer
 	configPath     string
 	envName        string
-	envFlags       []string // every --env given, to refuse a repeated one
+	envFlags       []string // every --env given: several run the scoped commands once per env (scopes.go)
+	scoped         bool     // this run goes over several envs (runScopes)
+	pastSecrets    []string // the secrets of the envs an earlier scope loaded, still masked
 	vars           []string
 	url            string
 	locations      []string // --locations, for a run without strata.hcl
@@ -43,6 +45,8 @@ type app struct {
 	applied        int    // migrations migrate applied, for the note after an interrupt
 	appliedKnown   bool   // migrate ran: applied is known
 	readOnly       bool   // the command only reads: open the database so that nothing is created
+	ackCheck       bool   // the command refuses files not acknowledged in strata.sum (see checkAck)
+	allowUnacked   bool   // --allow-unacknowledged: those files are warnings
 	started        bool
 
 	hclFiles   map[string]*hcl.File // for rendering diagnostics
@@ -122,7 +126,7 @@ the migrations of --locations. strata init writes a strata.hcl to start from.`,
 	}
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.configPath, "config", "c", "", "path of the configuration file (default strata.hcl, or $STRATA_CONFIG)")
-	pf.VarP(&envFlag{a: a}, "env", "e", "environment to use (required when strata.hcl declares several; give it once; default $STRATA_ENV)")
+	pf.VarP(&envFlag{a: a}, "env", "e", "environment to use (required when strata.hcl declares several; default $STRATA_ENV); migrate, undo, info and validate take it several times and run each env in turn")
 	pf.StringArrayVar(&a.vars, "var", nil, "set a variable declared in strata.hcl: --var name=value (repeatable)")
 	pf.StringVar(&a.url, "url", "", "database URL, replacing the env's url, or naming the database of a run without strata.hcl (visible in the process list: prefer $STRATA_URL or env() in strata.hcl)")
 	pf.StringSliceVar(&a.locations, "locations", nil, "migrations folders of a run without strata.hcl, comma-separated (default migrations)")
@@ -131,13 +135,19 @@ the migrations of --locations. strata init writes a strata.hcl to start from.`,
 	pf.StringArrayVar(&a.tenants, "tenant", nil, "only this tenant (repeatable); it must be one of the env's tenants")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand(),
-		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand(), a.versionCommand())
+		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand(), a.versionCommand(), a.ackCommand(), a.markAppliedCommand())
+	for _, c := range root.Commands() {
+		if slices.Contains(scopedCommands, c.Name()) {
+			c.RunE = a.inScopes(c.RunE)
+		}
+	}
 	a.registerCompletions(root)
 	return root
 }
 
-// envFlag is --env: it keeps every value given, so that a repeated --env is
-// refused rather than silently won by the last one.
+// envFlag is --env: it keeps every value given, so that several run the
+// scoped commands once per env and the other commands refuse them, rather
+// than letting the last one win silently.
 type envFlag struct{ a *app }
 
 func (f *envFlag) String() string { return f.a.envName }
@@ -150,9 +160,9 @@ func (f *envFlag) Set(v string) error {
 
 // begin is called first by every command: flags are parsed and valid.
 func (a *app) begin() error {
-	if len(a.envFlags) > 1 {
-		return fmt.Errorf("--env is given %d times (%s): strata works on one env per run, so give --env once, and run strata once per env (a run over several envs is not defined yet)",
-			len(a.envFlags), strings.Join(a.envFlags, ", "))
+	if len(a.envFlags) > 1 && !a.scoped {
+		return fmt.Errorf("--env is given %d times (%s): only %s run over several envs; give --env once here, and run strata once per env",
+			len(a.envFlags), strings.Join(a.envFlags, ", "), strings.Join(scopedCommands, ", "))
 	}
 	switch a.format {
 	case "text", "json":
@@ -407,6 +417,11 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 	set, err := a.collect(cfg)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if a.ackCheck {
+		if err := a.checkAck(cfg, set); err != nil {
+			return nil, nil, nil, err // before the database is opened
+		}
 	}
 	if len(a.tenants) > 0 && cfg.Env.Tenants == nil {
 		// Before the database is opened (a SQLite file would be created).

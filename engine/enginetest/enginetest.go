@@ -2,8 +2,8 @@
 // real database: apply, re-plan empty, checksum drift, a failing migration
 // rolled back, resuming a non-transactional file, lock timeout, files with
 // their own COMMIT, without a final semicolon or with comments only,
-// out-of-order refusal and hotfixes, undefined placeholders, and several
-// migrators racing on one database.
+// out-of-order refusal and hotfixes, undefined placeholders, undo, discard
+// and mark-applied, and several migrators racing on one database.
 package enginetest
 
 import (
@@ -50,6 +50,7 @@ func Run(t *testing.T, d engine.Dialect, newDB Opener) {
 	t.Run("ConcurrentCallsOnOneMigrator", s.concurrentCalls)
 	t.Run("DryRunMatchesApply", s.dryRun)
 	t.Run("UndoAndForward", s.undo)
+	t.Run("DiscardAndMarkApplied", s.discardAndMarkApplied)
 	t.Run("RepairFailedNonTransactional", s.repairFailed)
 	t.Run("RepairAlignsAndMarksDeleted", s.repairAlign)
 	t.Run("BaselineThenMigrate", s.baseline)

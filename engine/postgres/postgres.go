@@ -210,6 +210,7 @@ func (d Dialect) CreateTables(t engine.Tables) []string {
     "failed_statement" INTEGER,
     "progress"         INTEGER NOT NULL DEFAULT 0,
     "statement_checksums" TEXT,
+    "mark"             VARCHAR(20),
     CONSTRAINT ` + d.Quote(t.History+"_pk") + ` PRIMARY KEY ("installed_rank")
 )`,
 		`CREATE INDEX IF NOT EXISTS ` + d.Quote(t.History+"_s_idx") + ` ON ` + h + ` ("success")`,
@@ -233,6 +234,8 @@ func (d Dialect) UpgradeTables(t engine.Tables, from int) []string {
 	switch from {
 	case 1:
 		return []string{`ALTER TABLE ` + d.Table(t.Schema, t.History) + ` ADD COLUMN IF NOT EXISTS "statement_checksums" TEXT`}
+	case 2:
+		return []string{`ALTER TABLE ` + d.Table(t.Schema, t.History) + ` ADD COLUMN IF NOT EXISTS "mark" VARCHAR(20)`}
 	}
 	return nil
 }

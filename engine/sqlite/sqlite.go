@@ -76,7 +76,8 @@ func (d Dialect) CreateTables(t engine.Tables) []string {
     "error"            TEXT,
     "failed_statement" INT,
     "progress"         INT NOT NULL DEFAULT 0,
-    "statement_checksums" TEXT
+    "statement_checksums" TEXT,
+    "mark"             VARCHAR(20)
 )`,
 		`CREATE INDEX IF NOT EXISTS ` + d.index(t.Schema, t.History+"_s_idx") + ` ON ` + d.Quote(t.History) + ` ("success")`,
 		`CREATE INDEX IF NOT EXISTS ` + d.index(t.Schema, t.History+"_tv_idx") + ` ON ` + d.Quote(t.History) + ` ("tenant", "version_key")`,
@@ -102,6 +103,8 @@ func (d Dialect) UpgradeTables(t engine.Tables, from int) []string {
 	switch from {
 	case 1:
 		return []string{`ALTER TABLE ` + d.Table(t.Schema, t.History) + ` ADD COLUMN "statement_checksums" TEXT`}
+	case 2:
+		return []string{`ALTER TABLE ` + d.Table(t.Schema, t.History) + ` ADD COLUMN "mark" VARCHAR(20)`}
 	}
 	return nil
 }

@@ -222,6 +222,7 @@ func (d *Dialect) CreateTables(t engine.Tables) []string {
     [failed_statement] INT,
     [progress]         INT NOT NULL DEFAULT 0,
     [statement_checksums] NVARCHAR(MAX),
+    [mark]             NVARCHAR(20),
     CONSTRAINT `+d.Quote(t.History+"_pk")+` PRIMARY KEY ([installed_rank])
 )`),
 		index(t.History+"_s_idx", h, "[success]"),
@@ -248,6 +249,9 @@ func (d *Dialect) UpgradeTables(t engine.Tables, from int) []string {
 	case 1:
 		return []string{"IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE name = N'statement_checksums' AND object_id = OBJECT_ID(" + d.Literal(h) + "))\n" +
 			"ALTER TABLE " + h + " ADD [statement_checksums] NVARCHAR(MAX)"}
+	case 2:
+		return []string{"IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE name = N'mark' AND object_id = OBJECT_ID(" + d.Literal(h) + "))\n" +
+			"ALTER TABLE " + h + " ADD [mark] NVARCHAR(20)"}
 	}
 	return nil
 }

@@ -2,10 +2,10 @@
 SELECT "installed_rank", "version", "description", "type", "script", "checksum", "installed_by", "installed_on", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress" FROM "app"."strata_schema_history" ORDER BY "installed_rank";
 
 -- select history, one tenant
-SELECT "installed_rank", "version", "description", "type", "script", "checksum", "installed_by", "installed_on", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress", "statement_checksums" FROM "app"."strata_schema_history" WHERE "tenant" = 'acme' ORDER BY "installed_rank";
+SELECT "installed_rank", "version", "description", "type", "script", "checksum", "installed_by", "installed_on", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress", "statement_checksums", "mark" FROM "app"."strata_schema_history" WHERE "tenant" = 'acme' ORDER BY "installed_rank";
 
 -- select history, several tenants
-SELECT "installed_rank", "version", "description", "type", "script", "checksum", "installed_by", "installed_on", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress", "statement_checksums" FROM "app"."strata_schema_history" WHERE "tenant" IN ('acme', 'o''brien') ORDER BY "installed_rank";
+SELECT "installed_rank", "version", "description", "type", "script", "checksum", "installed_by", "installed_on", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress", "statement_checksums", "mark" FROM "app"."strata_schema_history" WHERE "tenant" IN ('acme', 'o''brien') ORDER BY "installed_rank";
 
 -- insert history
 INSERT INTO "app"."strata_schema_history" ("version", "description", "type", "script", "checksum", "installed_by", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress") VALUES ('1.2', 'add o''clock', 'SQL', 'V1_2__add_o''clock.sql', -1234567, 'ci', CAST((julianday('now') - julianday('0001-01-01 00:00:00.000')) * 86400000 AS INTEGER), 1, 'acme', '00000000000000000001.00000000000000000002', NULL, NULL, 0);
@@ -15,6 +15,12 @@ INSERT INTO "app"."strata_schema_history" ("version", "description", "type", "sc
 
 -- insert history, failed partial run
 INSERT INTO "app"."strata_schema_history" ("version", "description", "type", "script", "checksum", "installed_by", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress") VALUES ('1.2', 'add o''clock', 'SQL', 'V1_2__add_o''clock.sql', NULL, 'ci', 0, 0, 'acme', '00000000000000000001.00000000000000000002', 'boom', 3, 2);
+
+-- insert history, marked applied without running
+INSERT INTO "app"."strata_schema_history" ("version", "description", "type", "script", "checksum", "installed_by", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress", "mark") VALUES ('1.2', 'add o''clock', 'SQL', 'V1_2__add_o''clock.sql', -1234567, 'ci', 0, 1, 'acme', '00000000000000000001.00000000000000000002', NULL, NULL, 0, 'skip');
+
+-- insert history, undo row of undo --discard
+INSERT INTO "app"."strata_schema_history" ("version", "description", "type", "script", "checksum", "installed_by", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress", "mark") VALUES ('1.2', 'add o''clock', 'UNDO_SQL', 'V1_2__add_o''clock.sql', -1234567, 'ci', 0, 1, 'acme', '00000000000000000001.00000000000000000002', NULL, NULL, 0, 'discard');
 
 -- insert adopted, installed_on text
 INSERT INTO "app"."strata_schema_history" ("version", "description", "type", "script", "checksum", "installed_by", "installed_on", "execution_time", "success", "tenant", "version_key", "error", "failed_statement", "progress") VALUES ('1.2', 'add o''clock', 'SQL', 'V1_2__add_o''clock.sql', NULL, 'ci', '2024-01-02 03:04:05', 42, 0, 'acme', '00000000000000000001.00000000000000000002', 'boom', 3, 2);
@@ -92,10 +98,10 @@ UPDATE "app"."strata_schema_history_state" SET "version" = NULL, "version_key" =
 UPDATE "app"."strata_schema_history_state" SET "version" = '1.2', "version_key" = '00000000000000000001.00000000000000000002', "fingerprint" = '00000000feedface', "applied" = 12, "failed" = 1, "error" = NULL, "generation" = "generation" + 1, "updated_on" = CURRENT_TIMESTAMP WHERE "tenant" = 'acme';
 
 -- insert layout
-INSERT INTO "app"."strata_schema_history_meta" ("name", "value") SELECT 'layout', '2' WHERE NOT EXISTS (SELECT 1 FROM "app"."strata_schema_history_meta" WHERE "name" = 'layout');
+INSERT INTO "app"."strata_schema_history_meta" ("name", "value") SELECT 'layout', '3' WHERE NOT EXISTS (SELECT 1 FROM "app"."strata_schema_history_meta" WHERE "name" = 'layout');
 
 -- select layout
 SELECT "value" FROM "app"."strata_schema_history_meta" WHERE "name" = 'layout';
 
 -- update layout
-UPDATE "app"."strata_schema_history_meta" SET "value" = '2' WHERE "name" = 'layout' AND "value" = '1';
+UPDATE "app"."strata_schema_history_meta" SET "value" = '3' WHERE "name" = 'layout' AND "value" = '1';

@@ -2,10 +2,10 @@
 SELECT [installed_rank], [version], [description], [type], [script], [checksum], [installed_by], [installed_on], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress] FROM [app].[strata_schema_history] ORDER BY [installed_rank];
 
 -- select history, one tenant
-SELECT [installed_rank], [version], [description], [type], [script], [checksum], [installed_by], [installed_on], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress], [statement_checksums] FROM [app].[strata_schema_history] WHERE [tenant] = N'acme' ORDER BY [installed_rank];
+SELECT [installed_rank], [version], [description], [type], [script], [checksum], [installed_by], [installed_on], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress], [statement_checksums], [mark] FROM [app].[strata_schema_history] WHERE [tenant] = N'acme' ORDER BY [installed_rank];
 
 -- select history, several tenants
-SELECT [installed_rank], [version], [description], [type], [script], [checksum], [installed_by], [installed_on], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress], [statement_checksums] FROM [app].[strata_schema_history] WHERE [tenant] IN (N'acme', N'o''brien') ORDER BY [installed_rank];
+SELECT [installed_rank], [version], [description], [type], [script], [checksum], [installed_by], [installed_on], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress], [statement_checksums], [mark] FROM [app].[strata_schema_history] WHERE [tenant] IN (N'acme', N'o''brien') ORDER BY [installed_rank];
 
 -- insert history
 INSERT INTO [app].[strata_schema_history] ([version], [description], [type], [script], [checksum], [installed_by], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress]) VALUES (N'1.2', N'add o''clock', N'SQL', N'V1_2__add_o''clock.sql', -1234567, N'ci', /*strata:elapsed:-6795364578871345152*/0, 1, N'acme', N'00000000000000000001.00000000000000000002', NULL, NULL, 0);
@@ -15,6 +15,12 @@ INSERT INTO [app].[strata_schema_history] ([version], [description], [type], [sc
 
 -- insert history, failed partial run
 INSERT INTO [app].[strata_schema_history] ([version], [description], [type], [script], [checksum], [installed_by], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress]) VALUES (N'1.2', N'add o''clock', N'SQL', N'V1_2__add_o''clock.sql', NULL, N'ci', 0, 0, N'acme', N'00000000000000000001.00000000000000000002', N'boom', 3, 2);
+
+-- insert history, marked applied without running
+INSERT INTO [app].[strata_schema_history] ([version], [description], [type], [script], [checksum], [installed_by], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress], [mark]) VALUES (N'1.2', N'add o''clock', N'SQL', N'V1_2__add_o''clock.sql', -1234567, N'ci', 0, 1, N'acme', N'00000000000000000001.00000000000000000002', NULL, NULL, 0, N'skip');
+
+-- insert history, undo row of undo --discard
+INSERT INTO [app].[strata_schema_history] ([version], [description], [type], [script], [checksum], [installed_by], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress], [mark]) VALUES (N'1.2', N'add o''clock', N'UNDO_SQL', N'V1_2__add_o''clock.sql', -1234567, N'ci', 0, 1, N'acme', N'00000000000000000001.00000000000000000002', NULL, NULL, 0, N'discard');
 
 -- insert adopted, installed_on text
 INSERT INTO [app].[strata_schema_history] ([version], [description], [type], [script], [checksum], [installed_by], [installed_on], [execution_time], [success], [tenant], [version_key], [error], [failed_statement], [progress]) VALUES (N'1.2', N'add o''clock', N'SQL', N'V1_2__add_o''clock.sql', NULL, N'ci', N'2024-01-02 03:04:05', 42, 0, N'acme', N'00000000000000000001.00000000000000000002', N'boom', 3, 2);
@@ -92,10 +98,10 @@ UPDATE [app].[strata_schema_history_state] SET [version] = NULL, [version_key] =
 UPDATE [app].[strata_schema_history_state] SET [version] = N'1.2', [version_key] = N'00000000000000000001.00000000000000000002', [fingerprint] = N'00000000feedface', [applied] = 12, [failed] = 1, [error] = NULL, [generation] = [generation] + 1, [updated_on] = CURRENT_TIMESTAMP WHERE [tenant] = N'acme';
 
 -- insert layout
-INSERT INTO [app].[strata_schema_history_meta] ([name], [value]) SELECT N'layout', N'2' WHERE NOT EXISTS (SELECT 1 FROM [app].[strata_schema_history_meta] WHERE [name] = N'layout');
+INSERT INTO [app].[strata_schema_history_meta] ([name], [value]) SELECT N'layout', N'3' WHERE NOT EXISTS (SELECT 1 FROM [app].[strata_schema_history_meta] WHERE [name] = N'layout');
 
 -- select layout
 SELECT [value] FROM [app].[strata_schema_history_meta] WHERE [name] = N'layout';
 
 -- update layout
-UPDATE [app].[strata_schema_history_meta] SET [value] = N'2' WHERE [name] = N'layout' AND [value] = N'1';
+UPDATE [app].[strata_schema_history_meta] SET [value] = N'3' WHERE [name] = N'layout' AND [value] = N'1';

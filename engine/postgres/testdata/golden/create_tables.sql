@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS "app"."strata_schema_history" (
     "failed_statement" INTEGER,
     "progress"         INTEGER NOT NULL DEFAULT 0,
     "statement_checksums" TEXT,
+    "mark"             VARCHAR(20),
     CONSTRAINT "strata_schema_history_pk" PRIMARY KEY ("installed_rank")
 );
 CREATE INDEX IF NOT EXISTS "strata_schema_history_s_idx" ON "app"."strata_schema_history" ("success");

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS "strata_schema_history" (
     "error"            TEXT,
     "failed_statement" INT,
     "progress"         INT NOT NULL DEFAULT 0,
-    "statement_checksums" TEXT
+    "statement_checksums" TEXT,
+    "mark"             VARCHAR(20)
 );
 CREATE INDEX IF NOT EXISTS "strata_schema_history_s_idx" ON "strata_schema_history" ("success");
 CREATE INDEX IF NOT EXISTS "strata_schema_history_tv_idx" ON "strata_schema_history" ("tenant", "version_key");

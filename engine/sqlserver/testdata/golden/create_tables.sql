@@ -22,6 +22,7 @@ CREATE TABLE [shop]]db].[app].[strata_schema_history] (
     [failed_statement] INT,
     [progress]         INT NOT NULL DEFAULT 0,
     [statement_checksums] NVARCHAR(MAX),
+    [mark]             NVARCHAR(20),
     CONSTRAINT [strata_schema_history_pk] PRIMARY KEY ([installed_rank])
 )
 GO

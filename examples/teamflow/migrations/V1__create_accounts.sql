@@ -1,0 +1,4 @@
+CREATE TABLE accounts (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL
+);
