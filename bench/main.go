@@ -65,7 +65,7 @@ func benchMain() int {
 	var o options
 	var workloads string
 	flag.StringVar(&o.url, "url", defaultURL, "admin URL of the PostgreSQL server (a database is created and dropped per measurement)")
-	flag.StringVar(&workloads, "workload", "w1,w2,w3,w4", "comma-separated workloads: w1, w2, w3, w4")
+	flag.StringVar(&workloads, "workload", "w1,w2,w3,w4", "comma-separated workloads: w1, w2, w3, w3-10k (W3 with 10,000 tenants), w4, w5")
 	flag.IntVar(&o.runs, "runs", 3, "runs per workload; the median is reported")
 	flag.StringVar(&o.only, "only", "", `measure only "floor" or "strata"`)
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON on stdout")
@@ -83,8 +83,8 @@ func benchMain() int {
 	flag.Parse()
 	for _, w := range strings.Split(workloads, ",") {
 		w = strings.ToLower(strings.TrimSpace(w))
-		if w != "w1" && w != "w2" && w != "w3" && w != "w4" && w != "w5" {
-			fmt.Fprintf(os.Stderr, "bench: unknown workload %q (want w1, w2, w3, w4 or w5)\n", w)
+		if w != "w1" && w != "w2" && w != "w3" && w != "w3-10k" && w != "w4" && w != "w5" {
+			fmt.Fprintf(os.Stderr, "bench: unknown workload %q (want w1, w2, w3, w3-10k, w4 or w5)\n", w)
 			return 2
 		}
 		o.workloads = append(o.workloads, w)
@@ -196,7 +196,7 @@ func run(ctx context.Context, o options) (*report, error) {
 			fmt.Fprintf(os.Stderr, ", %d tenants", w.Tenants)
 		}
 		fmt.Fprintln(os.Stderr)
-		if name == "w3" || name == "w5" {
+		if name == "w3" || name == "w3-10k" || name == "w5" {
 			if o.only == "floor" {
 				fmt.Fprintf(os.Stderr, "  skipped: %s has no floor\n", name)
 				continue

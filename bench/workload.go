@@ -53,28 +53,32 @@ func generate(parent, name string, o options) (*workload, error) {
 	switch name {
 	case "w1":
 		w.Description = fmt.Sprintf("1 schema x %d small migrations", o.w1Files)
-		w.MaxRatio = 1.2
+		w.MaxRatio = 0.8
 		err = generateW1(w, o.w1Files)
 	case "w2":
 		w.Description = fmt.Sprintf("%d tenant schemas x %d small migrations, Strata with parallel = %d, floor sequential", o.w2Tenants, len(tenantApp), o.w2Par)
-		w.MaxRatio = 0.8
+		w.MaxRatio = 0.5
 		w.Tenants, w.Parallel = o.w2Tenants, o.w2Par
 		err = generateTenantApp(w, len(tenantApp))
-	case "w3":
-		w.Description = fmt.Sprintf("no-op migrate and info over %d up-to-date tenants x %d migrations (strata CLI)", o.w3Tenants, o.w3Files)
-		w.MaxMS = 300
-		w.Tenants, w.Parallel = o.w3Tenants, 4
+	case "w3", "w3-10k":
+		tenants := o.w3Tenants
+		if name == "w3-10k" {
+			tenants = 10000
+		}
+		w.Description = fmt.Sprintf("no-op migrate and info over %d up-to-date tenants x %d migrations (strata CLI)", tenants, o.w3Files)
+		w.MaxMS = 200
+		w.Tenants, w.Parallel = tenants, 4
 		err = generateTenantApp(w, o.w3Files)
 	case "w4":
 		w.Description = fmt.Sprintf("one %d MiB data migration of multi-row INSERTs", o.w4MiB)
 		w.MaxRatio = 1.1
-		w.MaxRSSKiB = 64 << 10
+		w.MaxRSSKiB = 32 << 10
 		err = generateW4(w, int64(o.w4MiB)<<20)
 	case "w5":
 		w.Description = fmt.Sprintf("%d strata migrate processes at once vs one alone, 1 schema x %d small migrations (strata CLI)", o.w5Runners, o.w5Files)
 		err = generateW1(w, o.w5Files)
 	default:
-		return nil, fmt.Errorf("generate %s: unknown workload (want w1, w2, w3, w4 or w5)", name)
+		return nil, fmt.Errorf("generate %s: unknown workload (want w1, w2, w3, w3-10k, w4 or w5)", name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("generate %s: %w", name, err)
