@@ -74,7 +74,7 @@ const MaxDelimiter = 16
 // strings, in which a backslash escapes the next character and a doubled
 // quote stands for itself (a server in the NO_BACKSLASH_ESCAPES sql_mode
 // reads a backslash before a quote differently: double quotes there),
-// `...` identifiers with `` for a backtick. Comments: # and "-- " (two
+// `...` identifiers with “ for a backtick. Comments: # and "-- " (two
 // dashes and a blank, a control character or the end of the input) to the
 // end of the line, /* ... */ (not nested). /*! ... */ and /*M! ... */
 // conditional comments are code that the server runs: they are kept in a
@@ -225,7 +225,7 @@ func (s *Splitter) delimiterCommand() (bool, error) {
 	}
 	j := len(word)
 	at := s.in.Off(s.in.Pos)
-	if s.in.Need(j+1) {
+	if s.in.Need(j + 1) {
 		c := s.in.Buf[s.in.Pos+j]
 		if c == '\n' || c == '\r' {
 			return false, s.errorAt(at, "DELIMITER needs a delimiter on its line")
