@@ -154,6 +154,18 @@ type RetryPreparer interface {
 	PrepareRetry(ctx context.Context, conn *sql.Conn, st Statement, s Session) (done bool, err error)
 }
 
+// ProgressSender is implemented by dialects whose statements outside a
+// transaction commit on their own (MySQL's DDL) and that can send such a
+// statement together with the update of its progress in one request, which
+// the server runs to the end without waiting for the client: a client
+// killed after sending it cannot leave a committed statement unrecorded,
+// so a re-run never repeats it.
+type ProgressSender interface {
+	// ExecWithProgress runs the single statement of stmt, then progress;
+	// an *ExecError's Part is 0.
+	ExecWithProgress(ctx context.Context, conn *sql.Conn, stmt Part, progress string) error
+}
+
 // Statement is one statement of a script.
 type Statement struct {
 	Text     string   // without the terminating delimiter

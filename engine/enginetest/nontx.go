@@ -178,7 +178,7 @@ func (s *suite) nonTxAppliedChanged(t *testing.T) {
 }
 
 // oldColumn matches the column layout 2 added, in every dialect's DDL.
-var oldColumn = regexp.MustCompile(`,\s*["\[]statement_checksums["\]] (TEXT|NVARCHAR\(MAX\))`)
+var oldColumn = regexp.MustCompile(`,\s*["\[` + "`" + `]statement_checksums["\]` + "`" + `] (TEXT|NVARCHAR\(MAX\)|MEDIUMTEXT)`)
 
 func (s *suite) layoutUpgrade(t *testing.T) {
 	open := s.newDB(t)

@@ -74,7 +74,7 @@ const MaxDelimiter = 16
 // strings, in which a backslash escapes the next character and a doubled
 // quote stands for itself (a server in the NO_BACKSLASH_ESCAPES sql_mode
 // reads a backslash before a quote differently: double quotes there),
-// `...` identifiers with “ for a backtick. Comments: # and "-- " (two
+// `...` identifiers (a doubled backtick stands for one). Comments: # and "-- " (two
 // dashes and a blank, a control character or the end of the input) to the
 // end of the line, /* ... */ (not nested). /*! ... */ and /*M! ... */
 // conditional comments are code that the server runs: they are kept in a
