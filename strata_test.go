@@ -185,18 +185,18 @@ func TestErrors(t *testing.T) {
 	})
 
 	t.Run("unknown scheme", func(t *testing.T) {
-		for _, url := range []string{"mysql://u:s3cret-pw@host/db", "host=db password=s3cret-pw:x dbname=app", "app.db"} {
+		for _, url := range []string{"oracle://u:s3cret-pw@host/db", "host=db password=s3cret-pw:x dbname=app", "app.db"} {
 			_, err := strata.Migrate(ctx, url, files())
 			if err == nil {
 				t.Fatalf("%s: no error", url)
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, "sqlite:, file:, postgres://, postgresql:// or sqlserver://") || strings.Contains(msg, "s3cret") {
+			if !strings.Contains(msg, "sqlite:, file:, postgres://, postgresql://, sqlserver://, mysql:// or mariadb://") || strings.Contains(msg, "s3cret") {
 				t.Errorf("%s: got %q, want the known schemes and no password", url, msg)
 			}
 		}
-		_, err := strata.Migrate(ctx, "mysql://u:s3cret-pw@host/db", files())
-		if !strings.Contains(err.Error(), `"mysql"`) {
+		_, err := strata.Migrate(ctx, "oracle://u:s3cret-pw@host/db", files())
+		if !strings.Contains(err.Error(), `"oracle"`) {
 			t.Errorf("got %q, want the scheme named", err)
 		}
 	})
@@ -206,6 +206,8 @@ func TestErrors(t *testing.T) {
 		for _, url := range []string{
 			"postgres://app:s3cret-pw@127.0.0.1:1/app?sslmode=disable&connect_timeout=5",
 			"sqlserver://app:s3cret-pw@127.0.0.1:1?database=app&dial+timeout=5",
+			"mysql://app:s3cret-pw@127.0.0.1:1/app",
+			"mariadb://app:s3cret@pw@127.0.0.1:1/app",
 		} {
 			_, err := strata.Migrate(ctx, url, files())
 			if err == nil {

@@ -163,8 +163,15 @@ type connector struct {
 
 func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.Connector.Connect(ctx)
-	if err != nil || c.database == "" {
-		return conn, err
+	if err != nil {
+		var me *gomysql.MySQLError
+		if errors.As(err, &me) {
+			return nil, &ServerError{err: err, number: me.Number}
+		}
+		return nil, err
+	}
+	if c.database == "" {
+		return conn, nil
 	}
 	if ex, ok := conn.(driver.ExecerContext); ok {
 		if _, err := ex.ExecContext(ctx, "SET @strata_database = "+(&Dialect{}).Literal(c.database), nil); err != nil {
@@ -174,6 +181,20 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 	return conn, nil
 }
+
+// ServerError is an error the server returned while connecting (a
+// refused login: 1045, 1044, 1698; an unknown database: 1049), for
+// callers that do not import the driver.
+type ServerError struct {
+	err    error
+	number uint16
+}
+
+func (e *ServerError) Error() string { return e.err.Error() }
+func (e *ServerError) Unwrap() error { return e.err }
+
+// MySQLErrorNumber returns the server's error number.
+func (e *ServerError) MySQLErrorNumber() uint16 { return e.number }
 
 // Name implements engine.Dialect.
 func (*Dialect) Name() string { return "mysql" }

@@ -125,6 +125,37 @@ func AdminExec(admin string, stmts ...string) error {
 	return nil
 }
 
+// DropDatabases drops every database whose name starts with prefix.
+func DropDatabases(admin, prefix string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := mysql.Open(ctx, admin, mysql.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ?", len(prefix), prefix)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	for _, n := range names {
+		if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+strings.ReplaceAll(n, "`", "``")+"`"); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // Open opens a handle on the database at u, closed when the test ends.
 func Open(t testing.TB, u string) *sql.DB {
 	t.Helper()
