@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/stratadb/strata/engine/postgres"
 	"github.com/stratadb/strata/engine/mysql"
+	"github.com/stratadb/strata/engine/postgres"
 	"github.com/stratadb/strata/engine/sqlserver"
 )
 
