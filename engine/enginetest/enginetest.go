@@ -37,6 +37,7 @@ func Run(t *testing.T, d engine.Dialect, newDB Opener, opts ...Option) {
 	t.Run("ChecksumDrift", s.checksumDrift)
 	t.Run("FailingMigrationRollsBack", s.failingRollsBack)
 	t.Run("NonTransactionalResume", s.nonTxResume)
+	t.Run("NonTransactionalRepeatableResumes", s.nonTxRepeatable)
 	t.Run("NonTransactionalJourney", s.nonTxJourney)
 	t.Run("NonTransactionalAppliedChanged", s.nonTxAppliedChanged)
 	t.Run("NonTransactionalPlaceholders", s.nonTxPlaceholders)
@@ -356,6 +357,38 @@ func (s *suite) ddlCommits(t *testing.T) bool {
 		t.Fatalf("split CREATE TABLE: %d statements, %v", len(st), err)
 	}
 	return st[0].NoTx
+}
+
+// nonTxRepeatable: a repeatable that runs statement by statement and fails
+// part way resumes at the failed statement on the next run, as a
+// versioned file does (a kill during a repeatable that recreates a view
+// on MySQL must not need repair).
+func (s *suite) nonTxRepeatable(t *testing.T) {
+	db := s.newDB(t)()
+	files := clone(base)
+	files["V3__log.sql"] = "CREATE TABLE rlog (n INTEGER);\n"
+	mustMigrate(t, s.migrator(t, db, files))
+	s.exec(t, db, "INSERT INTO items (id, name) VALUES (10, 'blocker')")
+	files["R__fill.sql"] = "-- strata:transaction=false\nINSERT INTO rlog (n) VALUES (1);\nINSERT INTO items (id, name) VALUES (10, 'ten');\nINSERT INTO rlog (n) VALUES (2);\n"
+	_, err := s.migrator(t, db, files).Migrate(ctx(t))
+	var me *engine.MigrationError
+	if !errors.As(err, &me) || me.StatementIndex != 1 || me.Partial == nil || me.Partial.Applied != 1 {
+		t.Fatalf("migrate = %v, want a failure at statement 2 with statement 1 applied", err)
+	}
+	s.exec(t, db, "DELETE FROM items WHERE id = 10")
+	res := mustMigrate(t, s.migrator(t, db, files))
+	if res.Applied() != 1 {
+		t.Fatalf("resume applied %d, want 1", res.Applied())
+	}
+	if n := count(t, db, "SELECT count(*) FROM rlog"); n != 2 {
+		t.Fatalf("rlog rows = %d, want 2: a statement ran twice or not at all", n)
+	}
+	if got := states(t, s.migrator(t, db, files)); !strings.Contains(got, "R:fill=Success;") || strings.Contains(got, "Failed") {
+		t.Fatalf("states = %s", got)
+	}
+	if _, err := s.migrator(t, db, files).Validate(ctx(t)); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
 }
 
 func idx(me *engine.MigrationError) int {
