@@ -348,18 +348,27 @@ func (d *Dialect) SessionSetup(s engine.Session, _ engine.Scope) []string {
 	return append(out, "SET SESSION "+strings.Join(sets, ", "))
 }
 
-// seconds reads a Go duration ("1m30s") or a number of seconds.
+// durationPattern is a timeout as PostgreSQL reads it, which the
+// directives and the configuration accept: a number with an optional unit,
+// milliseconds without one.
+var durationPattern = regexp.MustCompile(`^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$`)
+
+// seconds reads a timeout: a Go duration ("1m30s") or PostgreSQL's form
+// ("5s", "1min", "500" for milliseconds).
 func seconds(s string) (float64, bool) {
 	if s == "" {
 		return 0, false
 	}
-	if d, err := time.ParseDuration(s); err == nil {
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
 		return d.Seconds(), true
 	}
-	if v, err := strconv.ParseFloat(s, 64); err == nil && v >= 0 {
-		return v, true
+	m := durationPattern.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
 	}
-	return 0, false
+	v, _ := strconv.ParseFloat(m[1], 64)
+	unit := map[string]float64{"us": 1e-6, "": 1e-3, "ms": 1e-3, "s": 1, "min": 60, "h": 3600, "d": 86400}[m[2]]
+	return v * unit, true
 }
 
 // ResetSession implements engine.Dialect: the timeouts back to the

@@ -130,3 +130,16 @@ func TestElapsedMarkerReplaced(t *testing.T) {
 		t.Fatalf("marker not found in %s", q)
 	}
 }
+
+func TestSeconds(t *testing.T) {
+	for in, want := range map[string]float64{"1500ms": 1.5, "2m": 120, "5s": 5, "1min": 60, "500": 0.5, "2 h": 7200, "250us": 0.00025} {
+		if got, ok := seconds(in); !ok || got != want {
+			t.Errorf("seconds(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "soon", "-1s", "5 parsecs"} {
+		if _, ok := seconds(bad); ok {
+			t.Errorf("seconds(%q) accepted", bad)
+		}
+	}
+}
