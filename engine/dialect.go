@@ -132,6 +132,15 @@ type LockTimeouts interface {
 	IsLockTimeout(err error) bool
 }
 
+// Deadlocks is implemented by dialects whose server may pick one of
+// Strata's own statements as the victim of a deadlock between targets
+// migrated in parallel (InnoDB locks the gaps that the INSERT ... SELECT
+// ... WHERE NOT EXISTS creating a state row reads): the statement, which
+// changed nothing, is tried again.
+type Deadlocks interface {
+	IsDeadlock(err error) bool
+}
+
 // ConnectionLoss is implemented by dialects that can tell a connection that
 // broke (reset, closed by the server, silent past the network timeout) from
 // a statement the database refused. When it broke after a request that

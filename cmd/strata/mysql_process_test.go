@@ -9,6 +9,7 @@ package main
 import (
 	"database/sql"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +207,31 @@ func TestConcurrentProcessesMySQL(t *testing.T) {
 	r := p.mustRun(t, 0, "migrate")
 	if !strings.Contains(r.stdout, "nothing to migrate") {
 		t.Errorf("a migrate afterwards should find nothing pending:\n%s", r)
+	}
+}
+
+// TestExampleMySQL runs examples/mysql as its README says, on a fresh
+// database: everything applies, and a second migrate finds nothing to do.
+func TestExampleMySQL(t *testing.T) {
+	u := mysqltest.Database(t)
+	t.Setenv("STRATA_MYSQL_URL", u)
+	cfg := filepath.Join("..", "..", "examples", "mysql", "strata.hcl")
+	var out, errOut testWriter
+	if code := run(t.Context(), []string{"--config", cfg, "migrate"}, &out, &errOut); code != 0 {
+		t.Fatalf("migrate: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "applied 4 migrations") {
+		t.Fatalf("migrate:\n%s", out.String())
+	}
+	out, errOut = testWriter{}, testWriter{}
+	if code := run(t.Context(), []string{"--config", cfg, "migrate"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "nothing to migrate") {
+		t.Fatalf("second migrate: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	db := mysqltest.Open(t, u)
+	if n := mysqlInt(t, db, "SELECT COUNT(*) FROM customer_totals WHERE total_cents = 1250"); n != 1 {
+		t.Fatalf("customer_totals has %d rows of 1250, want 1", n)
+	}
+	if n := mysqlInt(t, db, "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = 'purge_old_customers'"); n != 1 {
+		t.Fatalf("the procedure is missing")
 	}
 }

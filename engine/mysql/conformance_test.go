@@ -21,6 +21,7 @@ var (
 	_ engine.ConnectionLoss  = (*mysql.Dialect)(nil)
 	_ engine.LayoutUpgrader  = (*mysql.Dialect)(nil)
 	_ engine.ProgressSender  = (*mysql.Dialect)(nil)
+	_ engine.Deadlocks       = (*mysql.Dialect)(nil)
 )
 
 // TestConformance runs the shared suite against the local MariaDB (or the

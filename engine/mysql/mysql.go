@@ -652,6 +652,12 @@ func (*Dialect) IsLockTimeout(err error) bool {
 	return errors.As(err, &me) && me.Number == 1205
 }
 
+// IsDeadlock implements engine.Deadlocks: error 1213.
+func (*Dialect) IsDeadlock(err error) bool {
+	var me *gomysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1213
+}
+
 // ConnectionLost implements engine.ConnectionLoss: driver.ErrBadConn is
 // returned before anything was sent; the driver's "invalid connection",
 // an unexpected EOF or a network error after.
