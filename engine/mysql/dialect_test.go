@@ -166,3 +166,22 @@ func TestParallelTenants(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionSettings: connections made by Open record their database and
+// let the server end them after twice the network timeout of silence.
+func TestSessionSettings(t *testing.T) {
+	u := mysqltest.Database(t)
+	db, err := mysql.Open(context.Background(), u, mysql.Options{NetworkTimeout: 45 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var wait int
+	var recorded, current string
+	if err := db.QueryRow("SELECT @@SESSION.wait_timeout, @strata_database, DATABASE()").Scan(&wait, &recorded, &current); err != nil {
+		t.Fatal(err)
+	}
+	if wait != 90 || recorded != current {
+		t.Fatalf("wait_timeout %d, @strata_database %q (database %q); want 90 and the URL's database", wait, recorded, current)
+	}
+}

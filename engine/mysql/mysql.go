@@ -51,7 +51,10 @@ type Options struct {
 	// NetworkTimeout ends a connection whose server stopped answering
 	// within about this time: TCP keepalives and, on Linux,
 	// TCP_USER_TIMEOUT (a server busy with a long statement still answers
-	// them). Default DefaultNetworkTimeout; negative: keepalives only.
+	// them). The server ends a session idle for twice this time
+	// (wait_timeout), which releases the named lock of a client that
+	// vanished; idle connections are closed after this time. Default
+	// DefaultNetworkTimeout; negative: keepalives only.
 	NetworkTimeout time.Duration
 }
 
@@ -141,6 +144,9 @@ func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 	}
 	cfg.MultiStatements = true
 	cfg.ParseTime = true
+	// The driver logs broken connections to stderr; Strata reports them
+	// as errors (and a library's caller decides what to print).
+	cfg.Logger = &gomysql.NopLogger{}
 	if cfg.ConnectionAttributes == "" {
 		cfg.ConnectionAttributes = "program_name:strata"
 	}
@@ -149,7 +155,19 @@ func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 		return nil, fmt.Errorf("open mysql connection: %w", secrets.Error(err))
 	}
 	// Connection errors can show pieces of the password: mask them here.
-	return sql.OpenDB(secrets.Connector(&connector{Connector: c, database: cfg.DBName})), nil
+	conn := &connector{Connector: c, database: cfg.DBName}
+	if opts.NetworkTimeout > 0 {
+		// The server ends a session idle for twice the network timeout,
+		// so that a client gone without a word (a host down, a network
+		// cut) does not hold its named lock for wait_timeout's 8 hours;
+		// Strata closes its idle connections first.
+		conn.waitTimeout = int64(math.Ceil(2 * opts.NetworkTimeout.Seconds()))
+	}
+	db := sql.OpenDB(secrets.Connector(conn))
+	if opts.NetworkTimeout > 0 {
+		db.SetConnMaxIdleTime(opts.NetworkTimeout)
+	}
+	return db, nil
 }
 
 // connector records the database of the connection string in the session
@@ -158,7 +176,8 @@ func Open(ctx context.Context, url string, opts Options) (*sql.DB, error) {
 // later run on the same pooled connection takes for its default.
 type connector struct {
 	driver.Connector
-	database string
+	database    string
+	waitTimeout int64 // the session's wait_timeout in seconds, 0 for the server's
 }
 
 func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -170,11 +189,15 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 		return nil, err
 	}
-	if c.database == "" {
-		return conn, nil
+	var sets []string
+	if c.database != "" {
+		sets = append(sets, "@strata_database = "+(&Dialect{}).Literal(c.database))
 	}
-	if ex, ok := conn.(driver.ExecerContext); ok {
-		if _, err := ex.ExecContext(ctx, "SET @strata_database = "+(&Dialect{}).Literal(c.database), nil); err != nil {
+	if c.waitTimeout > 0 {
+		sets = append(sets, "SESSION wait_timeout = "+strconv.FormatInt(c.waitTimeout, 10))
+	}
+	if ex, ok := conn.(driver.ExecerContext); ok && len(sets) > 0 {
+		if _, err := ex.ExecContext(ctx, "SET "+strings.Join(sets, ", "), nil); err != nil {
 			conn.Close()
 			return nil, err
 		}
