@@ -34,7 +34,9 @@ type Dialect struct {
 	mariadb bool
 }
 
-// New returns the MySQL and MariaDB dialect.
+// New returns the MySQL and MariaDB dialect. Use it with a handle from
+// Open: a statement that commits implicitly is sent together with its
+// progress, which needs the driver's multiStatements.
 func New() engine.Dialect { return &Dialect{} }
 
 // Defaults of Options.
