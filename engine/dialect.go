@@ -168,7 +168,9 @@ type RetryPreparer interface {
 // statement together with the update of its progress in one request, which
 // the server runs to the end without waiting for the client: a client
 // killed after sending it cannot leave a committed statement unrecorded,
-// so a re-run never repeats it.
+// so a re-run never repeats it. Such a statement also commits the file's
+// own open transaction first (MySQL's implicit commit), which its progress
+// then covers.
 type ProgressSender interface {
 	// ExecWithProgress runs the single statement of stmt, then progress;
 	// an *ExecError's Part is 0.

@@ -126,9 +126,12 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 				inUserTx = false
 				applied = i + 1
 			}
-		case st.NoTx && st.Tx == TxNone && !inUserTx && sendsProgress:
+		case st.NoTx && st.Tx == TxNone && sendsProgress:
+			// The statement commits on its own, and first whatever the
+			// file's own transaction did: progress goes with it.
 			err = ps.ExecWithProgress(ctx, r.conn, b.part(), step(i+1))
 			if err == nil {
+				inUserTx = false
 				applied = i + 1
 			}
 		case st.NoTx || st.Tx != TxNone || inUserTx:

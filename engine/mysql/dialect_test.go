@@ -185,3 +185,21 @@ func TestSessionSettings(t *testing.T) {
 		t.Fatalf("wait_timeout %d, @strata_database %q (database %q); want 90 and the URL's database", wait, recorded, current)
 	}
 }
+
+// TestReleaseAllLocksRefused: a migration that would drop the session's
+// named locks (Strata's among them) is refused, in a transactional file
+// and in one run statement by statement.
+func TestReleaseAllLocksRefused(t *testing.T) {
+	for name, text := range map[string]string{
+		"V2__dml.sql": "INSERT INTO t VALUES (1);\nDO RELEASE_ALL_LOCKS();\n",
+		"V2__ddl.sql": "CREATE TABLE t2 (id INT);\nDO RELEASE_ALL_LOCKS();\n",
+	} {
+		u := mysqltest.Database(t)
+		files := map[string]string{"V1__t.sql": "CREATE TABLE t (id INT);\n", name: text}
+		_, err := newMigrator(t, u, files).Migrate(context.Background())
+		var me *engine.MigrationError
+		if !errors.As(err, &me) || me.StatementIndex != 1 || !strings.Contains(err.Error(), "release strata's named lock") {
+			t.Fatalf("%s: migrate = %v, want statement 2 refused", name, err)
+		}
+	}
+}

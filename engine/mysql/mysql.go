@@ -460,7 +460,31 @@ func (d *Dialect) Exec(ctx context.Context, conn *sql.Conn, parts []engine.Part)
 	return nil
 }
 
+// errReleasesLock refuses a statement that would drop Strata's named lock.
+var errReleasesLock = errors.New("this statement would release strata's named lock (RELEASE_ALL_LOCKS), so other runners could apply the same migrations: remove it")
+
+// releasesLocks reports a call of RELEASE_ALL_LOCKS(), which drops every
+// named lock of the session, Strata's included.
+func releasesLocks(text string) bool {
+	const fn = "release_all_locks"
+	lower := strings.ToLower(text)
+	for i := strings.Index(lower, fn); i >= 0; {
+		if strings.HasPrefix(strings.TrimLeft(lower[i+len(fn):], " \t\r\n"), "(") {
+			return true
+		}
+		j := strings.Index(lower[i+1:], fn)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
 func run(ctx context.Context, conn *sql.Conn, part int, text string, base int64) error {
+	if base >= 0 && releasesLocks(text) {
+		return &engine.ExecError{Part: part, Offset: base, Statement: text, Err: errReleasesLock}
+	}
 	text = elapsedMarker.ReplaceAllStringFunc(text, func(m string) string {
 		n, _ := strconv.ParseInt(elapsedMarker.FindStringSubmatch(m)[1], 10, 64)
 		return strconv.FormatInt(time.Since(time.Unix(0, n)).Milliseconds(), 10)
@@ -483,6 +507,9 @@ func (d *Dialect) ExecWithProgress(ctx context.Context, conn *sql.Conn, stmt eng
 	base := int64(0)
 	if len(stmt.Stmts) == 1 {
 		text, base = stmt.Stmts[0].Text, stmt.Stmts[0].Offset
+	}
+	if releasesLocks(text) {
+		return &engine.ExecError{Part: 0, Offset: base, Statement: text, Err: errReleasesLock}
 	}
 	if _, err := conn.ExecContext(ctx, text+";\n"+progress); err != nil {
 		return execError(0, text, base, err)

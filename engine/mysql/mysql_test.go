@@ -143,3 +143,18 @@ func TestSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestReleasesLocks(t *testing.T) {
+	for text, want := range map[string]bool{
+		"SELECT RELEASE_ALL_LOCKS()":            true,
+		"do release_all_locks  ()":              true,
+		"SELECT 1; SELECT Release_All_Locks\n(": true,
+		"SELECT release_all_locks_x()":          false,
+		"SELECT RELEASE_LOCK('x')":              false,
+		"SELECT 'release_all_locks'":            false,
+	} {
+		if got := releasesLocks(text); got != want {
+			t.Errorf("releasesLocks(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
