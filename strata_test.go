@@ -14,6 +14,7 @@ import (
 	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/postgres"
 	"github.com/stratadb/strata/engine/sqlite"
+	"github.com/stratadb/strata/internal/mysqltest"
 	"github.com/stratadb/strata/internal/pgtest"
 	"github.com/stratadb/strata/locations"
 )
@@ -340,5 +341,30 @@ func TestMigratePostgresTenants(t *testing.T) {
 	}
 	if tenant != `"globex"` { // ${strata:schema} is the quoted name
 		t.Errorf(`globex.t holds %q, want "globex"`, tenant)
+	}
+}
+
+func TestMigrateMySQL(t *testing.T) {
+	ctx := context.Background()
+	url := mysqltest.Database(t) // fails, not skips, when CI=true and there is no server
+	fsys := fstest.MapFS{
+		"V1__create_users.sql": {Data: []byte("CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(100) NOT NULL);\n")},
+		"V2__add_owner.sql":    {Data: []byte("INSERT INTO users VALUES (1, '${owner}');\n")},
+	}
+	opts := []strata.Option{strata.WithPlaceholders(map[string]string{"owner": "owner@example.com"})}
+	res, err := strata.Migrate(ctx, url, fsys, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Applied() != 2 || res.Targets[0].Version != "2" {
+		t.Fatalf("got %+v, want 2 applied, at version 2", res.Targets)
+	}
+	// mariadb:// is the same database.
+	res, err = strata.Migrate(ctx, "mariadb"+strings.TrimPrefix(url, "mysql"), fsys, opts...)
+	if err != nil || res.Applied() != 0 {
+		t.Fatalf("mariadb:// migrate = %+v, %v; want nothing applied", res, err)
+	}
+	if _, err := strata.Validate(ctx, url, fsys, opts...); err != nil {
+		t.Fatalf("validate: %v", err)
 	}
 }
