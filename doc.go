@@ -8,7 +8,8 @@
 //	res, err := strata.Migrate(ctx, "postgres://app@db/app", migrations)
 //
 // Migrate picks the database from the URL's scheme (sqlite:, file:,
-// postgres://, postgresql://, sqlserver://), opens it, collects the files of
+// postgres://, postgresql://, sqlserver://, mysql://, mariadb://), opens it,
+// collects the files of
 // fsys (Flyway's names: V1__init.sql, R__views.sql, ...), applies what is
 // pending, each migration in its own transaction, and closes the database.
 // Nothing pending is success. Info and Validate do the same for reading the

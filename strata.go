@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/mysql"
 	"github.com/stratadb/strata/engine/postgres"
 	"github.com/stratadb/strata/engine/sqlite"
 	"github.com/stratadb/strata/engine/sqlserver"
@@ -29,6 +30,7 @@ import (
 //	file:app.db                                 SQLite, the same as sqlite:
 //	postgres://user:pass@host:5432/db           PostgreSQL (also postgresql://)
 //	sqlserver://user:pass@host:1433?database=db SQL Server
+//	mysql://user:pass@host:3306/db              MySQL or MariaDB (also mariadb://)
 //
 // Files are collected from the root of fsys and its subdirectories; a .sql
 // file whose name does not follow Flyway's naming is an error
@@ -150,7 +152,7 @@ func WithEngineOptions(opts ...engine.Option) Option {
 
 // schemes are the URL schemes Migrate knows, in the order error messages
 // list them.
-var schemes = []string{"sqlite:", "file:", "postgres://", "postgresql://", "sqlserver://"}
+var schemes = []string{"sqlite:", "file:", "postgres://", "postgresql://", "sqlserver://", "mysql://", "mariadb://"}
 
 // schemeSyntax is RFC 3986's: what comes before the first ':' when it is
 // one. A libpq key=value string has none, and its text must not be shown.
@@ -230,6 +232,9 @@ func open(ctx context.Context, url string, lockTimeout time.Duration, readOnly b
 	case "sqlserver":
 		d = sqlserver.New()
 		db, err = sqlserver.Open(ctx, url, sqlserver.Options{})
+	case "mysql", "mariadb":
+		d = mysql.New()
+		db, err = mysql.Open(ctx, url, mysql.Options{})
 	default:
 		known := strings.Join(schemes[:len(schemes)-1], ", ") + " or " + schemes[len(schemes)-1]
 		if scheme == url || !schemeSyntax.MatchString(scheme) {

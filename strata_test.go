@@ -14,6 +14,7 @@ import (
 	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/postgres"
 	"github.com/stratadb/strata/engine/sqlite"
+	"github.com/stratadb/strata/internal/mysqltest"
 	"github.com/stratadb/strata/internal/pgtest"
 	"github.com/stratadb/strata/locations"
 )
@@ -185,18 +186,18 @@ func TestErrors(t *testing.T) {
 	})
 
 	t.Run("unknown scheme", func(t *testing.T) {
-		for _, url := range []string{"mysql://u:s3cret-pw@host/db", "host=db password=s3cret-pw:x dbname=app", "app.db"} {
+		for _, url := range []string{"oracle://u:s3cret-pw@host/db", "host=db password=s3cret-pw:x dbname=app", "app.db"} {
 			_, err := strata.Migrate(ctx, url, files())
 			if err == nil {
 				t.Fatalf("%s: no error", url)
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, "sqlite:, file:, postgres://, postgresql:// or sqlserver://") || strings.Contains(msg, "s3cret") {
+			if !strings.Contains(msg, "sqlite:, file:, postgres://, postgresql://, sqlserver://, mysql:// or mariadb://") || strings.Contains(msg, "s3cret") {
 				t.Errorf("%s: got %q, want the known schemes and no password", url, msg)
 			}
 		}
-		_, err := strata.Migrate(ctx, "mysql://u:s3cret-pw@host/db", files())
-		if !strings.Contains(err.Error(), `"mysql"`) {
+		_, err := strata.Migrate(ctx, "oracle://u:s3cret-pw@host/db", files())
+		if !strings.Contains(err.Error(), `"oracle"`) {
 			t.Errorf("got %q, want the scheme named", err)
 		}
 	})
@@ -206,6 +207,8 @@ func TestErrors(t *testing.T) {
 		for _, url := range []string{
 			"postgres://app:s3cret-pw@127.0.0.1:1/app?sslmode=disable&connect_timeout=5",
 			"sqlserver://app:s3cret-pw@127.0.0.1:1?database=app&dial+timeout=5",
+			"mysql://app:s3cret-pw@127.0.0.1:1/app",
+			"mariadb://app:s3cret@pw@127.0.0.1:1/app",
 		} {
 			_, err := strata.Migrate(ctx, url, files())
 			if err == nil {
@@ -338,5 +341,30 @@ func TestMigratePostgresTenants(t *testing.T) {
 	}
 	if tenant != `"globex"` { // ${strata:schema} is the quoted name
 		t.Errorf(`globex.t holds %q, want "globex"`, tenant)
+	}
+}
+
+func TestMigrateMySQL(t *testing.T) {
+	ctx := context.Background()
+	url := mysqltest.Database(t) // fails, not skips, when CI=true and there is no server
+	fsys := fstest.MapFS{
+		"V1__create_users.sql": {Data: []byte("CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(100) NOT NULL);\n")},
+		"V2__add_owner.sql":    {Data: []byte("INSERT INTO users VALUES (1, '${owner}');\n")},
+	}
+	opts := []strata.Option{strata.WithPlaceholders(map[string]string{"owner": "owner@example.com"})}
+	res, err := strata.Migrate(ctx, url, fsys, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Applied() != 2 || res.Targets[0].Version != "2" {
+		t.Fatalf("got %+v, want 2 applied, at version 2", res.Targets)
+	}
+	// mariadb:// is the same database.
+	res, err = strata.Migrate(ctx, "mariadb"+strings.TrimPrefix(url, "mysql"), fsys, opts...)
+	if err != nil || res.Applied() != 0 {
+		t.Fatalf("mariadb:// migrate = %+v, %v; want nothing applied", res, err)
+	}
+	if _, err := strata.Validate(ctx, url, fsys, opts...); err != nil {
+		t.Fatalf("validate: %v", err)
 	}
 }

@@ -132,6 +132,15 @@ type LockTimeouts interface {
 	IsLockTimeout(err error) bool
 }
 
+// Deadlocks is implemented by dialects whose server may pick one of
+// Strata's own statements as the victim of a deadlock between targets
+// migrated in parallel (InnoDB locks the gaps that the INSERT ... SELECT
+// ... WHERE NOT EXISTS creating a state row reads): the statement, which
+// changed nothing, is tried again.
+type Deadlocks interface {
+	IsDeadlock(err error) bool
+}
+
 // ConnectionLoss is implemented by dialects that can tell a connection that
 // broke (reset, closed by the server, silent past the network timeout) from
 // a statement the database refused. When it broke after a request that
@@ -152,6 +161,20 @@ type ConnectionLoss interface {
 // building the index after its client was killed.
 type RetryPreparer interface {
 	PrepareRetry(ctx context.Context, conn *sql.Conn, st Statement, s Session) (done bool, err error)
+}
+
+// ProgressSender is implemented by dialects whose statements outside a
+// transaction commit on their own (MySQL's DDL) and that can send such a
+// statement together with the update of its progress in one request, which
+// the server runs to the end without waiting for the client: a client
+// killed after sending it cannot leave a committed statement unrecorded,
+// so a re-run never repeats it. Such a statement also commits the file's
+// own open transaction first (MySQL's implicit commit), which its progress
+// then covers.
+type ProgressSender interface {
+	// ExecWithProgress runs the single statement of stmt, then progress;
+	// an *ExecError's Part is 0.
+	ExecWithProgress(ctx context.Context, conn *sql.Conn, stmt Part, progress string) error
 }
 
 // Statement is one statement of a script.

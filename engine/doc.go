@@ -5,10 +5,11 @@
 //
 // The engine imports no database driver. A Dialect supplies the SQL text and
 // the few operations that differ per database (statement splitting,
-// execution, locking); engine/sqlite, engine/postgres and engine/sqlserver
-// implement it, and optional interfaces (FlywayLocker, TxLocker, Cleaner,
-// SchemaLister, SystemSchemas, LockTimeouts, RetryPreparer) add what only
-// some databases can do. The engine never prints: it reports progress as
+// execution, locking); engine/sqlite, engine/postgres, engine/sqlserver and
+// engine/mysql implement it, and optional interfaces (FlywayLocker,
+// TxLocker, Cleaner, SchemaLister, SystemSchemas, LockTimeouts,
+// RetryPreparer, ProgressSender, Deadlocks) add what only some databases
+// can do. The engine never prints: it reports progress as
 // Events to an observer given with WithObserver. A Migrator is not changed
 // after New and is safe for concurrent use.
 //

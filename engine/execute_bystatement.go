@@ -19,6 +19,21 @@ import (
 func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row HistoryRow, sc *script, src *replay) error {
 	m, d := r.m, r.m.dialect
 	began := time.Now()
+	// The each-migrate callbacks run as Flyway runs them around a
+	// migration outside a transaction: beforeEachMigrate before its first
+	// statement (in a transaction of its own, before anything is
+	// recorded), afterEachMigrate in the transaction that records its
+	// success.
+	var after []cbPart
+	if e.Category != CategoryUndo {
+		if err := r.eachCallbacks(ctx, e, BeforeEachMigrate); err != nil {
+			return err
+		}
+		var err error
+		if after, err = r.callbackParts(AfterEachMigrate); err != nil {
+			return err
+		}
+	}
 	from := 0
 	var rank int64
 	if e.Row != nil {
@@ -49,6 +64,7 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 	tracker := newTracker(e.File, sc.toSource)
 	defer tracker.Close()
 	step := func(n int) string { return r.stepSQL(rank, n, tracker) }
+	ps, sendsProgress := d.(ProgressSender)
 	applied := from // statements 1..applied are applied and recorded
 	inUserTx := false
 	count := 0
@@ -110,6 +126,14 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 				inUserTx = false
 				applied = i + 1
 			}
+		case st.NoTx && st.Tx == TxNone && sendsProgress:
+			// The statement commits on its own, and first whatever the
+			// file's own transaction did: progress goes with it.
+			err = ps.ExecWithProgress(ctx, r.conn, b.part(), step(i+1))
+			if err == nil {
+				inUserTx = false
+				applied = i + 1
+			}
 		case st.NoTx || st.Tx != TxNone || inUserTx:
 			err = d.Exec(ctx, r.conn, []Part{b.part()})
 			if err == nil && opens {
@@ -166,8 +190,14 @@ func (r *targetRun) applyStatementByStatement(ctx context.Context, e *Entry, row
 	// A resumed file may have changed after the statements that had run:
 	// the row takes the checksum of the file that completed.
 	done := m.store().markSucceeded(rank, count, row.Checksum, time.Since(began))
-	if err := d.Exec(ctx, r.conn, []Part{{SQL: d.Begin()}, {SQL: done}, {SQL: r.stateUpdateSQL(row, fp)}, {SQL: "COMMIT"}}); err != nil {
+	parts := append([]Part{{SQL: d.Begin()}}, partsOf(after)...)
+	parts = append(parts, Part{SQL: done}, Part{SQL: r.stateUpdateSQL(row, fp)}, Part{SQL: "COMMIT"})
+	if err := d.Exec(ctx, r.conn, parts); err != nil {
 		r.rollback(ctx)
+		var ee *ExecError
+		if errors.As(err, &ee) && ee.Part >= 1 && ee.Part <= len(after) {
+			return r.callbackError(AfterEachMigrate, after[ee.Part-1], ee, e)
+		}
 		return fmt.Errorf("apply %s (target %s): record success: %w", e.File.Path(), r.target.Name, err)
 	}
 	r.fp = fp
@@ -214,4 +244,30 @@ func (r *targetRun) sumsSet(sums string) string {
 // assignments.
 func (r *targetRun) progressSQL(rank int64, progress int, errText string, failed int, extra ...string) string {
 	return r.m.store().updateProgress(rank, progress, r.m.mask(errText), failed, extra...)
+}
+
+// eachCallbacks runs an each-migrate event's callbacks for migration e,
+// each file in a transaction of its own; a failure is a *CallbackError
+// naming e.
+func (r *targetRun) eachCallbacks(ctx context.Context, e *Entry, event string) error {
+	if len(r.m.callbacks(event)) == 0 {
+		return nil
+	}
+	cbs, err := r.callbackParts(event)
+	if err != nil {
+		return err
+	}
+	for _, cb := range cbs {
+		prefix, _, _ := r.txPrefix()
+		parts := append(append(prefix, cb.b.part()), Part{SQL: "COMMIT"})
+		if err := r.m.dialect.Exec(ctx, r.conn, parts); err != nil {
+			r.rollback(ctx)
+			var ee *ExecError
+			if !errors.As(err, &ee) || ee.Part != len(prefix) {
+				ee = &ExecError{Part: len(prefix), Offset: -1, Err: err}
+			}
+			return r.callbackError(event, cb, ee, e)
+		}
+	}
+	return nil
 }

@@ -311,11 +311,23 @@ func firstLineOf(head string) string {
 func (m *run) judgePartials(s Session, t schemas.Target, entries []*Entry, start time.Time) {
 	for _, e := range entries {
 		r := e.Row
-		if r == nil || r.Success || e.State != StateFailed || r.VersionKey == "" || r.Type != TypeSQL || r.Version == "" || e.File == nil {
+		if r == nil || r.Success || e.State != StateFailed || r.Type != TypeSQL || e.File == nil || !partialRow(e) {
 			continue
 		}
 		e.Partial = m.judgePartial(s, t, e, start)
 	}
+}
+
+// partialRow reports whether a failed row can be one of Strata's
+// statement-by-statement runs: a versioned row with its version key, or
+// the row of a repeatable (on MySQL, whose DDL commits on its own, every
+// repeatable that recreates a view runs statement by statement).
+func partialRow(e *Entry) bool {
+	r := e.Row
+	if r.Version == "" {
+		return e.Category == CategoryRepeatable && r.Checksum != nil
+	}
+	return r.VersionKey != ""
 }
 
 func (m *run) judgePartial(s Session, t schemas.Target, e *Entry, start time.Time) *PartialRun {

@@ -307,7 +307,8 @@ func (m *run) planTarget(s Session, t schemas.Target, rows []HistoryRow, start t
 	tp.state, tp.Entries, tp.Current = ts, ts.entries, ts.current
 	tp.structural = append(tp.structural, duplicateRows(t, rows)...)
 	tp.Pending = ts.pending
-	// A failed non-transactional file of Strata's resumes where it stopped.
+	// A failed non-transactional file of Strata's resumes where it stopped
+	// (a repeatable after the versioned migrations).
 	m.judgePartials(s, t, ts.entries, start)
 	for _, e := range ts.entries {
 		if e.Row != nil && e.State == StateFailed && m.resumable(e) {
@@ -334,13 +335,13 @@ func (m *run) planTarget(s Session, t schemas.Target, rows []HistoryRow, start t
 // statements that ran (judgePartials compared them).
 func (m *run) resumable(e *Entry) bool {
 	r := e.Row
-	return r.VersionKey != "" && r.Type == TypeSQL && r.Version != "" && e.File != nil &&
+	return r.Type == TypeSQL && e.File != nil && partialRow(e) &&
 		r.Checksum != nil && (*r.Checksum == e.File.Checksum || e.Partial != nil && e.Partial.Resumable())
 }
 
 func insertByVersion(list []*Entry, e *Entry) []*Entry {
 	i := 0
-	for i < len(list) && list[i].Category != CategoryRepeatable && list[i].version.Compare(e.version) < 0 {
+	for i < len(list) && list[i].Category != CategoryRepeatable && (e.Category == CategoryRepeatable || list[i].version.Compare(e.version) < 0) {
 		i++
 	}
 	list = append(list, nil)

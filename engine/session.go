@@ -84,10 +84,17 @@ func (m *run) newTargetRun(conn *sql.Conn, p *Plan, t schemas.Target) *targetRun
 func (m *run) ensureStateRow(ctx context.Context, conn *sql.Conn, t schemas.Target) error {
 	q := m.store().insertStateRow(t.Name)
 	var err error
-	if m.pooling == TransactionPooling {
-		err = m.runLocked(ctx, conn, m.lockKey(t.Name), t.Name, []string{q})
-	} else {
-		_, err = conn.ExecContext(ctx, q)
+	dl, _ := m.dialect.(Deadlocks)
+	for attempt := 0; ; attempt++ {
+		if m.pooling == TransactionPooling {
+			err = m.runLocked(ctx, conn, m.lockKey(t.Name), t.Name, []string{q})
+		} else {
+			_, err = conn.ExecContext(ctx, q)
+		}
+		if err == nil || dl == nil || !dl.IsDeadlock(err) || attempt >= 5 || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
 	}
 	if err != nil {
 		return fmt.Errorf("target %s: create state row: %w", t.Name, err)

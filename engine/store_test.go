@@ -7,6 +7,7 @@ import (
 
 	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/internal/splittest"
+	"github.com/stratadb/strata/engine/mysql"
 	"github.com/stratadb/strata/engine/postgres"
 	"github.com/stratadb/strata/engine/sqlite"
 	"github.com/stratadb/strata/engine/sqlserver"
@@ -17,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // TestStoreGolden pins every statement Strata runs on its own tables, for
 // each dialect: testdata/store/<dialect>.sql.
 func TestStoreGolden(t *testing.T) {
-	for _, d := range []engine.Dialect{sqlite.New(), postgres.New(), sqlserver.New()} {
+	for _, d := range []engine.Dialect{sqlite.New(), postgres.New(), sqlserver.New(), mysql.New()} {
 		t.Run(d.Name(), func(t *testing.T) {
 			got := engine.RenderStore(d, engine.Tables{Schema: "app", History: "strata_schema_history"})
 			splittest.GoldenFile(t, filepath.Join("testdata", "store", d.Name()+".sql"), got, *update)

@@ -113,7 +113,8 @@ func unknownTenant(err error) bool {
 // again: errAuth for a refused login or connect privilege (PostgreSQL
 // SQLSTATE 28P01, 28000, 42501; SQL Server error 18456), errNoDatabase for
 // a database that does not exist (PostgreSQL 3D000; SQL Server 4060, which
-// also says the login may not open it), nil otherwise.
+// also says the login may not open it; MySQL 1049), nil otherwise. MySQL's
+// refusals are 1045, 1044 and 1698.
 func loginFailure(err error) error {
 	var coded interface{ SQLState() string }
 	if errors.As(err, &coded) {
@@ -121,6 +122,15 @@ func loginFailure(err error) error {
 		case "28P01", "28000", "42501":
 			return errAuth
 		case "3D000":
+			return errNoDatabase
+		}
+	}
+	var mysqlNumbered interface{ MySQLErrorNumber() uint16 }
+	if errors.As(err, &mysqlNumbered) {
+		switch mysqlNumbered.MySQLErrorNumber() {
+		case 1044, 1045, 1698:
+			return errAuth
+		case 1049:
 			return errNoDatabase
 		}
 	}

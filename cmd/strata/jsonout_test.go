@@ -198,7 +198,7 @@ env "dev" {
   clean_disabled = false
 }
 env "broken" {
-  url = "mysql://localhost/x"
+  url = "oracle://localhost/x"
 }
 env "down" {
   url = "postgres://nobody@127.0.0.1:1/x?sslmode=disable"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/stratadb/strata/internal/mysqltest"
 	"github.com/stratadb/strata/internal/pgtest"
 )
 
@@ -50,6 +51,32 @@ func TestScriptsPostgres(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
 			return setPGURLs(env, pgtest.Database(t))
+		},
+	})
+}
+
+// TestScriptsMySQL runs the scenarios in testdata/script-mysql against
+// MariaDB or MySQL (internal/mysqltest): every script gets a fresh
+// database in $STRATA_MYSQL_URL and a prefix $DBP for the databases it
+// creates (tenants), which are dropped when it ends.
+func TestScriptsMySQL(t *testing.T) {
+	admin := mysqltest.Server(t)
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script-mysql",
+		UpdateScripts: *update,
+		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"jsonout": jsonoutCmd},
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("NO_COLOR", "1")
+			u := mysqltest.Database(t)
+			env.Setenv("STRATA_MYSQL_URL", u)
+			prefix := mysqltest.DatabaseName("s") + "_"
+			env.Setenv("DBP", prefix)
+			env.Defer(func() {
+				if err := mysqltest.DropDatabases(admin, prefix); err != nil {
+					t.Errorf("drop databases %s*: %v", prefix, err)
+				}
+			})
+			return nil
 		},
 	})
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stratadb/strata/config"
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/mysql"
 	"github.com/stratadb/strata/engine/postgres"
 	"github.com/stratadb/strata/engine/sqlite"
 	"github.com/stratadb/strata/engine/sqlserver"
@@ -68,6 +69,8 @@ var dialects = map[string]func(a *app, ctx context.Context, cfg *config.Config, 
 	"postgres":   (*app).openPostgres,
 	"postgresql": (*app).openPostgres,
 	"sqlserver":  (*app).openSQLServer,
+	"mysql":      (*app).openMySQL,
+	"mariadb":    (*app).openMySQL,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
@@ -322,6 +325,16 @@ func (a *app) openPostgres(ctx context.Context, cfg *config.Config, _ bool) (eng
 func (a *app) openSQLServer(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
 	db, err := sqlserver.Open(ctx, cfg.Env.URL.Text, sqlserver.Options{ConnectTimeout: cfg.Env.ConnectTimeout, NetworkTimeout: cfg.Env.NetworkTimeout})
 	return a.connected(ctx, cfg.Env, sqlserver.New(), db, err)
+}
+
+func (a *app) openMySQL(ctx context.Context, cfg *config.Config, _ bool) (engine.Dialect, *sql.DB, error) {
+	db, err := mysql.Open(ctx, cfg.Env.URL.Text, mysqlOptions(cfg.Env))
+	return a.connected(ctx, cfg.Env, mysql.New(), db, err)
+}
+
+// mysqlOptions are the MySQL and MariaDB connection options of env.
+func mysqlOptions(env *config.Env) mysql.Options {
+	return mysql.Options{ConnectTimeout: env.ConnectTimeout, NetworkTimeout: env.NetworkTimeout}
 }
 
 // pgOptions are the PostgreSQL connection options of env.

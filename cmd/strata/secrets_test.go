@@ -308,6 +308,8 @@ func TestSecretsNeverLeakOnConnectFailure(t *testing.T) {
 		"query password without path":   "postgres://" + host + "?password=p@" + urlMarker,
 		"sqlserver raw @":               "sqlserver://sa:p@ss@" + urlMarker + "@" + host + "?database=db",
 		"sqlserver query password":      "sqlserver://sa@" + host + "?database=db&password=p;" + urlMarker,
+		"mysql raw @":                   "mysql://app:p@ss@" + urlMarker + "@" + host + "/db",
+		"mariadb raw : and /":           "mariadb://app:pa:ss/" + urlMarker + "@" + host + "/db",
 	}
 	for name, u := range cases {
 		t.Run(name, func(t *testing.T) {

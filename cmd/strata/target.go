@@ -13,7 +13,8 @@ import (
 // database names the env's database for headers and prompts: the dialect
 // and where it is, never the user or a secret: "sqlite dev.db" (the file
 // relative to the working directory), "postgres 127.0.0.1:5432/app",
-// "sqlserver db:1433/app". A URL it cannot read is shown masked.
+// "sqlserver db:1433/app", "mysql db:3306/app". A URL it cannot read is
+// shown masked.
 func database(env *config.Env, dir string) string {
 	u := env.URL.Text
 	scheme, _, _ := strings.Cut(u, ":")
@@ -45,7 +46,8 @@ func database(env *config.Env, dir string) string {
 }
 
 // serverAddress reads host, port and database from a server URL
-// (postgres://h:5432/db, sqlserver://h:1433?database=db); the port is the
+// (postgres://h:5432/db, sqlserver://h:1433?database=db, mysql://h:3306/db,
+// mariadb://h/db); the port is the
 // dialect's default when the URL has none.
 func serverAddress(scheme, u string) (host, port, db string) {
 	p, err := neturl.Parse(u)
@@ -65,6 +67,11 @@ func serverAddress(scheme, u string) (host, port, db string) {
 		}
 		if port == "" && host != "" && !strings.HasPrefix(host, "/") && !strings.Contains(host, ",") {
 			port = "5432"
+		}
+	case "mysql", "mariadb":
+		db = strings.TrimPrefix(p.Path, "/")
+		if port == "" && host != "" {
+			port = "3306"
 		}
 	case "sqlserver":
 		db = q.Get("database")

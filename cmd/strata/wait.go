@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/stratadb/strata/engine/mysql"
 	"github.com/stratadb/strata/engine/postgres"
 	"github.com/stratadb/strata/engine/sqlserver"
 )
@@ -77,6 +78,8 @@ func (a *app) wait(ctx context.Context, u string, timeout, interval time.Duratio
 		db, err = postgres.Open(ctx, u, pgOptions(env))
 	case "sqlserver":
 		db, err = sqlserver.Open(ctx, u, sqlserver.Options{ConnectTimeout: env.ConnectTimeout, NetworkTimeout: env.NetworkTimeout})
+	case "mysql", "mariadb":
+		db, err = mysql.Open(ctx, u, mysqlOptions(env))
 	default:
 		// SQLite (a file: it answers at once) and unsupported URLs, which
 		// open reports.

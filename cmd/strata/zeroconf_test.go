@@ -49,6 +49,8 @@ func TestDatabase(t *testing.T) {
 		"postgresql://app@db.example/shop":                              "postgres db.example:5432/shop",
 		"postgres:///shop?host=/run/postgresql":                         "postgres /run/postgresql/shop",
 		"sqlserver://sa:s3cret-pw@sql.example:1433?database=shop":       "sqlserver sql.example:1433/shop",
+		"mysql://app:s3cret-pw@my.example/shop":                         "mysql my.example:3306/shop",
+		"mariadb://app:s3cret-pw@my.example:3307/shop?tls=true":         "mariadb my.example:3307/shop",
 		"sqlserver://sa:s3cret-pw@sql.example/SQLEXPRESS?database=shop": `sqlserver sql.example\SQLEXPRESS/shop`,
 		"sqlite:///var/lib/app.db":                                      "sqlite /var/lib/app.db",
 		"sqlite://:memory:":                                             "sqlite :memory:",

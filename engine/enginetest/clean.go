@@ -100,10 +100,13 @@ func (s *suite) cleanKeepsForeignSchemas(t *testing.T) {
 	}
 	// "pre" exists before strata, with a comment (standing for its owner
 	// and grants, which go with the schema); "made" does not.
-	s.exec(t, db, "CREATE SCHEMA pre", "COMMENT ON SCHEMA pre IS 'kept'")
-	opts := []engine.Option{engine.WithSchemas("made", "pre")}
+	made, pre := s.schema(t, "made"), s.schema(t, "pre")
+	s.exec(t, db, s.d.CreateSchema(pre))
+	s.markSchema(t, db, pre)
+	opts := []engine.Option{engine.WithSchemas(made, pre)}
 	mustMigrate(t, s.migrator(t, db, base, opts...))
-	if got := strings.Join(s.markers(t, db, "made"), " "); got != `made="made"` {
+	wantMarker := made + "=" + s.d.Quote(made)
+	if got := strings.Join(s.markers(t, db, made), " "); got != wantMarker {
 		t.Fatalf("SCHEMA rows = %s, want one for made only", got)
 	}
 	// The marker is shown as Flyway shows it and changes nothing pending.
@@ -112,7 +115,7 @@ func (s *suite) cleanKeepsForeignSchemas(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := info.Targets[0].Entries[0]
-	if first.Type != engine.TypeSchema || first.State != engine.StateSuccess || first.Category != "" || first.Version != "" || first.Script != `"made"` {
+	if first.Type != engine.TypeSchema || first.State != engine.StateSuccess || first.Category != "" || first.Version != "" || first.Script != s.d.Quote(made) {
 		t.Fatalf("first info row = %+v, want the SCHEMA row in state Success", first)
 	}
 	if res := mustMigrate(t, s.migrator(t, db, base, opts...)); res.Applied() != 0 {
@@ -121,37 +124,71 @@ func (s *suite) cleanKeepsForeignSchemas(t *testing.T) {
 	if _, err := s.migrator(t, db, base, opts...).Validate(ctx(t)); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
-	s.exec(t, db, "CREATE TABLE pre.keep_me (id INTEGER)", "CREATE VIEW pre.keep_view AS SELECT id FROM pre.keep_me")
+	s.exec(t, db, "CREATE TABLE "+s.d.Table(pre, "keep_me")+" (id INTEGER)",
+		"CREATE VIEW "+s.d.Table(pre, "keep_view")+" AS SELECT id FROM "+s.d.Table(pre, "keep_me"))
 
 	plan, err := s.migrator(t, db, base, opts...).CleanPlan(ctx(t), nil)
-	if err != nil || kinds(plan) != "made:drop schema,pre:clean schema" || !strings.Contains(plan.Actions[1].Detail, "keep_me") {
+	if err != nil || kinds(plan) != made+":drop schema,"+pre+":clean schema" || !strings.Contains(plan.Actions[1].Detail, "keep_me") {
 		t.Fatalf("clean plan = %+v, %v", plan, err)
 	}
-	if !s.schemaExists(t, db, "made") {
+	if !s.schemaExists(t, db, made) {
 		t.Fatal("CleanPlan changed something")
 	}
 	if _, err := s.migrator(t, db, base, opts...).Clean(ctx(t), nil); err != nil {
 		t.Fatalf("clean: %v", err)
 	}
-	if s.schemaExists(t, db, "made") {
+	if s.schemaExists(t, db, made) {
 		t.Fatal("schema made, created by strata, survived clean")
 	}
-	if !s.schemaExists(t, db, "pre") {
+	if !s.schemaExists(t, db, pre) {
 		t.Fatal("schema pre, which existed before strata, was dropped")
 	}
-	var comment sql.NullString
-	if err := db.QueryRowContext(ctx(t), "SELECT obj_description('pre'::regnamespace)").Scan(&comment); err != nil || comment.String != "kept" {
-		t.Fatalf("comment of pre = %q, %v: the schema was re-created", comment.String, err)
+	if !s.schemaMarked(t, db, pre) {
+		t.Fatal("the mark of schema pre is gone: the schema was re-created")
 	}
-	if n := count(t, db, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'pre'"); n != 0 {
+	if n := s.relations(t, db, pre); n != 0 {
 		t.Fatalf("%d relations left in pre", n)
 	}
 	if res := mustMigrate(t, s.migrator(t, db, base, opts...)); res.Applied() != 3 {
 		t.Fatalf("migrate after clean applied %d, want 3", res.Applied())
 	}
-	if got := strings.Join(s.markers(t, db, "made"), " "); got != `made="made"` {
+	if got := strings.Join(s.markers(t, db, made), " "); got != wantMarker {
 		t.Fatalf("SCHEMA rows after a second bootstrap = %s", got)
 	}
+}
+
+// markSchema gives schema a property that goes with it: a comment on
+// PostgreSQL, a character set on MySQL (whose databases have no comment).
+func (s *suite) markSchema(t *testing.T, db *sql.DB, schema string) {
+	t.Helper()
+	if s.d.Name() == "mysql" {
+		s.exec(t, db, "ALTER DATABASE "+s.d.Quote(schema)+" CHARACTER SET latin1")
+		return
+	}
+	s.exec(t, db, "COMMENT ON SCHEMA "+s.d.Quote(schema)+" IS 'kept'")
+}
+
+// schemaMarked reports whether schema still has the property markSchema gave it.
+func (s *suite) schemaMarked(t *testing.T, db *sql.DB, schema string) bool {
+	t.Helper()
+	var v sql.NullString
+	q := "SELECT obj_description(" + s.d.Literal(s.d.Quote(schema)) + "::regnamespace)"
+	if s.d.Name() == "mysql" {
+		q = "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = " + s.d.Literal(schema)
+	}
+	if err := db.QueryRowContext(ctx(t), q).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return v.String == "kept" || v.String == "latin1"
+}
+
+// relations counts the tables and views of schema.
+func (s *suite) relations(t *testing.T, db *sql.DB, schema string) int {
+	t.Helper()
+	if s.d.Name() == "mysql" {
+		return count(t, db, "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+s.d.Literal(schema))
+	}
+	return count(t, db, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "+s.d.Literal(schema))
 }
 
 // cleanTenants: a tenant schema strata created belongs to the tenant (its
@@ -165,13 +202,14 @@ func (s *suite) cleanTenants(t *testing.T) {
 		t.Skip("tenants need schemas")
 	}
 	db := s.newDB(t)()
-	s.exec(t, db, "CREATE SCHEMA t_old", "CREATE SCHEMA ctl")
-	opts := []engine.Option{engine.WithSchemas("shared"), engine.WithTenants("t_old", "t_new"), engine.WithHistoryTable("ctl", "strata_schema_history")}
+	tOld, tNew, ctl, shared := s.schema(t, "t_old"), s.schema(t, "t_new"), s.schema(t, "ctl"), s.schema(t, "shared")
+	s.exec(t, db, s.d.CreateSchema(tOld), s.d.CreateSchema(ctl))
+	opts := []engine.Option{engine.WithSchemas(shared), engine.WithTenants(tOld, tNew), engine.WithHistoryTable(ctl, "strata_schema_history")}
 	mustMigrate(t, s.migrator(t, db, base, opts...))
-	got := s.markers(t, db, "ctl")
+	got := s.markers(t, db, ctl)
 	sort.Strings(got)
-	if strings.Join(got, " ") != `="shared" t_new="t_new"` {
-		t.Fatalf("SCHEMA rows = %v", got)
+	if want := "=" + s.d.Quote(shared) + " " + tNew + "=" + s.d.Quote(tNew); strings.Join(got, " ") != want {
+		t.Fatalf("SCHEMA rows = %v, want %s", got, want)
 	}
 	info, err := s.migrator(t, db, base, append(opts, engine.WithDetails())...).Info(ctx(t))
 	if err != nil {
@@ -184,21 +222,21 @@ func (s *suite) cleanTenants(t *testing.T) {
 				schemaRows++
 			}
 		}
-		if want := map[string]int{"t_old": 0, "t_new": 1}[ti.Target]; schemaRows != want {
+		if want := map[string]int{tOld: 0, tNew: 1}[ti.Target]; schemaRows != want {
 			t.Fatalf("target %s shows %d SCHEMA rows, want %d", ti.Target, schemaRows, want)
 		}
 	}
-	res, err := s.migrator(t, db, base, opts...).Clean(ctx(t), []string{"t_old", "t_new"})
+	res, err := s.migrator(t, db, base, opts...).Clean(ctx(t), []string{tOld, tNew})
 	if err != nil {
 		t.Fatalf("clean: %v", err)
 	}
-	if k := kinds(res); k != "t_old:clean schema,t_new:drop schema,shared:drop schema" {
-		t.Fatalf("clean did %s", k)
+	if k, want := kinds(res), tOld+":clean schema,"+tNew+":drop schema,"+shared+":drop schema"; k != want {
+		t.Fatalf("clean did %s, want %s", k, want)
 	}
-	if !s.schemaExists(t, db, "t_old") || s.schemaExists(t, db, "t_new") || s.schemaExists(t, db, "shared") {
+	if !s.schemaExists(t, db, tOld) || s.schemaExists(t, db, tNew) || s.schemaExists(t, db, shared) {
 		t.Fatal("wrong schemas dropped")
 	}
-	if n := count(t, db, "SELECT count(*) FROM ctl.strata_schema_history"); n != 0 {
+	if n := count(t, db, "SELECT count(*) FROM "+s.d.Table(ctl, "strata_schema_history")); n != 0 {
 		t.Fatalf("%d history rows left after cleaning every tenant and the shared schema", n)
 	}
 	if res := mustMigrate(t, s.migrator(t, db, base, opts...)); res.Applied() != 6 {
@@ -213,11 +251,12 @@ func (s *suite) schemaCreationRace(t *testing.T) {
 		t.Skip("needs schemas")
 	}
 	open := s.newDB(t)
+	raced := s.schema(t, "raced")
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
 		db := open()
-		m := s.migrator(t, db, base, engine.WithSchemas("raced"))
+		m := s.migrator(t, db, base, engine.WithSchemas(raced))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -230,7 +269,7 @@ func (s *suite) schemaCreationRace(t *testing.T) {
 			t.Fatalf("migrate: %v", err)
 		}
 	}
-	if got := s.markers(t, open(), "raced"); strings.Join(got, " ") != `raced="raced"` {
+	if got := s.markers(t, open(), raced); strings.Join(got, " ") != raced+"="+s.d.Quote(raced) {
 		t.Fatalf("SCHEMA rows = %v, want exactly one", got)
 	}
 }
@@ -247,11 +286,14 @@ func (s *suite) cleanAdoptedFlyway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fly, marker, opts := "", `"main"`, []engine.Option(nil)
+	fly, extra, kept := s.schema(t, "fly"), s.schema(t, "extra"), s.schema(t, "kept")
+	marker, opts := `"main"`, []engine.Option(nil)
 	if s.hasSchemas() {
-		fly, marker = "fly", `"fly","extra"`
-		s.exec(t, db, "CREATE SCHEMA fly", "CREATE SCHEMA extra", "CREATE SCHEMA kept", "CREATE TABLE kept.own (id INTEGER)")
-		opts = []engine.Option{engine.WithSchemas("fly", "extra", "kept")}
+		marker = s.d.Quote(fly) + "," + s.d.Quote(extra)
+		s.exec(t, db, s.d.CreateSchema(fly), s.d.CreateSchema(extra), s.d.CreateSchema(kept), "CREATE TABLE "+s.d.Table(kept, "own")+" (id INTEGER)")
+		opts = []engine.Option{engine.WithSchemas(fly, extra, kept)}
+	} else {
+		fly = ""
 	}
 	fw := s.d.Table(fly, "flyway_schema_history")
 	s.exec(t, db,
@@ -259,7 +301,7 @@ func (s *suite) cleanAdoptedFlyway(t *testing.T) {
 			type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL,
 			installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, execution_time INT NOT NULL, success BOOLEAN NOT NULL)`,
 		`INSERT INTO `+fw+` (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
-			(0, NULL, '<< Flyway Schema Creation >>', 'SCHEMA', '`+marker+`', NULL, 'flyway', 0, `+s.d.Bool(true)+`),
+			(0, NULL, '<< Flyway Schema Creation >>', 'SCHEMA', `+s.d.Literal(marker)+`, NULL, 'flyway', 0, `+s.d.Bool(true)+`),
 			(1, '1', 'create items', 'SQL', 'V1__create_items.sql', `+fmt.Sprint(sum)+`, 'flyway', 5, `+s.d.Bool(true)+`)`,
 		"CREATE TABLE "+s.d.Table(fly, "items")+" (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL)")
 	files := map[string]string{"V1__create_items.sql": v1}
@@ -286,13 +328,13 @@ func (s *suite) cleanAdoptedFlyway(t *testing.T) {
 		}
 		return
 	}
-	if k := kinds(res); k != "fly:drop schema,extra:drop schema,kept:clean schema" {
-		t.Fatalf("clean did %s", k)
+	if k, want := kinds(res), fly+":drop schema,"+extra+":drop schema,"+kept+":clean schema"; k != want {
+		t.Fatalf("clean did %s, want %s", k, want)
 	}
-	if s.schemaExists(t, db, "fly") || s.schemaExists(t, db, "extra") || !s.schemaExists(t, db, "kept") {
+	if s.schemaExists(t, db, fly) || s.schemaExists(t, db, extra) || !s.schemaExists(t, db, kept) {
 		t.Fatal("wrong schemas dropped")
 	}
-	if n := count(t, db, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'kept'"); n != 0 {
+	if n := s.relations(t, db, kept); n != 0 {
 		t.Fatalf("%d relations left in kept", n)
 	}
 }

@@ -1,0 +1,3 @@
+SELECT 1;
+INSERT INTO t VALUES ('unterminated;
+SELECT 2;
