@@ -117,6 +117,7 @@ const (
 	codeNoDatabase     = "DATABASE_MISSING"
 	codeInterrupted    = "INTERRUPTED"
 	codeFailed         = "FAILED"
+	codeUndoRefused    = "UNDO_REFUSED"
 )
 
 // errNotConfirmed marks a destructive command refused for want of a
@@ -351,7 +352,10 @@ func errorCode(err error, code int) string {
 	var ence *locations.EncodingError
 	var uoe *locations.UndoOverrideError
 	var te *schemas.TenantError
+	var ur *undoRefused
 	switch {
+	case errors.As(err, &ur):
+		return codeUndoRefused
 	case code == exitInterrupted, errors.Is(err, context.Canceled), errors.Is(err, errInterruptedConnecting):
 		return codeInterrupted
 	case errors.As(err, &me):

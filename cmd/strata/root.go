@@ -131,7 +131,8 @@ the migrations of --locations. strata init writes a strata.hcl to start from.`,
 	pf.StringArrayVar(&a.tenants, "tenant", nil, "only this tenant (repeatable); it must be one of the env's tenants")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand(),
-		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand(), a.versionCommand())
+		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand(), a.versionCommand(),
+		a.undoGenCommand())
 	a.registerCompletions(root)
 	return root
 }
