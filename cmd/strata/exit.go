@@ -86,6 +86,8 @@ func codeOf(err error) int {
 		return exitUnreachable
 	case unknownTenant(err):
 		return exitUsage
+	case isLintFailed(err):
+		return exitValidation
 	case errors.As(err, &ve), errors.As(err, &oe), errors.As(err, &pe), errors.As(err, &ue), errors.As(err, &rte), errors.As(err, &nee):
 		return exitValidation
 	case errors.As(err, &de), errors.As(err, &ne), errors.As(err, &dire), errors.As(err, &ence), errors.As(err, &uoe),
@@ -131,4 +133,10 @@ func loginFailure(err error) error {
 		}
 	}
 	return nil
+}
+
+// isLintFailed reports error-level lint findings: exit 3, as validate.
+func isLintFailed(err error) bool {
+	var lf *lintFailed
+	return errors.As(err, &lf)
 }

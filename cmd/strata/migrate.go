@@ -89,13 +89,26 @@ hotfixes or out_of_order = true.`,
 					prog.observe(e)
 				}))
 			}
-			_, m, done, err := a.setup(ctx, extra...)
+			cfg, m, done, err := a.setup(ctx, extra...)
 			if err != nil {
 				return err // in JSON mode run prints the envelope with the error
 			}
 			defer done()
 			began := time.Now()
-			res, err := m.Migrate(ctx)
+			var res *engine.Result
+			if cfg.Env.Lint == "" {
+				res, err = m.Migrate(ctx)
+			} else {
+				// lint = "error" or "warning": check what the plan would
+				// apply before applying it (PostgreSQL's parser is loaded
+				// only here).
+				var p *engine.Plan
+				if p, err = m.Plan(ctx); err == nil {
+					if err = a.lintPending(ctx, cfg.Env, p); err == nil {
+						res, err = m.Apply(ctx, p)
+					}
+				}
+			}
 			if res != nil {
 				a.applied = res.Applied()
 			}

@@ -132,7 +132,7 @@ the migrations of --locations. strata init writes a strata.hcl to start from.`,
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand(),
 		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand(), a.versionCommand(),
-		a.undoGenCommand())
+		a.undoGenCommand(), a.lintCommand())
 	a.registerCompletions(root)
 	return root
 }

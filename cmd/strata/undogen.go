@@ -196,3 +196,36 @@ func onlyComments(s string) bool {
 	}
 	return true
 }
+
+// staleUndoScripts returns a warning for each undo script undo-gen wrote
+// whose versioned script changed since (its checksum is not the one in
+// the undo script's header). Files that cannot be read are left to the
+// commands' own checks.
+func staleUndoScripts(env *config.Env) []string {
+	roots := make([]locations.Root, 0, len(env.Locations))
+	for _, l := range env.Locations {
+		roots = append(roots, locations.Root{Name: locationName(l), FS: os.DirFS(l.Path), Override: l.Override})
+	}
+	set, err := locations.Collect(roots, locations.Options{Naming: env.Naming})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, u := range set.Undo {
+		text, err := u.ReadText()
+		if err != nil {
+			continue
+		}
+		name, sum, ok := undogen.GeneratedFrom(text)
+		if !ok {
+			continue
+		}
+		for _, v := range set.Versioned {
+			if v.Version.Equal(u.Version) && v.Checksum != sum {
+				out = append(out, fmt.Sprintf("%s was generated from %s with checksum %d, but %s now has checksum %d: it may no longer undo it; run strata undo-gen %s",
+					u.Path(), name, sum, v.Path(), v.Checksum, v.Version))
+			}
+		}
+	}
+	return out
+}
