@@ -11,7 +11,9 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/stratadb/strata/internal/lint"
+	"github.com/stratadb/strata/internal/pgsql"
 	"github.com/stratadb/strata/locations"
+	"github.com/stratadb/strata/placeholders"
 )
 
 var update = flag.Bool("update", false, "rewrite the want section of the golden files")
@@ -116,4 +118,28 @@ func TestAcrossFiles(t *testing.T) {
 	if len(fs) != 0 {
 		t.Fatalf("findings on a table created by an earlier file: %v", fs)
 	}
+}
+
+// FuzzLint feeds arbitrary SQL: no panic, positions inside the file.
+func FuzzLint(f *testing.F) {
+	for _, s := range []string{"CREATE INDEX i ON t (a);", "ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT random()", "CREAT x; LOCK t", "${x}.t", "COPY t FROM stdin;\n1\n\\.\n"} {
+		f.Add(s)
+	}
+	// Compile the parser before the fuzzing starts: the first parse of a
+	// process takes seconds, which the fuzzer would take for a hang.
+	if _, err := pgsql.Parse("SELECT 1", placeholders.Syntax{}); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		fs, err := lint.Lint([]lint.File{{Path: "f.sql", Text: sql}}, lint.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Count(sql, "\n") + strings.Count(sql, "\r") + 1
+		for _, x := range fs {
+			if x.Line < 1 || x.Line > lines || x.Column < 1 {
+				t.Fatalf("finding outside the file: %v", x)
+			}
+		}
+	})
 }
