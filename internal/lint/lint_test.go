@@ -143,3 +143,18 @@ func FuzzLint(f *testing.F) {
 		}
 	})
 }
+
+// TestReadmeListsRules: the README's rules table has a row per rule, with
+// its severity and reason as Rules says.
+func TestReadmeListsRules(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range lint.Rules {
+		row := "| `" + r.ID + "` | " + string(r.Severity) + " | " + r.Reason + " |"
+		if !strings.Contains(string(b), row) {
+			t.Errorf("README has no row %s", row)
+		}
+	}
+}
