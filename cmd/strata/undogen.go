@@ -77,7 +77,11 @@ SQLite and SQL Server envs it exits 2.`,
 			}
 			naming := cfg.Env.Naming
 			base := filepath.Base(vPath)
-			uName := naming.Prefix(locations.Undo) + base[len(naming.Prefix(locations.Versioned)):]
+			// The U file's name is the V file's with the undo prefix.
+			uName := naming.FileName(locations.Undo, v.Version.String(), strings.ReplaceAll(v.Description, " ", "_"))
+			if vp := naming.Prefix(locations.Versioned); len(base) > len(vp) && strings.EqualFold(base[:len(vp)], vp) {
+				uName = naming.Prefix(locations.Undo) + base[len(vp):]
+			}
 			uPath := filepath.Join(filepath.Dir(vPath), uName)
 			for _, u := range set.Undo {
 				if u.Version.Equal(v.Version) {
