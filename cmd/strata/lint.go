@@ -251,15 +251,18 @@ func (a *app) runLint(env *config.Env, files []lint.File, migrate bool) error {
 	return nil
 }
 
+// lintReady refuses, before migrate plans, an env whose lint setting
+// cannot be honoured: not PostgreSQL, or an unknown rule in lint_disable.
+func lintReady(env *config.Env) error {
+	if err := postgresOnly("migrate", env); err != nil {
+		return err
+	}
+	return checkLintDisable(env)
+}
+
 // lintPending runs lint on what the plan would apply, for migrate with
 // lint set in the env.
 func (a *app) lintPending(_ context.Context, env *config.Env, p *engine.Plan) error {
-	if err := postgresOnly("migrate with lint", env); err != nil {
-		return err
-	}
-	if err := checkLintDisable(env); err != nil {
-		return err
-	}
 	files, err := pendingLintFiles(p)
 	if err != nil || len(files) == 0 {
 		return err

@@ -103,10 +103,15 @@ hotfixes or out_of_order = true.`,
 				// apply before applying it (PostgreSQL's parser is loaded
 				// only here).
 				var p *engine.Plan
-				if p, err = m.Plan(ctx); err == nil {
-					if err = a.lintPending(ctx, cfg.Env, p); err == nil {
-						res, err = m.Apply(ctx, p)
-					}
+				err = lintReady(cfg.Env)
+				if err == nil {
+					p, err = m.Plan(ctx)
+				}
+				if err == nil {
+					err = a.lintPending(ctx, cfg.Env, p)
+				}
+				if err == nil {
+					res, err = m.Apply(ctx, p)
 				}
 			}
 			if res != nil {

@@ -153,6 +153,9 @@ func postgresOnly(command string, env *config.Env) error {
 	if name == "" {
 		name = scheme
 	}
+	if command == "migrate" {
+		return &exitError{code: exitUsage, err: fmt.Errorf("env %s sets lint, which supports PostgreSQL only (it reads the SQL with PostgreSQL's parser), and env %s is a %s database: nothing was applied; set lint in the PostgreSQL envs only", env.Name, env.Name, name)}
+	}
 	return &exitError{code: exitUsage, err: fmt.Errorf("strata %s supports PostgreSQL only (it reads the SQL with PostgreSQL's parser); env %s is a %s database: nothing was read or written", command, env.Name, name)}
 }
 
