@@ -73,7 +73,10 @@ would run them (it reads the history, and changes nothing); with --all every
 versioned and repeatable file, without connecting. Turn a rule off in a file
 with -- strata:lint-ignore=RULE in its leading comments, or for an env with
 lint_disable = ["RULE"]. Exits 3 when a finding is an error, 0 otherwise.
-PostgreSQL only: on SQLite and SQL Server envs it exits 2.`,
+PostgreSQL only: on SQLite and SQL Server envs it exits 2.
+
+Rules:
+` + ruleList(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.begin(); err != nil {
 				return err
@@ -198,6 +201,13 @@ func lintFileFromDisk(p string) (lint.File, error) {
 // lint, on stderr before migrate runs. It returns a *lintFailed when a
 // finding is an error (for migrate: when the env sets lint = "error").
 func (a *app) runLint(env *config.Env, files []lint.File, migrate bool) error {
+	for _, f := range files {
+		if u := lint.UnknownRules(f.Ignore); len(u) > 0 {
+			msg := "strata:lint-ignore names no rule " + strings.Join(u, ", ") + " (strata lint --help lists the rules)"
+			fmt.Fprintf(a.stderr, "warning: %s: %s\n", f.Path, msg)
+			a.warn(f.Path, msg)
+		}
+	}
 	findings, err := lint.Lint(files, lint.Options{
 		Syntax:      placeholders.Syntax{Prefix: env.Placeholders.Prefix, Suffix: env.Placeholders.Suffix},
 		Disabled:    env.LintDisable,
@@ -268,4 +278,13 @@ func (a *app) lintPending(_ context.Context, env *config.Env, p *engine.Plan) er
 		return err
 	}
 	return a.runLint(env, files, true)
+}
+
+// ruleList is the rules for lint's help: id, severity and reason.
+func ruleList() string {
+	var b strings.Builder
+	for _, r := range lint.Rules {
+		fmt.Fprintf(&b, "  %-28s %-8s %s\n", r.ID, r.Severity, r.Reason)
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
