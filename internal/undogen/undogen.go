@@ -211,14 +211,14 @@ func invert(s *pgsql.Script, n *pg.Node) ([]*pg.Node, string) {
 		if c.IfNotExists {
 			return nil, reasonIfNotExist
 		}
-		if c.IsSelectInto {
-			return nil, reasonData
-		}
 		kind := pg.ObjectType_OBJECT_TABLE
 		if c.Objtype == pg.ObjectType_OBJECT_MATVIEW {
 			kind = pg.ObjectType_OBJECT_MATVIEW
 		}
 		return drop(kind, rangeName(c.Into.Rel)), ""
+	case n.GetSelectStmt().GetIntoClause() != nil:
+		// SELECT ... INTO t creates t, as CREATE TABLE t AS does.
+		return drop(pg.ObjectType_OBJECT_TABLE, rangeName(n.GetSelectStmt().IntoClause.Rel)), ""
 	case n.GetIndexStmt() != nil:
 		c := n.GetIndexStmt()
 		if c.IfNotExists {
@@ -350,6 +350,11 @@ func invertAlter(a *pg.AlterTableStmt) ([]*pg.Node, string) {
 			con := c.Def.GetConstraint()
 			if con == nil || con.Conname == "" {
 				return nil, "ADD CONSTRAINT without a name: " + reasonUnnamed
+			}
+			if con.Indexname != "" {
+				// ADD ... USING INDEX: dropping the constraint would drop an
+				// index that existed before.
+				return nil, "ADD CONSTRAINT ... USING INDEX takes over an existing index, which dropping the constraint would drop too; write the undo by hand"
 			}
 			inv = &pg.AlterTableCmd{Subtype: pg.AlterTableType_AT_DropConstraint, Name: con.Conname, Behavior: pg.DropBehavior_DROP_RESTRICT}
 		case pg.AlterTableType_AT_EnableTrig:

@@ -136,6 +136,17 @@ func TestRefuses(t *testing.T) {
 	}
 }
 
+// TestSelectInto: SELECT ... INTO creates a table, as CREATE TABLE AS.
+func TestSelectInto(t *testing.T) {
+	out, err := undogen.Generate(undogen.Source{Name: "V1__x.sql", Text: "SELECT * INTO archive.b FROM a;\nCREATE TABLE c AS SELECT 1 AS x;"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "\nDROP TABLE c;\n-- undoes line 1: SELECT * INTO archive.b FROM a\nDROP TABLE archive.b;\n") {
+		t.Fatalf("undo script:\n%s", out)
+	}
+}
+
 func TestGeneratedFromEdited(t *testing.T) {
 	if _, _, ok := undogen.GeneratedFrom("-- undo of V1\nDROP TABLE a;\n"); ok {
 		t.Fatal("a hand-written script reads as generated")
@@ -179,4 +190,28 @@ func FuzzGenerate(f *testing.F) {
 			t.Fatalf("no header: %q", out)
 		}
 	})
+}
+
+// TestRefusalReasons covers the refusals that depend on what the database
+// held before, one statement each.
+func TestRefusalReasons(t *testing.T) {
+	for _, tc := range []struct{ sql, reason string }{
+		{"CREATE TABLE IF NOT EXISTS a (id int)", "IF NOT EXISTS"},
+		{"CREATE OR REPLACE VIEW v AS SELECT 1", "OR REPLACE"},
+		{"CREATE INDEX ON a (id)", "the name is chosen by the server"},
+		{"ALTER TABLE a ADD CHECK (id > 0)", "without a name"},
+		{"ALTER TABLE a ADD CONSTRAINT a_pk PRIMARY KEY USING INDEX a_idx", "USING INDEX"},
+		{"ALTER TABLE a ALTER COLUMN id SET NOT NULL", "SetNotNull"},
+		{"ALTER TABLE IF EXISTS a ADD COLUMN b int", "IF EXISTS"},
+		{"GRANT SELECT ON a TO r", "privileges"},
+		{"TRUNCATE a", "data change"},
+		{"SELECT 1", "no inverse for this statement"},
+		{"ALTER TYPE e ADD VALUE 'x'", "no inverse for this statement"},
+	} {
+		_, err := undogen.Generate(undogen.Source{Name: "V1__x.sql", Text: tc.sql})
+		var re *undogen.RefusedError
+		if !errors.As(err, &re) || len(re.Refusals) != 1 || !strings.Contains(re.Refusals[0].Reason, tc.reason) {
+			t.Errorf("%s: err = %v, want one refusal saying %q", tc.sql, err, tc.reason)
+		}
+	}
 }
