@@ -122,6 +122,8 @@ type Env struct {
 	LockTimeout             string   // SQL lock_timeout for statements ("" = server default); a Go duration or PostgreSQL's form ("15min")
 	StatementTimeout        string   // SQL statement_timeout ("" = server default); a Go duration or PostgreSQL's form
 	Pooler                  string   // "" | "transaction"
+	Lint                    string   // "" (off) | "warning" | "error": migrate lints the pending files first (PostgreSQL)
+	LintDisable             []string // rule ids strata lint skips for this env (checked by cmd, which knows the rules)
 	IgnoreMigrationPatterns []string // Flyway's type:state patterns, lower-cased; default ["*:future"]
 	Target                  string   // default "latest"
 	InstalledBy             string

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -890,5 +891,19 @@ env "dev" { url = "sqlite://${var.b}.db" }`,
 				}
 			}
 		})
+	}
+}
+
+func TestLintSettings(t *testing.T) {
+	dir := t.TempDir()
+	cfg := mustParse(t, dir, "lint = \"warning\"\nlint_disable = [\"lock-table\"]\nenv \"prod\" {\n  url = \"postgres://h/db\"\n  lint = \"error\"\n}\n", Options{})
+	if cfg.Env.Lint != "error" || !slices.Equal(cfg.Env.LintDisable, []string{"lock-table"}) {
+		t.Fatalf("Lint = %q, LintDisable = %q; want the env's error and the top level's list", cfg.Env.Lint, cfg.Env.LintDisable)
+	}
+	if cfg := mustParse(t, dir, "env \"dev\" {\n  url = \"postgres://h/db\"\n  lint = \"off\"\n}\n", Options{}); cfg.Env.Lint != "" {
+		t.Fatalf("lint = \"off\" gives Lint %q, want \"\"", cfg.Env.Lint)
+	}
+	if msg := parseErr(t, dir, "env \"dev\" {\n  url = \"postgres://h/db\"\n  lint = \"strict\"\n}\n", Options{}); !strings.Contains(msg, "Invalid lint") {
+		t.Fatalf("diagnostic %q does not say Invalid lint", msg)
 	}
 }

@@ -34,6 +34,8 @@ var examples = map[string]string{
 	"lock_timeout":              `lock_timeout = "5s"`,
 	"statement_timeout":         `statement_timeout = "10m"`,
 	"pooler":                    `pooler = "transaction"`,
+	"lint":                      `lint = "error"`,
+	"lint_disable":              `lint_disable = ["lock-table"]`,
 	"ignore_migration_patterns": `ignore_migration_patterns = ["*:future", "repeatable:missing"]`,
 	"target":                    `target = "7.1"`,
 	"installed_by":              `installed_by = "ci"`,
@@ -308,6 +310,31 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 						e.StatementTimeout = text
 					}
 				}
+			}
+		}
+	}
+	if s, ok := l.pick("lint", both...); ok && s != nil {
+		if text, sens, ok := l.str(s, false); ok {
+			record(s)
+			switch text {
+			case "", "off":
+			case "error", "warning":
+				e.Lint = text
+			default:
+				r := s.rng()
+				l.errorf(&r, "Invalid lint",
+					"lint is %s, but it must be \"error\" (migrate runs strata lint on the pending PostgreSQL migrations first and refuses on an error-level finding), \"warning\" (it runs it and only reports), or \"off\" (the default).",
+					show(text, sens))
+			}
+		}
+	}
+	if s, ok := l.pick("lint_disable", both...); ok && s != nil {
+		if elems, ok := l.list(s, false); ok {
+			record(s)
+			e.LintDisable = []string{}
+			for i, el := range elems {
+				e.Ranges[fmt.Sprintf("lint_disable[%d]", i)] = el.rng
+				e.LintDisable = append(e.LintDisable, el.text)
 			}
 		}
 	}

@@ -13,6 +13,8 @@ var sharedAttrs = []string{
 	"lock_timeout",
 	"statement_timeout",
 	"pooler",
+	"lint",
+	"lint_disable",
 	"ignore_migration_patterns",
 	"target",
 	"installed_by",

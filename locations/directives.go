@@ -23,14 +23,16 @@ import (
 // mean the same, and spaces around '=' are allowed. Directive keys are transaction and placeholders (true or
 // false), lock_timeout and statement_timeout (a number with an optional unit
 // us, ms, s, min, h or d, as PostgreSQL reads them, e.g. "5s"; a bare number
-// is PostgreSQL's milliseconds). A setting given both in the file and in its
-// .conf file must agree.
+// is PostgreSQL's milliseconds), and lint-ignore (rule ids of strata lint,
+// comma-separated; it may be given more than once). A setting given both in
+// the file and in its .conf file must agree.
 type Directives struct {
-	Transaction      *bool  // nil: detect; strata:transaction / executeInTransaction
-	Placeholders     *bool  // nil: env default; strata:placeholders / placeholderReplacement
-	LockTimeout      string // strata:lock_timeout (raw duration text, e.g. "5s"), "" if unset
-	StatementTimeout string // strata:statement_timeout
-	ShouldExecute    *bool  // .sql.conf shouldExecute
+	Transaction      *bool    // nil: detect; strata:transaction / executeInTransaction
+	Placeholders     *bool    // nil: env default; strata:placeholders / placeholderReplacement
+	LockTimeout      string   // strata:lock_timeout (raw duration text, e.g. "5s"), "" if unset
+	StatementTimeout string   // strata:statement_timeout
+	ShouldExecute    *bool    // .sql.conf shouldExecute
+	LintIgnore       []string // strata:lint-ignore: rule ids strata lint skips in this file
 }
 
 // DirectiveError reports a bad directive in a script's leading comment block
@@ -207,8 +209,12 @@ func checkDirective(key, value string) string {
 		if _, err := time.ParseDuration(value); err != nil && !durationRE.MatchString(value) {
 			return fmt.Sprintf("directive %s=%s: value must be a duration such as 500ms, 5s or 1min (units us, ms, s, min, h, d)", key, value)
 		}
+	case "lint-ignore":
+		if strings.Trim(value, ",") == "" {
+			return "directive lint-ignore= names no rule: write lint-ignore=rule-id (strata lint --help lists the rules)"
+		}
 	default:
-		return fmt.Sprintf("unknown directive %q (known: transaction, placeholders, lock_timeout, statement_timeout)", key)
+		return fmt.Sprintf("unknown directive %q (known: transaction, placeholders, lock_timeout, statement_timeout, lint-ignore)", key)
 	}
 	return ""
 }
@@ -244,6 +250,14 @@ func buildDirectives(path string, h *headerScanner, confPath string, conf []byte
 	}
 	from := map[string]setting{} // directive key -> where it was set in the script
 	for _, s := range h.settings {
+		if s.key == "lint-ignore" {
+			for _, id := range strings.Split(s.value, ",") {
+				if id != "" {
+					d.LintIgnore = append(d.LintIgnore, id)
+				}
+			}
+			continue
+		}
 		if prev, ok := from[s.key]; ok {
 			errs = append(errs, &DirectiveError{Path: path, Line: s.line,
 				Msg: fmt.Sprintf("directive %s set twice (first on line %d)", s.key, prev.line)})

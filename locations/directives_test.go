@@ -60,6 +60,8 @@ func TestParseDirectives(t *testing.T) {
 		{"spaces around equals", "-- strata: transaction = false  placeholders= true\n", "-",
 			Directives{Transaction: ptr(false), Placeholders: ptr(true)}},
 		{"case of values", "-- strata:transaction=FALSE\n", "-", Directives{Transaction: ptr(false)}},
+		{"lint-ignore, repeated", "-- strata:lint-ignore=lock-table,drop-in-use\n-- strata:lint-ignore=set-not-null transaction=false\n", "-",
+			Directives{Transaction: ptr(false), LintIgnore: []string{"lock-table", "drop-in-use", "set-not-null"}}},
 		{"ignored after sql", "SELECT 1;\n-- strata:transaction=false\n", "-", Directives{}},
 		{"ignored after sql on the first line", "SELECT 1; -- strata:transaction=false\n", "-", Directives{}},
 		{"ignored after block comment", "/* header */\n-- strata:transaction=false\n", "-", Directives{}},
@@ -119,7 +121,7 @@ func TestParseDirectivesErrors(t *testing.T) {
 		want []string
 	}{
 		{"unknown directive", "-- x\n-- strata:transactions=false\n", "-",
-			[]string{`loc/V1__x.sql:2: unknown directive "transactions" (known: transaction, placeholders, lock_timeout, statement_timeout)`}},
+			[]string{`loc/V1__x.sql:2: unknown directive "transactions" (known: transaction, placeholders, lock_timeout, statement_timeout, lint-ignore)`}},
 		{"bad bool", "-- strata:transaction=no\n", "-",
 			[]string{"loc/V1__x.sql:1: directive transaction=no: value must be true or false"}},
 		{"bad duration", "-- strata:lock_timeout=fast\n", "-",

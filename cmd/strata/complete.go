@@ -105,6 +105,13 @@ func (a *app) registerCompletions(root *cobra.Command) {
 			_ = c.RegisterFlagCompletionFunc("to", func(cmd *cobra.Command, args []string, s string) ([]string, cobra.ShellCompDirective) {
 				return a.completionVersions(), noFiles
 			})
+		case "undo-gen":
+			c.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+				if len(args) > 0 {
+					return nil, noFiles
+				}
+				return a.completionVersions(), noFiles
+			}
 		}
 	}
 }

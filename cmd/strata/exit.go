@@ -88,6 +88,8 @@ func codeOf(err error) int {
 		return exitUnreachable
 	case unknownTenant(err):
 		return exitUsage
+	case isLintFailed(err):
+		return exitValidation
 	case errors.As(err, &ve), errors.As(err, &oe), errors.As(err, &pe), errors.As(err, &ue), errors.As(err, &rte), errors.As(err, &nee),
 		errors.As(err, &ack), errors.As(err, &sum):
 		return exitValidation
@@ -144,4 +146,10 @@ func loginFailure(err error) error {
 		}
 	}
 	return nil
+}
+
+// isLintFailed reports error-level lint findings: exit 3, as validate.
+func isLintFailed(err error) bool {
+	var lf *lintFailed
+	return errors.As(err, &lf)
 }

@@ -382,6 +382,10 @@ otherwise). Exits 3 when anything is found.`,
 					}
 				}
 			}
+			for _, w := range staleUndoScripts(cfg.Env) {
+				fmt.Fprintln(a.stderr, "warning: "+w)
+				a.warn("", w)
+			}
 			res, err := m.Validate(cmd.Context())
 			var ve *engine.ValidationError
 			if err != nil && !asValidation(err, &ve) {

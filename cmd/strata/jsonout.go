@@ -121,6 +121,8 @@ const (
 	codeNoDatabase     = "DATABASE_MISSING"
 	codeInterrupted    = "INTERRUPTED"
 	codeFailed         = "FAILED"
+	codeUndoRefused    = "UNDO_REFUSED"
+	codeLintFailed     = "LINT_FAILED"
 )
 
 // errNotConfirmed marks a destructive command refused for want of a
@@ -227,6 +229,7 @@ func (a *app) jsonErrorOf(err error, code int) *jsonError {
 	var uoe *locations.UndoOverrideError
 	var ack *locations.AckError
 	var sum *locations.SumError
+	var lf *lintFailed
 	switch {
 	case errors.As(err, &ack):
 		for _, c := range ack.Changes {
@@ -234,6 +237,17 @@ func (a *app) jsonErrorOf(err error, code int) *jsonError {
 		}
 	case errors.As(err, &sum):
 		je.File, je.Line = strOrNil(sum.Path), intOrNil(sum.Line)
+	case errors.As(err, &lf):
+		for _, f := range lf.findings {
+			if f.Severity != "error" {
+				continue
+			}
+			je.Problems = append(je.Problems, jsonProblem{Code: strOrNil(f.Rule), Message: a.shown(f.Message) + "; fix: " + f.Fix,
+				File: strOrNil(f.File), Line: intOrNil(f.Line), Column: intOrNil(f.Column)})
+		}
+		if len(je.Problems) > 0 {
+			je.File, je.Line, je.Column = je.Problems[0].File, je.Problems[0].Line, je.Problems[0].Column
+		}
 	case errors.As(err, &me):
 		je.File, je.Target = strOrNil(me.Path), strOrNil(me.Target)
 		je.Line, je.Column = intOrNil(me.Line), intOrNil(me.Column)
@@ -367,7 +381,13 @@ func errorCode(err error, code int) string {
 	var te *schemas.TenantError
 	var ack *locations.AckError
 	var sum *locations.SumError
+	var ur *undoRefused
+	var lf *lintFailed
 	switch {
+	case errors.As(err, &ur):
+		return codeUndoRefused
+	case errors.As(err, &lf):
+		return codeLintFailed
 	case code == exitInterrupted, errors.Is(err, context.Canceled), errors.Is(err, errInterruptedConnecting):
 		return codeInterrupted
 	case errors.As(err, &me):

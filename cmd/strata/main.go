@@ -5,10 +5,12 @@
 // Exit codes:
 //
 //	0  success, including nothing to migrate
-//	1  a migration or another database operation failed
-//	2  usage error or invalid configuration (strata.hcl, flags, migration files)
+//	1  a migration or another database operation failed; undo-gen refused
+//	2  usage error or invalid configuration (strata.hcl, flags, migration files);
+//	   undo-gen or lint on an env that is not PostgreSQL
 //	3  validation failed: checksum drift, missing or failed migrations, pending
-//	   migrations (validate), out-of-order versions, undefined placeholders
+//	   migrations (validate), out-of-order versions, undefined placeholders,
+//	   an error-level lint finding (lint, migrate with lint = "error")
 //	4  a lock could not be acquired within the timeout
 //	5  the database could not be reached
 //	6  the server refused the login (authentication or authorisation)

@@ -111,7 +111,19 @@ a terminal; --yes otherwise).`,
 			defer done()
 			began := time.Now()
 			var res *engine.Result
-			p, err := m.Plan(ctx)
+			// lint = "error" or "warning": check what the plan would apply
+			// before applying it (PostgreSQL's parser is loaded only here);
+			// confirm = true: ask before applying it.
+			var p *engine.Plan
+			if cfg.Env.Lint != "" {
+				err = lintReady(cfg.Env)
+			}
+			if err == nil {
+				p, err = m.Plan(ctx)
+			}
+			if err == nil && cfg.Env.Lint != "" {
+				err = a.lintPending(ctx, cfg.Env, p)
+			}
 			if err == nil && cfg.Env.Confirm {
 				err = a.confirmMigrate(cfg, p, yes)
 			}

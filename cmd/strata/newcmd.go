@@ -113,6 +113,10 @@ sql_migration_suffixes entry replace V, U, __ and .sql.`,
 				header := "-- " + strings.ReplaceAll(desc, "_", " ") + "\n"
 				if i == 1 {
 					header = "-- undo of " + naming.Prefix(locations.Versioned) + version + ": " + strings.ReplaceAll(desc, "_", " ") + "\n"
+					if postgresOnly("undo-gen", cfg.Env) == nil {
+						header += "-- Write it by hand, or let strata undo-gen " + version + " write it from " + names[0] + "\n" +
+							"-- once that file is written (when each of its statements has a known inverse).\n"
+					}
 				}
 				if _, err := f.WriteString(header); err != nil {
 					f.Close()
@@ -131,6 +135,9 @@ sql_migration_suffixes entry replace V, U, __ and .sql.`,
 			}
 			if _, err := os.Stat(filepath.Join(dir, locations.SumFile)); err == nil && a.format == "text" {
 				fmt.Fprintf(a.stdout, "this location has a %s: migrate runs the new file once it is reviewed and acknowledged with strata ack (or with --allow-unacknowledged)\n", locations.SumFile)
+			}
+			if undo && a.format == "text" && postgresOnly("undo-gen", cfg.Env) == nil {
+				fmt.Fprintf(a.stdout, "write %s, then strata undo-gen %s writes %s from it (PostgreSQL's parser; it refuses, naming the lines, what has no known inverse)\n", names[0], version, names[1])
 			}
 			return nil
 		},

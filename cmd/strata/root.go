@@ -138,7 +138,8 @@ the migrations of --locations. strata init writes a strata.hcl to start from.`,
 	pf.StringArrayVar(&a.tenants, "tenant", nil, "only this tenant (repeatable); it must be one of the env's tenants")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand(),
-		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand(), a.versionCommand(), a.ackCommand(), a.markAppliedCommand())
+		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand(), a.versionCommand(),
+		a.ackCommand(), a.markAppliedCommand(), a.undoGenCommand(), a.lintCommand())
 	for _, c := range root.Commands() {
 		if slices.Contains(scopedCommands, c.Name()) {
 			c.RunE = a.inScopes(c.RunE)
