@@ -60,6 +60,8 @@ func childMain(args []string) int {
 		res, err = runFloorTenants(ctx, *url, *dir, tenantNames(*tenants))
 	case runner == "floor":
 		res, err = runFloor(ctx, *url, *dir)
+	case runner == "limit":
+		res, err = runLimit(ctx, *url, *dir)
 	case runner == "strata":
 		res, err = runStrata(ctx, *url, *dir, tenantNames(*tenants), *parallel)
 	default:
@@ -140,6 +142,48 @@ func runFloor(ctx context.Context, url, dir string) (childResult, error) {
 		}
 		res.Files++
 		res.Bytes += int64(len(text))
+	}
+	res.ApplyMS = msSince(start)
+	return res, nil
+}
+
+// runLimit is the physical limit of a single-schema workload: every file
+// and every history row in one transaction, sent as one simple-protocol
+// query: one round trip and one commit for the whole workload. No tool that
+// gives each migration its own transaction can be faster; it shows how
+// much of the floor's time is round trips and commits, and how much is the
+// server running the SQL.
+func runLimit(ctx context.Context, url, dir string) (childResult, error) {
+	var res childResult
+	start := time.Now()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return res, fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	res.ConnectMS = msSince(start)
+
+	start = time.Now()
+	files, err := floorFiles(dir)
+	if err != nil {
+		return res, err
+	}
+	var b strings.Builder
+	b.WriteString("BEGIN;\n" + floorHistoryDDL + ";\n")
+	for rank, f := range files {
+		text, sum, err := readText(filepath.Join(dir, f.script))
+		if err != nil {
+			return res, err
+		}
+		b.WriteString(text)
+		fmt.Fprintf(&b, "\n;\nINSERT INTO floor_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES (%d, %s, %s, 'SQL', %s, %d, current_user, 0, true);\n",
+			rank+1, literal(strconv.Itoa(f.version)), literal(f.description), literal(f.script), int32(sum))
+		res.Files++
+		res.Bytes += int64(len(text))
+	}
+	b.WriteString("COMMIT")
+	if err := simple(ctx, conn.PgConn(), b.String()); err != nil {
+		return res, err
 	}
 	res.ApplyMS = msSince(start)
 	return res, nil

@@ -134,6 +134,7 @@ type workloadResult struct {
 	SetupMS   float64  `json:"setup_ms,omitempty"` // W3: the unmeasured first migrate
 	Floor     *series  `json:"floor,omitempty"`
 	Strata    *series  `json:"strata,omitempty"`
+	Limit     *series  `json:"limit,omitempty"`      // W1: every file in one query and one transaction
 	TimeRatio float64  `json:"time_ratio,omitempty"` // strata/floor median process time
 	RSSRatio  float64  `json:"rss_ratio,omitempty"`
 	Target    string   `json:"target"`
@@ -216,6 +217,9 @@ func run(ctx context.Context, o options) (*report, error) {
 		all := map[string]*series{}
 		for i := range o.runs {
 			order := slices.Clone(runners)
+			if name == "w1" && o.only == "" {
+				order = append(order, "limit")
+			}
 			if i%2 == 1 {
 				slices.Reverse(order)
 			}
@@ -235,7 +239,7 @@ func run(ctx context.Context, o options) (*report, error) {
 		for _, s := range all {
 			s.summarize()
 		}
-		wr.Floor, wr.Strata = all["floor"], all["strata"]
+		wr.Floor, wr.Strata, wr.Limit = all["floor"], all["strata"], all["limit"]
 		wr.judge()
 		rep.Workloads = append(rep.Workloads, wr)
 	}
@@ -381,6 +385,12 @@ func (r *report) print(out io.Writer) {
 	}
 	tw.Flush()
 
+	for _, w := range r.Workloads {
+		if w.Limit != nil && w.Floor != nil && w.Strata != nil {
+			fmt.Fprintf(out, "\n%s physical limit (every file and history row in one query, one transaction): %s, %.2fx the floor; strata is %.2fx the limit\n",
+				w.Name, seriesTime(w.Limit), w.Limit.WallMS/w.Floor.WallMS, w.Strata.WallMS/w.Limit.WallMS)
+		}
+	}
 	if slices.ContainsFunc(r.Workloads, func(w workloadResult) bool { return w.Command == "" }) {
 		r.printPhases(out)
 	}
