@@ -95,6 +95,12 @@ func (r *targetRun) callbackParts(event string) ([]cbPart, error) {
 // its own (as Flyway does); the first that fails stops the event with a
 // *CallbackError, the files before it stay committed.
 func (r *targetRun) runCallbacks(ctx context.Context, event string) error {
+	return r.callbacksFor(ctx, event, nil)
+}
+
+// callbacksFor runs an event's callbacks as runCallbacks does; a failure
+// names migration e when it is not nil (an each-migrate event).
+func (r *targetRun) callbacksFor(ctx context.Context, event string, e *Entry) error {
 	if len(r.m.callbacks(event)) == 0 {
 		return nil
 	}
@@ -111,7 +117,7 @@ func (r *targetRun) runCallbacks(ctx context.Context, event string) error {
 			if !errors.As(err, &ee) || ee.Part != len(prefix) {
 				ee = &ExecError{Part: len(prefix), Offset: -1, Err: err}
 			}
-			return r.callbackError(event, cb, ee, nil)
+			return r.callbackError(event, cb, ee, e)
 		}
 	}
 	return nil

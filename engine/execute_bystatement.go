@@ -250,24 +250,5 @@ func (r *targetRun) progressSQL(rank int64, progress int, errText string, failed
 // each file in a transaction of its own; a failure is a *CallbackError
 // naming e.
 func (r *targetRun) eachCallbacks(ctx context.Context, e *Entry, event string) error {
-	if len(r.m.callbacks(event)) == 0 {
-		return nil
-	}
-	cbs, err := r.callbackParts(event)
-	if err != nil {
-		return err
-	}
-	for _, cb := range cbs {
-		prefix, _, _ := r.txPrefix()
-		parts := append(append(prefix, cb.b.part()), Part{SQL: "COMMIT"})
-		if err := r.m.dialect.Exec(ctx, r.conn, parts); err != nil {
-			r.rollback(ctx)
-			var ee *ExecError
-			if !errors.As(err, &ee) || ee.Part != len(prefix) {
-				ee = &ExecError{Part: len(prefix), Offset: -1, Err: err}
-			}
-			return r.callbackError(event, cb, ee, e)
-		}
-	}
-	return nil
+	return r.callbacksFor(ctx, event, e)
 }
