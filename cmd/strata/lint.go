@@ -73,7 +73,7 @@ would run them (it reads the history, and changes nothing); with --all every
 versioned and repeatable file, without connecting. Turn a rule off in a file
 with -- strata:lint-ignore=RULE in its leading comments, or for an env with
 lint_disable = ["RULE"]. Exits 3 when a finding is an error, 0 otherwise.
-PostgreSQL only: on SQLite and SQL Server envs it exits 2.
+PostgreSQL only: on SQLite, SQL Server and MySQL envs it exits 2.
 
 Rules:
 ` + ruleList(),

@@ -50,7 +50,7 @@ TYPE, a DO block, COMMENT, OR REPLACE, IF NOT EXISTS, a statement the parser
 refuses) nothing is written, each such statement is listed with its line and
 why, and the exit code is 1. An existing U file is replaced only when undo-gen
 wrote it (or it holds only comments), or with --force. PostgreSQL only: on
-SQLite and SQL Server envs it exits 2.`,
+SQLite, SQL Server and MySQL envs it exits 2.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.begin(); err != nil {
@@ -149,7 +149,7 @@ func postgresOnly(command string, env *config.Env) error {
 	case "", "postgres", "postgresql":
 		return nil
 	}
-	name := map[string]string{"sqlite": "SQLite", "sqlserver": "SQL Server"}[strings.ToLower(scheme)]
+	name := map[string]string{"sqlite": "SQLite", "file": "SQLite", "sqlserver": "SQL Server", "mysql": "MySQL", "mariadb": "MariaDB"}[strings.ToLower(scheme)]
 	if name == "" {
 		name = scheme
 	}
