@@ -43,6 +43,7 @@ type Migrator struct {
 	pooling      Pooling
 	tenantSrc    TenantSource
 	tenantFilter []string
+	shard        Shard // Count 0: all tenants
 	parallel     int
 	details      bool
 	onError      OnError
@@ -358,6 +359,9 @@ func New(d Dialect, db *sql.DB, set *locations.Set, opts ...Option) (*Migrator, 
 	if _, ok := given["tenant filter"]; ok && !m.hasTenants() {
 		return nil, errors.New("new migrator: WithTenantFilter restricts a run to some tenants, but no WithTenants or WithTenantSource names any")
 	}
+	if m.shard.Count > 0 && !m.hasTenants() {
+		return nil, fmt.Errorf("new migrator: %w", errShardWithoutTenants)
+	}
 	return m, nil
 }
 
@@ -393,9 +397,17 @@ func (m *run) session(ctx context.Context, conn *sql.Conn) (Session, error) {
 		if m.hasTenants() && len(tenants) == 0 {
 			return s, errors.New("tenants: " + advise(AdviceNoTenant))
 		}
-		m.targets, err = schemas.Expand(m.schemas, tenants, s.DefaultSchema)
-		if err != nil {
-			return s, err
+		if m.shard.Count > 0 {
+			// A shard without tenants is a run with nothing to do.
+			if tenants = m.shard.Of(tenants); len(tenants) == 0 {
+				m.targets = []schemas.Target{}
+			}
+		}
+		if m.targets == nil {
+			m.targets, err = schemas.Expand(m.schemas, tenants, s.DefaultSchema)
+			if err != nil {
+				return s, err
+			}
 		}
 		if m.tables.Schema == "" {
 			if len(m.schemas) > 0 {

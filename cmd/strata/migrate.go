@@ -157,6 +157,10 @@ a terminal; --yes otherwise).`,
 				a.result = out
 				return err
 			}
+			if res != nil && len(res.Targets) == 0 && a.shard != "" {
+				fmt.Fprintf(a.stdout, "shard %s holds none of the tenants: nothing to migrate\n", a.shard)
+				return err
+			}
 			if res != nil && len(res.Targets) > 1 {
 				if prog != nil && !prog.headed() {
 					fmt.Fprintf(a.stdout, "migrating %d targets (%s)\n", len(res.Targets), a.where("", len(res.Targets)))

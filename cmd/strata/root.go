@@ -42,6 +42,7 @@ type app struct {
 	placeholders   []string
 	format         string
 	tenants        []string
+	shard          string // --shard i/n
 	target         string // migrate --target; overrides the env's target
 	applied        int    // migrations migrate applied, for the note after an interrupt
 	appliedKnown   bool   // migrate ran: applied is known
@@ -136,6 +137,7 @@ the migrations of --locations. strata init writes a strata.hcl to start from.`,
 	pf.StringArrayVar(&a.placeholders, "placeholder", nil, "set a placeholder value: --placeholder name=value (repeatable)")
 	pf.StringVar(&a.format, "format", "text", "output format: text or json")
 	pf.StringArrayVar(&a.tenants, "tenant", nil, "only this tenant (repeatable); it must be one of the env's tenants")
+	pf.StringVar(&a.shard, "shard", "", "only shard i of n of the env's tenants (e.g. 2/4): n runners with 1/n to n/n cover every tenant once; the split hashes the tenant names")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand(),
 		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand(), a.versionCommand(),
@@ -397,6 +399,13 @@ func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *lo
 		}
 		opts = append(opts, engine.WithTenantFilter(a.tenants...))
 	}
+	if a.shard != "" {
+		sh, err := a.shardFlag(env)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, engine.WithShard(sh))
+	}
 	policy := engine.InOrder
 	if env.OutOfOrder {
 		policy = engine.AllowOutOfOrder
@@ -441,6 +450,11 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 		// Before the database is opened (a SQLite file would be created).
 		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--tenant: env %s has no tenants block", cfg.Env.Name)}
 	}
+	if a.shard != "" {
+		if _, err := a.shardFlag(cfg.Env); err != nil {
+			return nil, nil, nil, err // before the database is opened
+		}
+	}
 	d, db, err := a.open(ctx, cfg)
 	if err != nil {
 		return nil, nil, nil, err
@@ -460,4 +474,16 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 		return nil, nil, nil, err
 	}
 	return cfg, m, func() { stopWait(); db.Close() }, nil
+}
+
+// shardFlag reads --shard for env, which must have tenants.
+func (a *app) shardFlag(env *config.Env) (engine.Shard, error) {
+	if env.Tenants == nil {
+		return engine.Shard{}, &exitError{code: exitUsage, err: fmt.Errorf("--shard: env %s has no tenants block: a shard is a share of an env's tenants", env.Name)}
+	}
+	sh, err := engine.ParseShard(a.shard)
+	if err != nil {
+		return engine.Shard{}, &exitError{code: exitUsage, err: fmt.Errorf("--shard: %w", err)}
+	}
+	return sh, nil
 }
