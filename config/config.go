@@ -118,6 +118,7 @@ type Env struct {
 	Placeholders            Placeholders
 	History                 History
 	Tenants                 *Tenants // only inside env; nil when absent
+	Rollout                 *Rollout // only inside env, with Tenants; nil when absent
 	Lock                    Lock
 	LockTimeout             string   // SQL lock_timeout for statements ("" = server default); a Go duration or PostgreSQL's form ("15min")
 	StatementTimeout        string   // SQL statement_timeout ("" = server default); a Go duration or PostgreSQL's form

@@ -56,6 +56,13 @@ var examples = map[string]string{
 	"tenants.pattern":           `pattern = "tenant_*"`,
 	"tenants.parallel":          `parallel = 8`,
 	"tenants.on_error":          `on_error = "stop"`,
+	"wave.tenants":              `tenants = ["tenant_canary"]`,
+	"wave.pattern":              `pattern = "tenant_eu_*"`,
+	"wave.count":                `count = 10`,
+	"wave.percent":              `percent = 25`,
+	"wave.parallel":             `parallel = 8`,
+	"wave.max_failures":         `max_failures = 2 (or "10%")`,
+	"wave.pause":                `pause = "30s"`,
 }
 
 // label names a setting key in messages: "url" or "table" in history.
@@ -443,6 +450,7 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 		}
 	}
 	e.Tenants = l.resolveTenants(e, env)
+	e.Rollout = l.resolveRollout(e, env)
 	return e
 }
 

@@ -59,6 +59,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: "history"},
 		{Type: "lock"},
 		{Type: "tenants"},
+		{Type: "rollout"},
 	},
 }
 
@@ -69,7 +70,19 @@ var envSchema = &hcl.BodySchema{
 		{Type: "history"},
 		{Type: "lock"},
 		{Type: "tenants"},
+		{Type: "rollout"},
 	},
+}
+
+// rolloutSchema is the rollout block: waves, in order.
+var rolloutSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{{Type: "wave", LabelNames: []string{"name"}}},
+}
+
+// waveSchema is one wave: at most one selector (tenants, pattern, count,
+// percent; none takes the rest), then how it runs.
+var waveSchema = &hcl.BodySchema{
+	Attributes: attrSchemas([]string{"tenants", "pattern", "count", "percent", "parallel", "max_failures", "pause"}),
 }
 
 var variableSchema = &hcl.BodySchema{
