@@ -44,6 +44,8 @@ type Migrator struct {
 	tenantSrc    TenantSource
 	tenantFilter []string
 	shard        Shard // Count 0: all tenants
+	waveDefs     []Wave
+	startWave    string
 	parallel     int
 	details      bool
 	onError      OnError
@@ -362,6 +364,12 @@ func New(d Dialect, db *sql.DB, set *locations.Set, opts ...Option) (*Migrator, 
 	if m.shard.Count > 0 && !m.hasTenants() {
 		return nil, fmt.Errorf("new migrator: %w", errShardWithoutTenants)
 	}
+	if len(m.waveDefs) > 0 && !m.hasTenants() {
+		return nil, errors.New("new migrator: WithWaves runs waves over tenants, but no WithTenants or WithTenantSource names any")
+	}
+	if m.startWave != "" && len(m.waveDefs) == 0 {
+		return nil, errors.New("new migrator: WithStartWave needs WithWaves")
+	}
 	return m, nil
 }
 
@@ -390,7 +398,7 @@ func (m *run) session(ctx context.Context, conn *sql.Conn) (Session, error) {
 		return s, fmt.Errorf("describe session: %w", err)
 	}
 	if m.targets == nil {
-		tenants, err := m.resolveTenants(ctx, conn)
+		all, tenants, err := m.resolveTenants(ctx, conn)
 		if err != nil {
 			return s, err
 		}
@@ -398,10 +406,17 @@ func (m *run) session(ctx context.Context, conn *sql.Conn) (Session, error) {
 			return s, errors.New("tenants: " + advise(AdviceNoTenant))
 		}
 		if m.shard.Count > 0 {
-			// A shard without tenants is a run with nothing to do.
-			if tenants = m.shard.Of(tenants); len(tenants) == 0 {
-				m.targets = []schemas.Target{}
+			tenants = m.shard.Of(tenants)
+		}
+		if len(m.waveDefs) > 0 {
+			if tenants, err = m.resolveWaves(all, tenants); err != nil {
+				return s, err
 			}
+		}
+		if m.hasTenants() && len(tenants) == 0 {
+			// A shard without tenants, or a start wave after every
+			// tenant's: a run with nothing to do.
+			m.targets = []schemas.Target{}
 		}
 		if m.targets == nil {
 			m.targets, err = schemas.Expand(m.schemas, tenants, s.DefaultSchema)

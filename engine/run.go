@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,7 @@ import (
 // Result is what Apply did.
 type Result struct {
 	Targets []TargetResult
+	Waves   []WaveResult // WithWaves: each wave of the run, in order
 }
 
 // TargetResult is what Apply did on one target.
@@ -26,7 +28,8 @@ type TargetResult struct {
 	Applied     []AppliedMigration
 	Version     string // the target's schema version afterwards
 	Err         error
-	DoneByOther bool // another runner applied what was pending here
+	DoneByOther bool   // another runner applied what was pending here
+	Wave        string // WithWaves: the target's wave
 }
 
 // AppliedMigration is one migration Apply ran.
@@ -82,8 +85,9 @@ func (m *Migrator) Apply(ctx context.Context, p *Plan) (*Result, error) {
 
 func (m *run) apply(ctx context.Context, p *Plan) (*Result, error) {
 	res := &Result{Targets: make([]TargetResult, len(p.Targets))}
-	var work []int
+	hasWork := make([]bool, len(p.Targets))
 	pending := 0
+	nwork := 0
 	for i, tp := range p.Targets {
 		res.Targets[i] = TargetResult{Target: tp.Target.Name, Version: tp.Current}
 		if tp.NonEmpty != nil {
@@ -94,19 +98,20 @@ func (m *run) apply(ctx context.Context, p *Plan) (*Result, error) {
 			continue
 		}
 		if len(tp.Pending) > 0 || tp.baselineOnMigrate {
-			work = append(work, i)
+			hasWork[i] = true
+			nwork++
 			pending += len(tp.Pending)
 		}
 	}
-	m.emit(RunStarted{Targets: len(work), Total: len(p.Targets), Pending: pending})
+	m.emit(RunStarted{Targets: nwork, Total: len(p.Targets), Pending: pending})
 	var (
 		mu       sync.Mutex
 		deferred []int
 		stopped  atomic.Bool
 	)
-	run := func(indexes []int, wait bool) {
+	run := func(indexes []int, wait bool, parallel int) {
 		var g errgroup.Group // not WithContext: one target's error must not cancel the others
-		g.SetLimit(m.parallel)
+		g.SetLimit(parallel)
 		for _, i := range indexes {
 			if stopped.Load() || ctx.Err() != nil {
 				res.Targets[i].Err = m.notStarted(ctx, p.Targets[i])
@@ -133,23 +138,116 @@ func (m *run) apply(ctx context.Context, p *Plan) (*Result, error) {
 				if tr.Err != nil && m.onError == StopOnError {
 					stopped.Store(true)
 				}
+				tr.Wave = res.Targets[i].Wave
 				res.Targets[i] = tr
 				return nil
 			})
 		}
 		_ = g.Wait()
 	}
-	run(work, false)
-	if len(deferred) > 0 {
-		sort.Ints(deferred)
-		again := deferred
+	var stoppedBy error // a wave over its budget: later waves do not start
+	var pause time.Duration
+	for _, w := range m.waveGroups(p) {
+		var work []int
+		for _, i := range w.targets {
+			res.Targets[i].Wave = w.Name
+			if hasWork[i] {
+				work = append(work, i)
+			}
+		}
+		wr := WaveResult{Name: w.Name, Number: w.Number, Targets: len(w.targets), Budget: w.Budget}
+		if stoppedBy != nil {
+			for _, i := range work {
+				res.Targets[i].Err = fmt.Errorf("target %s: not started: %w", p.Targets[i].Target.Name, stoppedBy)
+			}
+			if w.Name != "" {
+				wr.Outcome = WaveNotStarted
+				res.Waves = append(res.Waves, wr)
+			}
+			continue
+		}
+		waited := time.Duration(0)
+		if len(work) > 0 && pause > 0 {
+			sleepCtx(ctx, pause)
+			waited, pause = pause, 0
+		}
+		if w.Name != "" {
+			m.emit(WaveStarted{Wave: w.Name, Number: w.Number, Waves: p.Waves[len(p.Waves)-1].Number, Targets: len(w.targets), Pending: len(work), Paused: waited})
+		}
 		deferred = nil
-		run(again, true)
+		run(work, false, w.Parallel)
+		if len(deferred) > 0 {
+			sort.Ints(deferred)
+			again := deferred
+			deferred = nil
+			run(again, true, w.Parallel)
+		}
+		if w.Name == "" {
+			continue
+		}
+		for _, i := range w.targets {
+			if err := res.Targets[i].Err; err != nil && !isNotStarted(err) {
+				wr.Failed++
+			}
+		}
+		wr.Outcome = WaveCompleted
+		if wr.Failed > w.Budget {
+			wr.Outcome = WaveFailed
+			stoppedBy = fmt.Errorf("wave %q had %d failed tenant%s of %d, more than its failure budget (%d), so the rollout stopped before wave %d", w.Name, wr.Failed, plural(wr.Failed), len(w.targets), w.Budget, w.Number+1)
+		}
+		m.emit(WaveFinished{Wave: w.Name, Number: w.Number, Failed: wr.Failed, Budget: w.Budget, Stopped: stoppedBy != nil})
+		res.Waves = append(res.Waves, wr)
+		if len(work) > 0 {
+			pause = w.Pause
+		}
 	}
 	for i := range res.Targets {
 		res.Targets[i].Err = m.maskErr(res.Targets[i].Err)
 	}
 	return res, res.Err()
+}
+
+// waveGroup is a wave's targets, as indexes into a plan's targets.
+type waveGroup struct {
+	PlanWave
+	targets []int
+}
+
+// waveGroups groups p's targets by wave; without waves, one unnamed group
+// holds them all.
+func (m *run) waveGroups(p *Plan) []waveGroup {
+	all := make([]int, len(p.Targets))
+	for i := range all {
+		all[i] = i
+	}
+	if len(p.Waves) == 0 {
+		return []waveGroup{{PlanWave: PlanWave{Parallel: m.parallel}, targets: all}}
+	}
+	index := make(map[string]int, len(p.Targets))
+	for i, tp := range p.Targets {
+		index[tp.Target.Name] = i
+	}
+	var out []waveGroup
+	for _, w := range p.Waves {
+		g := waveGroup{PlanWave: w}
+		for _, t := range w.Targets {
+			if i, ok := index[t]; ok {
+				g.targets = append(g.targets, i)
+			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// isNotStarted reports whether err is the error of a target never started.
+func isNotStarted(err error) bool { return strings.Contains(err.Error(), ": not started: ") }
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // notStarted is the error of a target that was never started.
@@ -379,7 +477,8 @@ type run struct {
 	stmtCache   map[*locations.File][]Statement // small files without placeholders, split once per run
 	prefixMu    sync.Mutex
 	prefixSeen  map[*locations.File]bool
-	undoMark    string // the mark of the UNDO_SQL rows the run writes: MarkDiscard for undo --discard
+	undoMark    string     // the mark of the UNDO_SQL rows the run writes: MarkDiscard for undo --discard
+	waves       []PlanWave // WithWaves, resolved by session
 }
 
 // newRun starts a run of m.

@@ -42,7 +42,7 @@ type jsonMigrate struct {
 
 func (a *app) migrateCommand() *cobra.Command {
 	var target string
-	var dryRun, yes bool
+	var dryRun, yes, resume bool
 	var include []string
 	cmd := &cobra.Command{
 		Use:   "migrate",
@@ -53,7 +53,10 @@ func (a *app) migrateCommand() *cobra.Command {
   strata --env prod migrate --target 7
   strata migrate --include-discarded 4  # bring back a version undo --discard discarded
   strata --env prod --tenant acme --tenant globex migrate
-  strata migrate --placeholder app_role=reader --format json`,
+  strata migrate --placeholder app_role=reader --format json
+  strata --env prod migrate --shard 2/4     # this runner's quarter of the tenants
+  strata --env prod migrate --wave 2        # a rollout, from its second wave on
+  strata --env prod migrate --resume        # a rollout, after the last wave that completed`,
 		Long: `Validate the files against the history, then apply every pending migration,
 each in its own transaction together with its history row. Nothing pending is
 success. Versions below the highest applied one are refused unless listed in
@@ -84,6 +87,9 @@ a terminal; --yes otherwise).`,
 			}
 			if len(include) > 0 {
 				extra = append(extra, engine.WithIncludeDiscarded(include...))
+			}
+			if resume && a.wave != "" {
+				return &exitError{code: exitUsage, err: errors.New("--resume and --wave: give one: --resume goes on after the last wave that completed, --wave N starts at wave N")}
 			}
 			if dryRun {
 				return a.dryRun(ctx, extra)
@@ -120,6 +126,9 @@ a terminal; --yes otherwise).`,
 			}
 			if err == nil {
 				p, err = m.Plan(ctx)
+			}
+			if err == nil && resume && a.format == "text" {
+				a.printResume(p)
 			}
 			if err == nil && cfg.Env.Lint != "" {
 				err = a.lintPending(ctx, cfg.Env, p)
@@ -191,8 +200,35 @@ a terminal; --yes otherwise).`,
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation in an env that sets confirm = true")
 	cmd.Flags().StringArrayVar(&include, "include-discarded", nil, "apply this version although undo --discard discarded it (repeatable)")
 	cmd.Flags().BoolVar(&a.allowUnacked, "allow-unacknowledged", false, "run files added, edited or removed since the last strata ack, with a warning (for local work)")
+	cmd.Flags().StringVar(&a.wave, "wave", "", "start the env's rollout at this wave (its name or number); the waves before it are left out")
+	cmd.Flags().BoolVar(&resume, "resume", false, "go on with the env's rollout after the last wave that completed (tenants up to date are skipped, so this is migrate again; it says where it resumes)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print, per target, the SQL that would run, placeholders replaced (sensitive values shown as ***), and change nothing (no lock, no table created)")
 	return cmd
+}
+
+// printResume says at which wave a rollout resumes: the first with a
+// tenant that has pending migrations or was refused.
+func (a *app) printResume(p *engine.Plan) {
+	if len(p.Waves) == 0 {
+		return
+	}
+	byName := make(map[string]*engine.TargetPlan, len(p.Targets))
+	for _, tp := range p.Targets {
+		byName[tp.Target.Name] = tp
+	}
+	for i, w := range p.Waves {
+		for _, t := range w.Targets {
+			if tp := byName[t]; tp != nil && (len(tp.Pending) > 0 || tp.NonEmpty != nil) {
+				if i == 0 {
+					fmt.Fprintf(a.stdout, "resuming the rollout at wave %d %s: no wave is complete yet\n", w.Number, w.Name)
+				} else {
+					fmt.Fprintf(a.stdout, "resuming the rollout at wave %d %s: waves %d to %d are complete\n", w.Number, w.Name, p.Waves[0].Number, p.Waves[i-1].Number)
+				}
+				return
+			}
+		}
+	}
+	fmt.Fprintln(a.stdout, "every wave of the rollout is complete")
 }
 
 // confirmMigrate asks before migrating an env that sets confirm = true:
@@ -251,7 +287,18 @@ func (a *app) confirmMigrate(cfg *config.Config, p *engine.Plan, yes bool) error
 // jsonDryRun is migrate --dry-run's JSON result.
 type jsonDryRun struct {
 	DryRun  bool               `json:"dryRun"`
+	Waves   []jsonWave         `json:"waves,omitempty"`
 	Targets []jsonDryRunTarget `json:"targets"`
+}
+
+// jsonWave is one wave of a rollout in migrate --dry-run's JSON.
+type jsonWave struct {
+	Number      int      `json:"number"`
+	Name        string   `json:"name"`
+	Tenants     []string `json:"tenants"`
+	Parallel    int      `json:"parallel"`
+	MaxFailures int      `json:"maxFailures"`
+	Pause       int64    `json:"pause"`
 }
 
 type jsonDryRunTarget struct {
@@ -284,6 +331,19 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 	out := jsonDryRun{DryRun: true, Targets: []jsonDryRunTarget{}}
 	if a.format == "text" {
 		fmt.Fprintf(a.stdout, "-- strata migrate --dry-run (env %s, %s): nothing below has been run\n", cfg.Env.Name, a.where("", 0))
+	}
+	for _, w := range p.Waves {
+		if a.format == "json" {
+			out.Waves = append(out.Waves, jsonWave{Number: w.Number, Name: w.Name, Tenants: append([]string{}, w.Targets...),
+				Parallel: w.Parallel, MaxFailures: w.Budget, Pause: w.Pause.Milliseconds()})
+			continue
+		}
+		pause := ""
+		if w.Pause > 0 {
+			pause = fmt.Sprintf(", then a pause of %s", w.Pause)
+		}
+		fmt.Fprintf(a.stdout, "-- wave %d %s (%d tenant%s, parallel %d, max_failures %d%s): %s\n", w.Number, w.Name,
+			len(w.Targets), plural(len(w.Targets)), w.Parallel, w.Budget, pause, strings.Join(w.Targets, ", "))
 	}
 	for _, tp := range p.Targets {
 		if tp.NonEmpty == nil {
@@ -374,6 +434,15 @@ func (a *app) printMigrateSummary(res *engine.Result, took time.Duration) {
 		fmt.Fprintf(a.stdout, ", %d not started", notStarted)
 	}
 	fmt.Fprintf(a.stdout, " (%s)\n", roundDuration(took))
+	var notRun []string
+	for _, w := range res.Waves {
+		if w.Outcome == engine.WaveNotStarted {
+			notRun = append(notRun, fmt.Sprintf("%d %s (%d tenant%s)", w.Number, w.Name, w.Targets, plural(w.Targets)))
+		}
+	}
+	if len(notRun) > 0 {
+		fmt.Fprintf(a.stdout, "waves not started: %s\n", strings.Join(notRun, ", "))
+	}
 	if failed > 0 {
 		fmt.Fprintln(a.stderr, "failed targets:")
 		for _, t := range res.Targets {

@@ -73,8 +73,12 @@ func (p *progress) observe(e engine.Event) {
 	if p.finished {
 		return
 	}
-	if e, ok := e.(engine.RunStarted); ok {
+	switch e := e.(type) {
+	case engine.RunStarted:
 		p.runStarted(e)
+		return
+	case engine.WaveStarted, engine.WaveFinished:
+		p.line(waveLine(e))
 		return
 	}
 	if !p.many {
@@ -109,6 +113,33 @@ func (p *progress) runStarted(e engine.RunStarted) {
 	if p.tty {
 		p.startBar(e.Targets)
 	}
+}
+
+// line prints a line of its own: above the bar when there is one.
+func (p *progress) line(s string) {
+	if p.bar != nil {
+		_, _ = fmt.Fprintf(p.bars, "%s\n", s) // a closed container refuses it (ErrDone)
+		return
+	}
+	fmt.Fprintln(p.w, s)
+}
+
+// waveLine describes the start or the end of a wave.
+func waveLine(e engine.Event) string {
+	switch e := e.(type) {
+	case engine.WaveStarted:
+		s := fmt.Sprintf("wave %d/%d %s: %d tenant%s, %d pending", e.Number, e.Waves, e.Wave, e.Targets, plural(e.Targets), e.Pending)
+		if e.Paused > 0 {
+			s += fmt.Sprintf(" (after a pause of %s)", e.Paused)
+		}
+		return s
+	case engine.WaveFinished:
+		if e.Stopped {
+			return fmt.Sprintf("wave %d %s: %d failed, more than max_failures (%d): the rollout stops here, no later wave starts", e.Number, e.Wave, e.Failed, e.Budget)
+		}
+		return fmt.Sprintf("wave %d %s: done, %d failed (max_failures %d)", e.Number, e.Wave, e.Failed, e.Budget)
+	}
+	return ""
 }
 
 // migrationLine prints the per-migration lines of a single target.

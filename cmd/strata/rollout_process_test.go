@@ -4,9 +4,12 @@ package main
 // runners (helpers in process_test.go and tenants_process_test.go).
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/internal/pgtest"
@@ -122,4 +125,164 @@ func TestShardsCoverTenantsOnce(t *testing.T) {
 			t.Errorf("migrate --shard %s: want exit %d naming --shard, got:\n%s", bad, exitUsage, r)
 		}
 	}
+}
+
+// rolloutBlock is a rollout block with the given waves (each "name" { body }).
+func rolloutBlock(waves ...string) string {
+	var b strings.Builder
+	b.WriteString("  rollout {\n")
+	for _, w := range waves {
+		b.WriteString("    wave " + w + "\n")
+	}
+	b.WriteString("  }\n")
+	return b.String()
+}
+
+// failing is a migration that fails in the tenants listed in the table
+// public.broken, which breakTenants fills.
+const failing = "CREATE TABLE b (id int PRIMARY KEY);\nDO $$ BEGIN IF EXISTS (SELECT 1 FROM public.broken WHERE tenant = current_schema()) THEN RAISE EXCEPTION 'broken in %', current_schema(); END IF; END $$;\n"
+
+// breakTenants makes failing fail in the given tenants only.
+func breakTenants(t *testing.T, conn *pgx.Conn, tenants ...string) {
+	t.Helper()
+	execAll(t, conn, "DROP TABLE IF EXISTS public.broken", "CREATE TABLE public.broken (tenant text PRIMARY KEY)")
+	for _, tn := range tenants {
+		if _, err := conn.Exec(context.Background(), "INSERT INTO public.broken VALUES ($1)", tn); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestCanaryWaveStopsRollout: a canary wave of one tenant that fails stops
+// the rollout: the other tenants are untouched, the output names the
+// failed tenant and the waves that did not start. --dry-run shows the
+// waves; --wave 2 goes past the canary; after a fix, --resume finishes.
+func TestCanaryWaveStopsRollout(t *testing.T) {
+	url := pgtest.Database(t)
+	conn := connect(t, url)
+	tenants := tenantNames("w", 10)
+	p := newProject(t, url, tenantsBlock("schemas = "+hclList(tenants))+
+		rolloutBlock(`"canary" { tenants = ["w03"] }`, `"first" {
+      count = 4
+      pause = "1ms"
+    }`, `"rest" {}`), map[string]string{
+		"V1__a.sql": "CREATE TABLE a (id int PRIMARY KEY);\n",
+		"V2__b.sql": failing,
+	})
+
+	breakTenants(t, conn, "w03")
+	r := p.mustRun(t, 0, "migrate", "--dry-run")
+	for _, want := range []string{
+		"-- wave 1 canary (1 tenant, parallel 4, max_failures 0): w03\n",
+		"-- wave 2 first (4 tenants, parallel 4, max_failures 0, then a pause of 1ms): w01, w02, w04, w05\n",
+		"-- wave 3 rest (5 tenants, parallel 4, max_failures 0): w06, w07, w08, w09, w10\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("migrate --dry-run should print %q:\n%s", want, r)
+		}
+	}
+
+	r = p.mustRun(t, 1, "migrate")
+	if !strings.Contains(r.stdout, "wave 1 canary: 1 failed, more than max_failures (0): the rollout stops here") ||
+		!strings.Contains(r.stdout, "waves not started: 2 first (4 tenants), 3 rest (5 tenants)") {
+		t.Errorf("the output should say the canary stopped the rollout and which waves did not start:\n%s", r)
+	}
+	if f := failedTargets(r.stderr); len(f) != 1 || !strings.Contains(f["w03"], "broken in w03") {
+		t.Errorf("failed targets should be w03 alone, got %v:\n%s", f, r)
+	}
+	if hist := tenantHistory(t, conn); len(hist) != 1 || fmt.Sprint(hist["w03"]) != "[1]" {
+		t.Errorf("only the canary should have history (V1), got %v", hist)
+	}
+	for _, tn := range tenants {
+		if rel := relationsIn(t, conn, tn); tn != "w03" && len(rel) > 0 {
+			t.Errorf("%s should be untouched, has %v", tn, rel)
+		}
+	}
+
+	// --wave 2: past the canary, which stays as it is.
+	r = p.mustRun(t, 0, "migrate", "--wave", "first")
+	if strings.Contains(r.stdout, "wave 1") || !strings.Contains(r.stdout, "wave 2/3 first: 4 tenants, 4 pending") {
+		t.Errorf("--wave first should start at wave 2:\n%s", r)
+	}
+	hist := tenantHistory(t, conn)
+	for _, tn := range tenants {
+		want := "[1 2]"
+		if tn == "w03" {
+			want = "[1]"
+		}
+		if fmt.Sprint(hist[tn]) != want {
+			t.Errorf("after --wave first: %s history %v, want %s", tn, hist[tn], want)
+		}
+	}
+
+	// Fixed: --resume goes on at the canary, the only wave left.
+	breakTenants(t, conn)
+	r = p.mustRun(t, 0, "migrate", "--resume")
+	if !strings.Contains(r.stdout, "resuming the rollout at wave 1 canary: no wave is complete yet") {
+		t.Errorf("--resume should say where it resumes:\n%s", r)
+	}
+	exactlyOnce(t, "history rows per (tenant, version)",
+		counts(t, conn, `SELECT tenant || ' ' || version, count(*) FROM strata_schema_history WHERE type <> 'SCHEMA' AND success GROUP BY 1`),
+		func() (w []string) {
+			for _, tn := range tenants {
+				w = append(w, tn+" 1", tn+" 2")
+			}
+			return w
+		}())
+	r = p.mustRun(t, 0, "migrate", "--resume")
+	if !strings.Contains(r.stdout, "every wave of the rollout is complete") {
+		t.Errorf("a second --resume should find every wave complete:\n%s", r)
+	}
+	for _, args := range [][]string{{"migrate", "--wave", "nope"}, {"migrate", "--wave", "2", "--resume"}} {
+		if r := p.run(t, args...); r.code == 0 {
+			t.Errorf("%v should fail:\n%s", args, r)
+		}
+	}
+	waitNoAdvisoryLocks(t, conn)
+}
+
+// TestWaveBudget: a wave whose budget tolerates one failure lets the next
+// wave start; the failed tenant is the only one left behind.
+func TestWaveBudget(t *testing.T) {
+	url := pgtest.Database(t)
+	conn := connect(t, url)
+	tenants := tenantNames("w", 10)
+	p := newProject(t, url, tenantsBlock("schemas = "+hclList(tenants), "parallel = 2")+
+		rolloutBlock(`"canary" { tenants = ["w01"] }`, `"early" {
+      percent      = 40
+      max_failures = 1
+    }`, `"rest" { parallel = 3 }`), map[string]string{
+		"V1__a.sql": "CREATE TABLE a (id int PRIMARY KEY);\n",
+		"V2__b.sql": failing,
+	})
+	breakTenants(t, conn, "w02")
+	r := p.mustRun(t, 1, "migrate")
+	for _, want := range []string{
+		"wave 1/3 canary: 1 tenant, 1 pending",
+		"wave 1 canary: done, 0 failed (max_failures 0)",
+		"wave 2/3 early: 4 tenants, 4 pending", // 40% of the 9 left, rounded up
+		"wave 2 early: done, 1 failed (max_failures 1)",
+		"wave 3/3 rest: 5 tenants, 5 pending",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the output should say %q:\n%s", want, r)
+		}
+	}
+	if strings.Contains(r.stdout, "waves not started") {
+		t.Errorf("every wave should have started:\n%s", r)
+	}
+	if f := failedTargets(r.stderr); len(f) != 1 || f["w02"] == "" {
+		t.Errorf("failed targets should be w02 alone, got %v:\n%s", f, r)
+	}
+	hist := tenantHistory(t, conn)
+	for _, tn := range tenants {
+		want := "[1 2]"
+		if tn == "w02" {
+			want = "[1]"
+		}
+		if fmt.Sprint(hist[tn]) != want {
+			t.Errorf("%s history %v, want %s", tn, hist[tn], want)
+		}
+	}
+	waitNoAdvisoryLocks(t, conn)
 }

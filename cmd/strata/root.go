@@ -43,6 +43,7 @@ type app struct {
 	format         string
 	tenants        []string
 	shard          string // --shard i/n
+	wave           string // migrate --wave: the wave to start at
 	target         string // migrate --target; overrides the env's target
 	applied        int    // migrations migrate applied, for the note after an interrupt
 	appliedKnown   bool   // migrate ran: applied is known
@@ -360,6 +361,11 @@ func (a *app) connected(ctx context.Context, env *config.Env, d engine.Dialect, 
 	if env.Tenants != nil {
 		parallel = env.Tenants.Parallel
 	}
+	if env.Rollout != nil {
+		for _, w := range env.Rollout.Waves {
+			parallel = max(parallel, w.Parallel)
+		}
+	}
 	db.SetMaxOpenConns(parallel + 1)
 	db.SetMaxIdleConns(parallel + 1)
 	return d, db, nil
@@ -398,6 +404,17 @@ func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *lo
 			return nil, &exitError{code: exitUsage, err: fmt.Errorf("--tenant: env %s has no tenants block", env.Name)}
 		}
 		opts = append(opts, engine.WithTenantFilter(a.tenants...))
+	}
+	if ro := env.Rollout; ro != nil && env.Tenants != nil {
+		waves := make([]engine.Wave, len(ro.Waves))
+		for i, w := range ro.Waves {
+			waves[i] = engine.Wave{Name: w.Name, Schemas: w.Tenants, Pattern: w.Pattern, Count: w.Count, Percent: w.Percent,
+				Parallel: w.Parallel, MaxFailures: w.MaxFailures, MaxFailuresPercent: w.MaxFailuresPercent, Pause: w.Pause}
+		}
+		opts = append(opts, engine.WithWaves(waves...))
+		if a.wave != "" {
+			opts = append(opts, engine.WithStartWave(a.wave))
+		}
 	}
 	if a.shard != "" {
 		sh, err := a.shardFlag(env)
@@ -449,6 +466,9 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 	if len(a.tenants) > 0 && cfg.Env.Tenants == nil {
 		// Before the database is opened (a SQLite file would be created).
 		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--tenant: env %s has no tenants block", cfg.Env.Name)}
+	}
+	if a.wave != "" && cfg.Env.Rollout == nil {
+		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--wave: env %s has no rollout block, so it has no waves", cfg.Env.Name)}
 	}
 	if a.shard != "" {
 		if _, err := a.shardFlag(cfg.Env); err != nil {
