@@ -96,6 +96,7 @@ type Tenants struct {
 	Pattern  string    // a glob over existing schemas, e.g. "tenant_*"
 	Parallel int       // default 4
 	OnError  string    // "continue" (default) | "stop"
+	Retries  int       // attempts after a transient failure of a tenant, default 2
 	Range    hcl.Range // the tenants block header
 }
 

@@ -56,6 +56,7 @@ var examples = map[string]string{
 	"tenants.pattern":           `pattern = "tenant_*"`,
 	"tenants.parallel":          `parallel = 8`,
 	"tenants.on_error":          `on_error = "stop"`,
+	"tenants.retries":           `retries = 3`,
 	"wave.tenants":              `tenants = ["tenant_canary"]`,
 	"wave.pattern":              `pattern = "tenant_eu_*"`,
 	"wave.count":                `count = 10`,
@@ -873,7 +874,7 @@ func (l *loader) resolveTenants(e *Env, env *scope) *Tenants {
 	if nb == nil {
 		return nil
 	}
-	t := &Tenants{Parallel: DefaultTenantsParallel, OnError: DefaultTenantsOnError, Range: nb.block.DefRange}
+	t := &Tenants{Parallel: DefaultTenantsParallel, OnError: DefaultTenantsOnError, Retries: DefaultTenantsRetries, Range: nb.block.DefRange}
 	e.Ranges["tenants"] = nb.block.DefRange
 	var source string
 	for _, k := range []string{"schemas", "query", "pattern"} {
@@ -929,6 +930,13 @@ func (l *loader) resolveTenants(e *Env, env *scope) *Tenants {
 		if n, ok := l.wholeNumber(s, 1, "Invalid parallel",
 			"parallel is %s, but it must be a whole number of at least 1: how many tenants are migrated at once, each on its own connection. For example: parallel = 8."); ok {
 			t.Parallel = n
+		}
+	}
+	if s, ok := l.pick("tenants.retries", env); ok && s != nil {
+		e.Ranges[s.key] = s.rng()
+		if n, ok := l.wholeNumber(s, 0, "Invalid retries",
+			"retries is %s, but it must be a whole number of at least 0: how many more times a tenant is tried after a transient failure (connection lost, serialization failure, deadlock, lock timeout, admin shutdown). For example: retries = 3."); ok {
+			t.Retries = n
 		}
 	}
 	if s, ok := l.pick("tenants.on_error", env); ok && s != nil {

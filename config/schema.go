@@ -93,7 +93,7 @@ var nestedSchemas = map[string]*hcl.BodySchema{
 	"placeholders": {Attributes: attrSchemas([]string{"prefix", "suffix", "enabled", "values"})},
 	"history":      {Attributes: attrSchemas([]string{"schema", "table"})},
 	"lock":         {Attributes: attrSchemas([]string{"timeout"})},
-	"tenants":      {Attributes: attrSchemas([]string{"schemas", "query", "pattern", "parallel", "on_error"})},
+	"tenants":      {Attributes: attrSchemas([]string{"schemas", "query", "pattern", "parallel", "on_error", "retries"})},
 }
 
 // Defaults of settings that are not set anywhere.
@@ -104,6 +104,7 @@ const (
 	DefaultLockTimeout       = "30s"
 	DefaultTenantsParallel   = 4
 	DefaultTenantsOnError    = "continue"
+	DefaultTenantsRetries    = 2
 	DefaultTarget            = "latest"
 	DefaultBaselineVersion   = "1" // Flyway's baselineVersion
 )

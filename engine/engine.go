@@ -24,34 +24,36 @@ import (
 // therefore safe for concurrent use; concurrent commands on one database
 // exclude each other through the targets' locks.
 type Migrator struct {
-	dialect      Dialect
-	db           *sql.DB
-	files        *locations.Set
-	tables       Tables // as configured; a run resolves an empty schema
-	schemas      []string
-	syntax       placeholders.Syntax
-	values       placeholders.Values
-	replace      bool
-	envName      string
-	installedBy  string // as configured; a run falls back to the session's user
-	outOfOrder   bool
-	hotfixes     []locations.Version
-	included     []locations.Version // discarded versions to apply again (WithIncludeDiscarded)
-	target       string
-	ignore       []ignorePattern
-	lockTimeout  time.Duration
-	pooling      Pooling
-	tenantSrc    TenantSource
-	tenantFilter []string
-	shard        Shard // Count 0: all tenants
-	waveDefs     []Wave
-	startWave    string
-	parallel     int
-	details      bool
-	onError      OnError
-	retries      int           // attempts after a lock timeout
-	backoff      time.Duration // first wait between attempts, doubled each time
-	flywayTable  string
+	dialect       Dialect
+	db            *sql.DB
+	files         *locations.Set
+	tables        Tables // as configured; a run resolves an empty schema
+	schemas       []string
+	syntax        placeholders.Syntax
+	values        placeholders.Values
+	replace       bool
+	envName       string
+	installedBy   string // as configured; a run falls back to the session's user
+	outOfOrder    bool
+	hotfixes      []locations.Version
+	included      []locations.Version // discarded versions to apply again (WithIncludeDiscarded)
+	target        string
+	ignore        []ignorePattern
+	lockTimeout   time.Duration
+	pooling       Pooling
+	tenantSrc     TenantSource
+	tenantFilter  []string
+	shard         Shard // Count 0: all tenants
+	waveDefs      []Wave
+	startWave     string
+	parallel      int
+	details       bool
+	onError       OnError
+	retries       int // attempts after a lock timeout
+	targetRetries int // WithTargetRetries: attempts of a target after a transient failure
+	targetBackoff time.Duration
+	backoff       time.Duration // first wait between attempts, doubled each time
+	flywayTable   string
 	// baseline on migrate: a target without history whose schema holds
 	// objects gets a baseline row at this version first.
 	baselineOnMigrate   bool
@@ -330,16 +332,17 @@ func New(d Dialect, db *sql.DB, set *locations.Set, opts ...Option) (*Migrator, 
 	}
 	m := &Migrator{
 		dialect: d, db: db, files: set,
-		tables:      Tables{History: "strata_schema_history"},
-		replace:     true,
-		target:      "latest",
-		lockTimeout: 30 * time.Second,
-		retries:     3,
-		parallel:    4,
-		backoff:     500 * time.Millisecond,
-		flywayTable: "flyway_schema_history",
-		logger:      slog.New(slog.DiscardHandler),
-		now:         time.Now,
+		tables:        Tables{History: "strata_schema_history"},
+		replace:       true,
+		target:        "latest",
+		lockTimeout:   30 * time.Second,
+		retries:       3,
+		parallel:      4,
+		backoff:       500 * time.Millisecond,
+		targetBackoff: time.Second,
+		flywayTable:   "flyway_schema_history",
+		logger:        slog.New(slog.DiscardHandler),
+		now:           time.Now,
 	}
 	m.ignore, _ = parseIgnorePatterns([]string{"*:future"})
 	given := map[string]string{} // setting -> the option that set it

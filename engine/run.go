@@ -28,8 +28,9 @@ type TargetResult struct {
 	Applied     []AppliedMigration
 	Version     string // the target's schema version afterwards
 	Err         error
-	DoneByOther bool   // another runner applied what was pending here
-	Wave        string // WithWaves: the target's wave
+	DoneByOther bool    // another runner applied what was pending here
+	Wave        string  // WithWaves: the target's wave
+	Retries     []error // WithTargetRetries: the transient failures after which the target was tried again
 }
 
 // AppliedMigration is one migration Apply ran.
@@ -124,7 +125,7 @@ func (m *run) apply(ctx context.Context, p *Plan) (*Result, error) {
 					res.Targets[i].Err = m.notStarted(ctx, p.Targets[i])
 					return nil
 				}
-				tr := m.applyTarget(ctx, p, p.Targets[i], wait)
+				tr := m.applyTargetRetrying(ctx, p, p.Targets[i], wait)
 				var le *LockError
 				if !wait && errors.As(tr.Err, &le) && le.busy {
 					mu.Lock()
@@ -272,6 +273,9 @@ func (m *run) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait boo
 		var le *LockError
 		if !wait && errors.As(tr.Err, &le) && le.busy {
 			return // visited again later; that visit reports it
+		}
+		if m.retriedLater(ctx, tr.Err) {
+			return // tried again (retry.go); the last attempt reports it
 		}
 		m.emit(TargetFinished{Target: t.Name, Applied: len(tr.Applied), Version: tr.Version, Duration: time.Since(began), Err: tr.Err,
 			DoneByOther: tr.Err == nil && len(tr.Applied) == 0})

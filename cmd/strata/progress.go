@@ -80,6 +80,9 @@ func (p *progress) observe(e engine.Event) {
 	case engine.WaveStarted, engine.WaveFinished:
 		p.line(waveLine(e))
 		return
+	case engine.TargetRetrying:
+		p.line(fmt.Sprintf("tenant %s: transient failure, trying again in %s (attempt %d of %d): %s", e.Target, e.Wait, e.Attempt, e.Attempts, p.errorLine(e.Target, e.Err)))
+		return
 	}
 	if !p.many {
 		p.migrationLine(e)

@@ -6,12 +6,14 @@ package main
 import (
 	"context"
 	"fmt"
+	neturl "net/url"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/internal/faultproxy"
 	"github.com/stratadb/strata/internal/pgtest"
 )
 
@@ -285,4 +287,60 @@ func TestWaveBudget(t *testing.T) {
 		}
 	}
 	waitNoAdvisoryLocks(t, conn)
+}
+
+// TestTenantRetriedAfterCut: the connection of one tenant is cut in the
+// middle of its migrations; that tenant is tried again on a new
+// connection and finishes; every migration ran once in every tenant.
+func TestTenantRetriedAfterCut(t *testing.T) {
+	direct := pgtest.Database(t)
+	u, err := neturl.Parse(direct)
+	if err != nil || u.Host == "" {
+		t.Skipf("the fault tests need a postgres:// URL with a host: %v", err)
+	}
+	px, err := faultproxy.New(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { px.Close() })
+	pu := *u
+	pu.Host = px.Addr()
+	tenants := tenantNames("w", 6)
+	p := newProject(t, pu.String(), "  network_timeout = \"2s\"\n  connect_timeout = \"2s\"\n"+
+		tenantsBlock("schemas = "+hclList(tenants), "parallel = 1"), map[string]string{
+		"V1__ledger.sql": "CREATE TABLE ledger (v text NOT NULL);\nINSERT INTO ledger VALUES ('V1');\n",
+		"V2__cut.sql":    "INSERT INTO ledger VALUES ('V2');\nSELECT pg_sleep(0.05), 'cut_${strata:tenant}_now';\n",
+		"V3__after.sql":  "INSERT INTO ledger VALUES ('V3');\n",
+	})
+	fired := px.Arm(faultproxy.Trigger{Marker: []byte("cut_w04_now"), Action: faultproxy.Cut})
+	r := p.mustRun(t, 0, "migrate")
+	select {
+	case <-fired:
+	default:
+		t.Fatalf("the proxy never cut w04's connection:\n%s", r)
+	}
+	t.Logf("the run with the cut:\n%s", r)
+	if !strings.Contains(r.stdout, "tenant w04: transient failure, trying again in 1s (attempt 2 of 3)") {
+		t.Errorf("the output should say w04 is tried again:\n%s", r)
+	}
+	if strings.Contains(r.stdout, "transient failure") && strings.Count(r.stdout, "transient failure") != 1 {
+		t.Errorf("only w04 should have been tried again:\n%s", r)
+	}
+	conn := connect(t, direct)
+	waitNoAdvisoryLocks(t, conn)
+	for _, tn := range tenants {
+		exactlyOnce(t, tn+".ledger", counts(t, conn, "SELECT v, count(*) FROM "+quoteIdent(tn)+".ledger GROUP BY v"), []string{"V1", "V2", "V3"})
+	}
+	var want []string
+	for _, tn := range tenants {
+		want = append(want, tn+" 1", tn+" 2", tn+" 3")
+	}
+	exactlyOnce(t, "history rows per (tenant, version)",
+		counts(t, conn, `SELECT tenant || ' ' || version, count(*) FROM strata_schema_history WHERE type <> 'SCHEMA' AND success GROUP BY 1`), want)
+	if n := failedHistoryRows(t, conn); n != 0 {
+		t.Errorf("%d failed history rows", n)
+	}
+	if n := queryInt(t, conn, "SELECT count(*) FROM strata_schema_history_state WHERE failed"); n != 0 {
+		t.Errorf("%d tenants are marked failed in the state table", n)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
@@ -397,7 +398,7 @@ func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *lo
 			onError = engine.StopOnError
 		}
 		opts = append(opts, engine.WithTenantSource(engine.TenantSource{Schemas: t.Schemas, Query: t.Query, Pattern: t.Pattern}),
-			engine.WithParallel(t.Parallel), engine.WithOnError(onError))
+			engine.WithParallel(t.Parallel), engine.WithOnError(onError), engine.WithTargetRetries(t.Retries, time.Second))
 	}
 	if len(a.tenants) > 0 {
 		if env.Tenants == nil {

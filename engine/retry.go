@@ -1,0 +1,127 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// TransientErrors is implemented by dialects that can tell a failure that
+// may not happen again: PostgreSQL's serialization failure (40001),
+// deadlock (40P01), lock_not_available (55P03) and admin shutdown (57P01).
+// A target that failed that way, with its migration rolled back, is tried
+// again (WithTargetRetries).
+type TransientErrors interface {
+	IsTransient(err error) bool
+}
+
+// WithTargetRetries tries a target again, up to n more times, when it
+// failed for a reason that may not last: the connection was lost (before
+// or during a COMMIT: the history, read again under the lock, tells what
+// was committed), or the dialect calls the error transient
+// (TransientErrors) and the migration was rolled back. The waits between
+// attempts start at backoff and double, up to 30 s. A statement-by-
+// statement file cut off half-way, a callback's failure and every other
+// error (syntax, constraint violations, a lock timeout waiting for
+// another runner) are not tried again. Default: no retry.
+func WithTargetRetries(n int, backoff time.Duration) Option {
+	return option("target retries", "WithTargetRetries", func(m *Migrator) error {
+		if n < 0 || backoff < 0 {
+			return errors.New("target retries: n and backoff must not be negative")
+		}
+		m.targetRetries, m.targetBackoff = n, backoff
+		return nil
+	})
+}
+
+// TargetRetrying: a target failed for a transient reason and is tried
+// again after Wait. Attempt is the attempt about to start (2 for the
+// first retry), of at most Attempts.
+type TargetRetrying struct {
+	Target   string
+	Attempt  int
+	Attempts int
+	Wait     time.Duration
+	Err      error
+}
+
+func (TargetRetrying) event() {}
+
+// attemptsLeftKey marks the context of an attempt after which another may
+// come: applyTarget then does not report a transient failure as finished.
+type attemptsLeftKey struct{}
+
+// retriedLater reports whether applyTarget's failure err, in ctx, will be
+// tried again (so that it is not reported as the target's end).
+func (m *run) retriedLater(ctx context.Context, err error) bool {
+	left, _ := ctx.Value(attemptsLeftKey{}).(bool)
+	return left && m.Transient(err)
+}
+
+// Transient reports whether err, a target's failure, is worth trying the
+// target again (see WithTargetRetries).
+func (m *Migrator) Transient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var le *LockError
+	if errors.As(err, &le) {
+		return false // another runner holds the target: waited for already
+	}
+	var ce *CallbackError
+	if errors.As(err, &ce) {
+		return false
+	}
+	var me *MigrationError
+	if errors.As(err, &me) {
+		if me.Partial != nil {
+			return false // a statement-by-statement file cut off half-way: recovered by hand
+		}
+		if me.ConnectionLost {
+			return true
+		}
+		te, ok := m.dialect.(TransientErrors)
+		return ok && me.RolledBack && te.IsTransient(err)
+	}
+	// Before any migration ran: connecting, Strata's tables, the lock, the
+	// history read.
+	if cl, ok := m.dialect.(ConnectionLoss); ok {
+		if lost, _ := cl.ConnectionLost(err); lost {
+			return true
+		}
+	}
+	te, ok := m.dialect.(TransientErrors)
+	return ok && te.IsTransient(err)
+}
+
+// applyTargetRetrying is applyTarget, tried again after a transient
+// failure as WithTargetRetries says. The result's Retries holds the
+// failures that were tried again.
+func (m *run) applyTargetRetrying(ctx context.Context, p *Plan, tp *TargetPlan, wait bool) TargetResult {
+	var retried []error
+	var applied []AppliedMigration
+	wait0 := m.targetBackoff
+	for attempt := 1; ; attempt++ {
+		actx := context.WithValue(ctx, attemptsLeftKey{}, attempt <= m.targetRetries)
+		tr := m.applyTarget(actx, p, tp, wait)
+		// What earlier attempts applied stays applied.
+		tr.Applied = append(append([]AppliedMigration(nil), applied...), tr.Applied...)
+		tr.Retries = retried
+		var le *LockError
+		if tr.Err == nil || attempt > m.targetRetries || !m.Transient(tr.Err) || (errors.As(tr.Err, &le) && le.busy) {
+			return tr
+		}
+		applied = tr.Applied
+		retried = append(retried, m.maskErr(tr.Err))
+		m.logger.Info("target failed for a transient reason; trying again", "target", tp.Target.Name, "attempt", attempt+1, "wait", wait0, "err", tr.Err)
+		m.emit(TargetRetrying{Target: tp.Target.Name, Attempt: attempt + 1, Attempts: m.targetRetries + 1, Wait: wait0, Err: tr.Err})
+		sleepCtx(ctx, wait0)
+		if err := ctx.Err(); err != nil {
+			tr.Err = errors.Join(tr.Err, fmt.Errorf("target %s: not tried again: %w", tp.Target.Name, err))
+			return tr
+		}
+		wait0 = min(2*wait0, 30*time.Second)
+		wait = true // a retry waits for the lock like a deferred target
+	}
+}
