@@ -102,12 +102,14 @@ func (m *run) applyTargetRetrying(ctx context.Context, p *Plan, tp *TargetPlan, 
 	var retried []error
 	var applied []AppliedMigration
 	wait0 := m.targetBackoff
+	began := time.Now()
 	for attempt := 1; ; attempt++ {
 		actx := context.WithValue(ctx, attemptsLeftKey{}, attempt <= m.targetRetries)
 		tr := m.applyTarget(actx, p, tp, wait)
 		// What earlier attempts applied stays applied.
 		tr.Applied = append(append([]AppliedMigration(nil), applied...), tr.Applied...)
 		tr.Retries = retried
+		tr.Duration = time.Since(began)
 		var le *LockError
 		if tr.Err == nil || attempt > m.targetRetries || !m.Transient(tr.Err) || (errors.As(tr.Err, &le) && le.busy) {
 			return tr

@@ -28,9 +28,10 @@ type TargetResult struct {
 	Applied     []AppliedMigration
 	Version     string // the target's schema version afterwards
 	Err         error
-	DoneByOther bool    // another runner applied what was pending here
-	Wave        string  // WithWaves: the target's wave
-	Retries     []error // WithTargetRetries: the transient failures after which the target was tried again
+	DoneByOther bool          // another runner applied what was pending here
+	Wave        string        // WithWaves: the target's wave
+	Retries     []error       // WithTargetRetries: the transient failures after which the target was tried again
+	Duration    time.Duration // the time spent on the target, every attempt included; 0 when it was not visited
 }
 
 // AppliedMigration is one migration Apply ran.

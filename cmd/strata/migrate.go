@@ -43,6 +43,7 @@ type jsonMigrate struct {
 func (a *app) migrateCommand() *cobra.Command {
 	var target string
 	var dryRun, yes, resume bool
+	var report string
 	var include []string
 	cmd := &cobra.Command{
 		Use:   "migrate",
@@ -56,7 +57,8 @@ func (a *app) migrateCommand() *cobra.Command {
   strata migrate --placeholder app_role=reader --format json
   strata --env prod migrate --shard 2/4     # this runner's quarter of the tenants
   strata --env prod migrate --wave 2        # a rollout, from its second wave on
-  strata --env prod migrate --resume        # a rollout, after the last wave that completed`,
+  strata --env prod migrate --resume        # a rollout, after the last wave that completed
+  strata --env prod migrate --report rollout.json`,
 		Long: `Validate the files against the history, then apply every pending migration,
 each in its own transaction together with its history row. Nothing pending is
 success. Versions below the highest applied one are refused unless listed in
@@ -90,6 +92,9 @@ a terminal; --yes otherwise).`,
 			}
 			if resume && a.wave != "" {
 				return &exitError{code: exitUsage, err: errors.New("--resume and --wave: give one: --resume goes on after the last wave that completed, --wave N starts at wave N")}
+			}
+			if dryRun && report != "" {
+				return &exitError{code: exitUsage, err: errors.New("--report and --dry-run: a dry run changes nothing, so there is no rollout to report; leave out one of them")}
 			}
 			if dryRun {
 				return a.dryRun(ctx, extra)
@@ -148,6 +153,17 @@ a terminal; --yes otherwise).`,
 			if prog != nil {
 				prog.finish()
 			}
+			if report != "" {
+				if werr := writeReport(report, a.rolloutReport(cfg.Env.Name, m, p, res, err, began, time.Now())); werr != nil {
+					if a.format == "text" {
+						fmt.Fprintf(a.stderr, "error: %s\n", werr)
+						werr = nil // printed
+					}
+					if err == nil {
+						err = &exitError{code: exitFailed, err: werr}
+					}
+				}
+			}
 			if a.format == "json" {
 				out := jsonMigrate{Targets: []jsonMigrateTarget{}}
 				if res != nil {
@@ -200,6 +216,7 @@ a terminal; --yes otherwise).`,
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation in an env that sets confirm = true")
 	cmd.Flags().StringArrayVar(&include, "include-discarded", nil, "apply this version although undo --discard discarded it (repeatable)")
 	cmd.Flags().BoolVar(&a.allowUnacked, "allow-unacknowledged", false, "run files added, edited or removed since the last strata ack, with a warning (for local work)")
+	cmd.Flags().StringVar(&report, "report", "", "write a JSON report of the run to this file: each tenant's outcome, wave, versions before and after, duration, retries and errors (schema: docs/schema/strata-rollout-report.schema.json)")
 	cmd.Flags().StringVar(&a.wave, "wave", "", "start the env's rollout at this wave (its name or number); the waves before it are left out")
 	cmd.Flags().BoolVar(&resume, "resume", false, "go on with the env's rollout after the last wave that completed (tenants up to date are skipped, so this is migrate again; it says where it resumes)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print, per target, the SQL that would run, placeholders replaced (sensitive values shown as ***), and change nothing (no lock, no table created)")

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	neturl "net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -184,7 +185,26 @@ func TestCanaryWaveStopsRollout(t *testing.T) {
 		}
 	}
 
-	r = p.mustRun(t, 1, "migrate")
+	report := filepath.Join(p.dir, "canary.json")
+	r = p.mustRun(t, 1, "migrate", "--report", report)
+	rep := readReport(t, report)
+	checkReport(t, conn, rep)
+	if rep.Outcome != "stopped" || len(rep.Waves) != 3 || rep.Waves[0].Outcome != "failed" || rep.Waves[1].Outcome != "not started" ||
+		rep.Waves[2].Outcome != "not started" || rep.Summary.Failed != 1 || rep.Summary.NotStarted != 9 {
+		t.Errorf("report of the stopped rollout: %+v", rep)
+	}
+	for _, tn := range rep.Tenants {
+		want := "not started"
+		if tn.Tenant == "w03" {
+			want = "failed"
+			if tn.Wave == nil || *tn.Wave != "canary" || tn.VersionBefore != "" || tn.VersionAfter != "1" || len(tn.Errors) != 1 || tn.Errors[0].Kind != "permanent" {
+				t.Errorf("report: w03 %+v", tn)
+			}
+		}
+		if tn.Outcome != want {
+			t.Errorf("report: %s is %q, want %q", tn.Tenant, tn.Outcome, want)
+		}
+	}
 	if !strings.Contains(r.stdout, "wave 1 canary: 1 failed, more than max_failures (0): the rollout stops here") ||
 		!strings.Contains(r.stdout, "waves not started: 2 first (4 tenants), 3 rest (5 tenants)") {
 		t.Errorf("the output should say the canary stopped the rollout and which waves did not start:\n%s", r)
@@ -258,7 +278,14 @@ func TestWaveBudget(t *testing.T) {
 		"V2__b.sql": failing,
 	})
 	breakTenants(t, conn, "w02")
-	r := p.mustRun(t, 1, "migrate")
+	report := filepath.Join(p.dir, "budget.json")
+	r := p.mustRun(t, 1, "migrate", "--report", report)
+	rep := readReport(t, report)
+	checkReport(t, conn, rep)
+	if rep.Outcome != "failed" || rep.Summary.Applied != 9 || rep.Summary.Failed != 1 || rep.Summary.MigrationsApplied != 19 || len(rep.Waves) != 3 ||
+		rep.Waves[1].Failed != 1 || rep.Waves[1].MaxFailures != 1 || rep.Waves[1].Outcome != "completed" {
+		t.Errorf("report of the rollout with one failure in budget: %+v", rep)
+	}
 	for _, want := range []string{
 		"wave 1/3 canary: 1 tenant, 1 pending",
 		"wave 1 canary: done, 0 failed (max_failures 0)",
@@ -313,7 +340,8 @@ func TestTenantRetriedAfterCut(t *testing.T) {
 		"V3__after.sql":  "INSERT INTO ledger VALUES ('V3');\n",
 	})
 	fired := px.Arm(faultproxy.Trigger{Marker: []byte("cut_w04_now"), Action: faultproxy.Cut})
-	r := p.mustRun(t, 0, "migrate")
+	report := filepath.Join(p.dir, "retry.json")
+	r := p.mustRun(t, 0, "migrate", "--report", report)
 	select {
 	case <-fired:
 	default:
@@ -342,5 +370,44 @@ func TestTenantRetriedAfterCut(t *testing.T) {
 	}
 	if n := queryInt(t, conn, "SELECT count(*) FROM strata_schema_history_state WHERE failed"); n != 0 {
 		t.Errorf("%d tenants are marked failed in the state table", n)
+	}
+	rep := readReport(t, report)
+	checkReport(t, conn, rep)
+	if rep.Outcome != "succeeded" || rep.Summary.Retries != 1 || rep.Summary.Applied != 6 {
+		t.Errorf("report: %+v", rep)
+	}
+	for _, tn := range rep.Tenants {
+		switch {
+		case tn.Tenant == "w04" && (tn.Retries != 1 || len(tn.Errors) != 1 || tn.Errors[0].Kind != "transient" || !tn.Errors[0].Retried || tn.Outcome != "applied"):
+			t.Errorf("report: w04 should show one transient failure, retried: %+v", tn)
+		case tn.Tenant != "w04" && (tn.Retries != 0 || len(tn.Errors) != 0):
+			t.Errorf("report: %s should show no retry: %+v", tn.Tenant, tn)
+		}
+	}
+}
+
+// checkReport checks a rollout report against the database: each tenant's
+// versionAfter is the highest version of its successful history rows,
+// and each migration the report lists as applied has exactly one.
+func checkReport(t *testing.T, conn *pgx.Conn, r jsonReport) {
+	t.Helper()
+	hist := tenantHistory(t, conn)
+	for _, tn := range r.Tenants {
+		rows := hist[tn.Tenant]
+		last := ""
+		if len(rows) > 0 {
+			last = rows[len(rows)-1]
+		}
+		if tn.VersionAfter != last {
+			t.Errorf("report: %s at version %q, the history says %q (%v)", tn.Tenant, tn.VersionAfter, last, rows)
+		}
+		for _, ap := range tn.Applied {
+			if n := strings.Count(" "+strings.Join(rows, " ")+" ", " "+ap.Version+" "); n != 1 {
+				t.Errorf("report: %s applied %s, the history has it %d times", tn.Tenant, ap.Version, n)
+			}
+		}
+		if (tn.Outcome == "not started" || tn.Outcome == "skipped") && len(tn.Applied) > 0 {
+			t.Errorf("report: %s is %s but lists applied migrations", tn.Tenant, tn.Outcome)
+		}
 	}
 }
