@@ -117,10 +117,13 @@ func (m *run) applyTargetRetrying(ctx context.Context, p *Plan, tp *TargetPlan, 
 		applied = tr.Applied
 		retried = append(retried, m.maskErr(tr.Err))
 		m.logger.Info("target failed for a transient reason; trying again", "target", tp.Target.Name, "attempt", attempt+1, "wait", wait0, "err", tr.Err)
-		m.emit(TargetRetrying{Target: tp.Target.Name, Attempt: attempt + 1, Attempts: m.targetRetries + 1, Wait: wait0, Err: tr.Err})
+		m.emit(TargetRetrying{Target: tp.Target.Name, Attempt: attempt + 1, Attempts: m.targetRetries + 1, Wait: wait0, Err: m.maskErr(tr.Err)})
 		sleepCtx(ctx, wait0)
 		if err := ctx.Err(); err != nil {
 			tr.Err = errors.Join(tr.Err, fmt.Errorf("target %s: not tried again: %w", tp.Target.Name, err))
+			tr.Duration = time.Since(began)
+			// The attempt's end was not reported (it was to be tried again).
+			m.emit(TargetFinished{Target: tp.Target.Name, Applied: len(tr.Applied), Version: tr.Version, Duration: tr.Duration, Err: tr.Err})
 			return tr
 		}
 		wait0 = min(2*wait0, 30*time.Second)

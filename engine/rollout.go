@@ -81,8 +81,17 @@ type WaveFinished struct {
 	Stopped bool
 }
 
+// WavePausing: Apply waits Pause, the previous wave's pause, before wave
+// Number starts.
+type WavePausing struct {
+	Wave   string // the wave that starts after the pause
+	Number int
+	Pause  time.Duration
+}
+
 func (WaveStarted) event()  {}
 func (WaveFinished) event() {}
+func (WavePausing) event()  {}
 
 // WithWaves runs the tenants in waves, in order (see Wave).
 func WithWaves(waves ...Wave) Option {

@@ -158,20 +158,25 @@ func (m *run) apply(ctx context.Context, p *Plan) (*Result, error) {
 			}
 		}
 		wr := WaveResult{Name: w.Name, Number: w.Number, Targets: len(w.targets), Budget: w.Budget}
-		if stoppedBy != nil {
+		waited := time.Duration(0)
+		if len(work) > 0 && pause > 0 && stoppedBy == nil && !stopped.Load() {
+			m.emit(WavePausing{Wave: w.Name, Number: w.Number, Pause: pause})
+			sleepCtx(ctx, pause) // an interruption ends it: the wave then does not start
+			waited, pause = pause, 0
+		}
+		if stoppedBy != nil || (w.Name != "" && (stopped.Load() || ctx.Err() != nil)) {
 			for _, i := range work {
-				res.Targets[i].Err = fmt.Errorf("target %s: not started: %w", p.Targets[i].Target.Name, stoppedBy)
+				if stoppedBy != nil {
+					res.Targets[i].Err = fmt.Errorf("target %s: not started: %w", p.Targets[i].Target.Name, stoppedBy)
+				} else {
+					res.Targets[i].Err = m.notStarted(ctx, p.Targets[i])
+				}
 			}
 			if w.Name != "" {
 				wr.Outcome = WaveNotStarted
 				res.Waves = append(res.Waves, wr)
 			}
 			continue
-		}
-		waited := time.Duration(0)
-		if len(work) > 0 && pause > 0 {
-			sleepCtx(ctx, pause)
-			waited, pause = pause, 0
 		}
 		if w.Name != "" {
 			m.emit(WaveStarted{Wave: w.Name, Number: w.Number, Waves: p.Waves[len(p.Waves)-1].Number, Targets: len(w.targets), Pending: len(work), Paused: waited})

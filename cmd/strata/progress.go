@@ -77,7 +77,7 @@ func (p *progress) observe(e engine.Event) {
 	case engine.RunStarted:
 		p.runStarted(e)
 		return
-	case engine.WaveStarted, engine.WaveFinished:
+	case engine.WaveStarted, engine.WaveFinished, engine.WavePausing:
 		p.line(waveLine(e))
 		return
 	case engine.TargetRetrying:
@@ -136,6 +136,8 @@ func waveLine(e engine.Event) string {
 			s += fmt.Sprintf(" (after a pause of %s)", e.Paused)
 		}
 		return s
+	case engine.WavePausing:
+		return fmt.Sprintf("pausing %s before wave %d %s", e.Pause, e.Number, e.Wave)
 	case engine.WaveFinished:
 		if e.Stopped {
 			return fmt.Sprintf("wave %d %s: %d failed, more than max_failures (%d): the rollout stops here, no later wave starts", e.Number, e.Wave, e.Failed, e.Budget)

@@ -226,6 +226,9 @@ func TestCanaryWaveStopsRollout(t *testing.T) {
 	if strings.Contains(r.stdout, "wave 1") || !strings.Contains(r.stdout, "wave 2/3 first: 4 tenants, 4 pending") {
 		t.Errorf("--wave first should start at wave 2:\n%s", r)
 	}
+	if !strings.Contains(r.stdout, "pausing 1ms before wave 3 rest\n") {
+		t.Errorf("the pause after wave 2 should be announced:\n%s", r)
+	}
 	hist := tenantHistory(t, conn)
 	for _, tn := range tenants {
 		want := "[1 2]"
