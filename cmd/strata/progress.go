@@ -131,11 +131,7 @@ func (p *progress) line(s string) {
 func waveLine(e engine.Event) string {
 	switch e := e.(type) {
 	case engine.WaveStarted:
-		s := fmt.Sprintf("wave %d/%d %s: %d tenant%s, %d pending", e.Number, e.Waves, e.Wave, e.Targets, plural(e.Targets), e.Pending)
-		if e.Paused > 0 {
-			s += fmt.Sprintf(" (after a pause of %s)", e.Paused)
-		}
-		return s
+		return fmt.Sprintf("wave %d/%d %s: %d tenant%s, %d pending", e.Number, e.Waves, e.Wave, e.Targets, plural(e.Targets), e.Pending)
 	case engine.WavePausing:
 		return fmt.Sprintf("pausing %s before wave %d %s", e.Pause, e.Number, e.Wave)
 	case engine.WaveFinished:
