@@ -32,6 +32,8 @@ type jsonMigrateTarget struct {
 	TargetVersion string        `json:"targetVersion"`
 	Applied       []jsonApplied `json:"applied"`
 	Error         *jsonError    `json:"error"`
+	Wave          string        `json:"wave,omitempty"`    // the env's rollout: the target's wave
+	Retries       int           `json:"retries,omitempty"` // attempts made again after transient failures
 }
 
 // jsonMigrate is migrate's JSON result (the envelope's result).
@@ -169,7 +171,7 @@ a terminal; --yes otherwise).`,
 				if res != nil {
 					out.MigrationsApplied = res.Applied()
 					for _, t := range res.Targets {
-						jt := jsonMigrateTarget{Target: t.Target, TargetVersion: t.Version, Applied: []jsonApplied{}}
+						jt := jsonMigrateTarget{Target: t.Target, TargetVersion: t.Version, Applied: []jsonApplied{}, Wave: t.Wave, Retries: len(t.Retries)}
 						for _, ap := range t.Applied {
 							jt.Applied = append(jt.Applied, jsonApplied{Version: ap.Version, Description: ap.Description, Type: ap.Type, Script: ap.Script, ExecutionTime: ap.Duration.Milliseconds()})
 						}

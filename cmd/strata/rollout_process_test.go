@@ -317,6 +317,27 @@ func TestWaveBudget(t *testing.T) {
 		}
 	}
 	waitNoAdvisoryLocks(t, conn)
+	// Again, in JSON: w02 fails again, in its wave.
+	r = p.mustRun(t, 1, "migrate", "--format", "json")
+	sch, err := outputSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checkJSONOutput(sch, r.stdout, 1); err != nil {
+		t.Fatalf("migrate --format json: %v\n%s", err, r)
+	}
+	var out jsonMigrate
+	if _, err := decodeEnvelope(r.stdout, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Targets) != 10 {
+		t.Errorf("migrate --format json lists %d targets, want 10", len(out.Targets))
+	}
+	for _, tg := range out.Targets {
+		if failed := tg.Error != nil; failed != (tg.Target == "w02") || (tg.Target == "w02" && tg.Wave != "early") || tg.Wave == "" {
+			t.Errorf("migrate --format json: %+v; want w02 alone failed, in wave early, and every target with its wave", tg)
+		}
+	}
 }
 
 // TestTenantRetriedAfterCut: the connection of one tenant is cut in the
