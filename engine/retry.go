@@ -48,15 +48,28 @@ type TargetRetrying struct {
 
 func (TargetRetrying) event() {}
 
-// attemptsLeftKey marks the context of an attempt after which another may
-// come: applyTarget then does not report a transient failure as finished.
-type attemptsLeftKey struct{}
+// attemptKey keys the attempt in an attempt's context: applyTarget does
+// not report a transient failure as the target's end when another attempt
+// may come, and counts what earlier attempts applied when it reports it.
+type attemptKey struct{}
+
+type attempt struct {
+	more    bool // another attempt may follow this one
+	applied int  // migrations earlier attempts applied
+}
 
 // retriedLater reports whether applyTarget's failure err, in ctx, will be
 // tried again (so that it is not reported as the target's end).
 func (m *run) retriedLater(ctx context.Context, err error) bool {
-	left, _ := ctx.Value(attemptsLeftKey{}).(bool)
-	return left && m.Transient(err)
+	a, _ := ctx.Value(attemptKey{}).(attempt)
+	return a.more && m.Transient(err)
+}
+
+// appliedBefore is the number of migrations the earlier attempts of the
+// target of ctx applied.
+func appliedBefore(ctx context.Context) int {
+	a, _ := ctx.Value(attemptKey{}).(attempt)
+	return a.applied
 }
 
 // Transient reports whether err, a target's failure, is worth trying the
@@ -103,21 +116,21 @@ func (m *run) applyTargetRetrying(ctx context.Context, p *Plan, tp *TargetPlan, 
 	var applied []AppliedMigration
 	wait0 := m.targetBackoff
 	began := time.Now()
-	for attempt := 1; ; attempt++ {
-		actx := context.WithValue(ctx, attemptsLeftKey{}, attempt <= m.targetRetries)
+	for n := 1; ; n++ {
+		actx := context.WithValue(ctx, attemptKey{}, attempt{more: n <= m.targetRetries, applied: len(applied)})
 		tr := m.applyTarget(actx, p, tp, wait)
 		// What earlier attempts applied stays applied.
 		tr.Applied = append(append([]AppliedMigration(nil), applied...), tr.Applied...)
 		tr.Retries = retried
 		tr.Duration = time.Since(began)
 		var le *LockError
-		if tr.Err == nil || attempt > m.targetRetries || !m.Transient(tr.Err) || (errors.As(tr.Err, &le) && le.busy) {
+		if tr.Err == nil || n > m.targetRetries || !m.Transient(tr.Err) || (errors.As(tr.Err, &le) && le.busy) {
 			return tr
 		}
 		applied = tr.Applied
 		retried = append(retried, m.maskErr(tr.Err))
-		m.logger.Info("target failed for a transient reason; trying again", "target", tp.Target.Name, "attempt", attempt+1, "wait", wait0, "err", tr.Err)
-		m.emit(TargetRetrying{Target: tp.Target.Name, Attempt: attempt + 1, Attempts: m.targetRetries + 1, Wait: wait0, Err: m.maskErr(tr.Err)})
+		m.logger.Info("target failed for a transient reason; trying again", "target", tp.Target.Name, "attempt", n+1, "wait", wait0, "err", tr.Err)
+		m.emit(TargetRetrying{Target: tp.Target.Name, Attempt: n + 1, Attempts: m.targetRetries + 1, Wait: wait0, Err: m.maskErr(tr.Err)})
 		sleepCtx(ctx, wait0)
 		if err := ctx.Err(); err != nil {
 			tr.Err = errors.Join(tr.Err, fmt.Errorf("target %s: not tried again: %w", tp.Target.Name, err))

@@ -283,8 +283,9 @@ func (m *run) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait boo
 		if m.retriedLater(ctx, tr.Err) {
 			return // tried again (retry.go); the last attempt reports it
 		}
-		m.emit(TargetFinished{Target: t.Name, Applied: len(tr.Applied), Version: tr.Version, Duration: time.Since(began), Err: tr.Err,
-			DoneByOther: tr.Err == nil && len(tr.Applied) == 0})
+		applied := len(tr.Applied) + appliedBefore(ctx) // earlier attempts' too (retry.go)
+		m.emit(TargetFinished{Target: t.Name, Applied: applied, Version: tr.Version, Duration: time.Since(began), Err: tr.Err,
+			DoneByOther: tr.Err == nil && applied == 0})
 	}()
 	lk := targetLock{keys: m.lockKeys(t), timeout: m.lockTimeout, what: t.Name}
 	if !wait && len(p.Targets) > 1 {

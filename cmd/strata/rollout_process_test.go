@@ -435,3 +435,86 @@ func checkReport(t *testing.T, conn *pgx.Conn, r jsonReport) {
 		}
 	}
 }
+
+// TestTransientSQLStatesRetried: a migration that fails once with a
+// transient SQLSTATE (serialization failure, deadlock, lock not
+// available, admin shutdown) is tried again and succeeds; a permanent
+// error (a unique violation) is not tried again; a transient failure
+// that lasts uses up the retries and is reported as transient.
+func TestTransientSQLStatesRetried(t *testing.T) {
+	url := pgtest.Database(t)
+	conn := connect(t, url)
+	// tenant -> the SQLSTATE its first attempts raise, and how many times.
+	plan := []struct {
+		tenant, code string
+		times        int
+	}{{"w01", "40001", 1}, {"w02", "40P01", 1}, {"w03", "55P03", 1}, {"w04", "57P01", 1}, {"w05", "23505", 1}, {"w06", "40001", 5}, {"w07", "", 0}}
+	var tenants []string
+	execAll(t, conn, "CREATE TABLE public.faults (tenant text PRIMARY KEY, code text NOT NULL, times int NOT NULL)")
+	for _, f := range plan {
+		tenants = append(tenants, f.tenant)
+		execAll(t, conn, "CREATE SEQUENCE public."+quoteIdent("tries_"+f.tenant))
+		if f.code != "" {
+			if _, err := conn.Exec(context.Background(), "INSERT INTO public.faults VALUES ($1, $2, $3)", f.tenant, f.code, f.times); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p := newProject(t, url, tenantsBlock("schemas = "+hclList(tenants), "retries = 2"), map[string]string{
+		"V1__a.sql": "CREATE TABLE a (id int PRIMARY KEY);\n",
+		// nextval is not rolled back with the migration: it counts the attempts.
+		"V2__flaky.sql": `CREATE TABLE b (id int PRIMARY KEY);
+DO $$
+DECLARE f record;
+BEGIN
+  SELECT * INTO f FROM public.faults WHERE tenant = current_schema();
+  IF FOUND AND nextval(format('public.%I', 'tries_' || current_schema())) <= f.times THEN
+    RAISE EXCEPTION 'injected %', f.code USING ERRCODE = f.code;
+  END IF;
+END $$;
+`,
+	})
+	report := filepath.Join(p.dir, "report.json")
+	r := p.mustRun(t, 1, "migrate", "--report", report)
+	t.Logf("the run:\n%s", r)
+	rep := readReport(t, report)
+	checkReport(t, conn, rep)
+	got := map[string]jsonReportTenant{}
+	for _, tn := range rep.Tenants {
+		got[tn.Tenant] = tn
+	}
+	// 55P03 (lock_timeout) is tried again inside the attempt, migration by
+	// migration (engine.WithRetries), before the tenant's retries.
+	if g := got["w03"]; g.Outcome != "applied" || g.Retries != 0 || len(g.Errors) != 0 || len(g.Applied) != 2 {
+		t.Errorf("w03 should have been applied, its lock timeout retried by the migration's own retry: %+v", g)
+	}
+	for _, tn := range []string{"w01", "w02", "w04"} {
+		g := got[tn]
+		if g.Outcome != "applied" || g.Retries != 1 || len(g.Errors) != 1 || g.Errors[0].Kind != "transient" || !g.Errors[0].Retried || len(g.Applied) != 2 {
+			t.Errorf("%s should have failed once, transiently, and been applied on the retry: %+v", tn, g)
+		}
+	}
+	if g := got["w05"]; g.Outcome != "failed" || g.Retries != 0 || len(g.Errors) != 1 || g.Errors[0].Kind != "permanent" || g.Errors[0].Retried {
+		t.Errorf("w05 (unique violation) should fail at once, permanent: %+v", g)
+	}
+	if g := got["w06"]; g.Outcome != "failed" || g.Retries != 2 || len(g.Errors) != 3 || g.Errors[2].Kind != "transient" || g.Errors[2].Retried {
+		t.Errorf("w06 should use up its 2 retries and fail, transient: %+v", g)
+	}
+	if g := got["w07"]; g.Outcome != "applied" || g.Retries != 0 || len(g.Errors) != 0 {
+		t.Errorf("w07 should be applied at once: %+v", g)
+	}
+	// The attempts the database saw: one more than the retries.
+	for tn, want := range map[string]int{"w01": 2, "w02": 2, "w03": 2, "w04": 2, "w05": 1, "w06": 3} {
+		if n := queryInt(t, conn, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM public."+quoteIdent("tries_"+tn)); n != want {
+			t.Errorf("%s: V2 ran %d times, want %d", tn, n, want)
+		}
+	}
+	if f := failedTargets(r.stderr); len(f) != 2 || f["w05"] == "" || f["w06"] == "" {
+		t.Errorf("failed targets should be w05 and w06, got %v", f)
+	}
+	// The progress line of a retried tenant counts every attempt's work.
+	if ro := parseRollout(t, r.stdout); ro.applied["w01"] != 2 || ro.applied["w02"] != 2 || ro.applied["w04"] != 2 {
+		t.Errorf("w01, w02 and w04 should be reported with 2 migrations applied: %v", ro.applied)
+	}
+	waitNoAdvisoryLocks(t, conn)
+}
