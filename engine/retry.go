@@ -129,7 +129,7 @@ func (m *run) applyTargetRetrying(ctx context.Context, p *Plan, tp *TargetPlan, 
 		}
 		applied = tr.Applied
 		retried = append(retried, m.maskErr(tr.Err))
-		m.logger.Info("target failed for a transient reason; trying again", "target", tp.Target.Name, "attempt", n+1, "wait", wait0, "err", tr.Err)
+		m.logger.Info("target failed for a transient reason; trying again", "target", tp.Target.Name, "attempt", n+1, "wait", wait0, "err", m.maskErr(tr.Err))
 		m.emit(TargetRetrying{Target: tp.Target.Name, Attempt: n + 1, Attempts: m.targetRetries + 1, Wait: wait0, Err: m.maskErr(tr.Err)})
 		sleepCtx(ctx, wait0)
 		if err := ctx.Err(); err != nil {
