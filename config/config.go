@@ -96,6 +96,7 @@ type Tenants struct {
 	Pattern  string    // a glob over existing schemas, e.g. "tenant_*"
 	Parallel int       // default 4
 	OnError  string    // "continue" (default) | "stop"
+	Retries  int       // attempts after a transient failure of a tenant, default 2
 	Range    hcl.Range // the tenants block header
 }
 
@@ -118,6 +119,7 @@ type Env struct {
 	Placeholders            Placeholders
 	History                 History
 	Tenants                 *Tenants // only inside env; nil when absent
+	Rollout                 *Rollout // only inside env, with Tenants; nil when absent
 	Lock                    Lock
 	LockTimeout             string   // SQL lock_timeout for statements ("" = server default); a Go duration or PostgreSQL's form ("15min")
 	StatementTimeout        string   // SQL statement_timeout ("" = server default); a Go duration or PostgreSQL's form

@@ -378,7 +378,7 @@ env "dev" {
   }
 }`,
 			check: func(t *testing.T, e *Env) {
-				want := &Tenants{Schemas: []string{"t1", "t2"}, Parallel: 16, OnError: "stop"}
+				want := &Tenants{Schemas: []string{"t1", "t2"}, Parallel: 16, OnError: "stop", Retries: DefaultTenantsRetries}
 				got := *e.Tenants
 				got.Range = hcl.Range{}
 				if !reflect.DeepEqual(&got, want) {

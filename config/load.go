@@ -38,6 +38,7 @@ type scope struct {
 	block    *hcl.Block
 	attrs    hcl.Attributes
 	nested   map[string]*nestedBlock // placeholders, history, lock, tenants
+	rollout  *rolloutBlock           // env only
 	defRange hcl.Range
 }
 
@@ -141,6 +142,9 @@ func (l *loader) run() {
 		case "tenants":
 			l.errorf(blk.DefRange.Ptr(), "Misplaced tenants block",
 				"A tenants block can only appear inside an env block, because tenants are schemas of one env's database. Move it into that env block.")
+		case "rollout":
+			l.errorf(blk.DefRange.Ptr(), "Misplaced rollout block",
+				"A rollout block can only appear inside an env block, next to its tenants block, because its waves are tenants of that env. Move it into that env block.")
 		default:
 			l.addNested(top, blk)
 		}
@@ -205,6 +209,10 @@ func (l *loader) envScope(blk *hcl.Block) *scope {
 	content := l.content(blk.Body, envSchema, "in an env block")
 	sc := &scope{name: blk.Labels[0], block: blk, attrs: content.Attributes, nested: map[string]*nestedBlock{}, defRange: blk.DefRange}
 	for _, nb := range content.Blocks {
+		if nb.Type == "rollout" {
+			l.addRollout(sc, nb)
+			continue
+		}
 		l.addNested(sc, nb)
 	}
 	if t := sc.nested["tenants"]; t != nil {
@@ -254,6 +262,13 @@ func (s *scope) sortedAttrs() []*hcl.Attribute {
 	for _, nb := range s.nested {
 		for _, a := range nb.attrs {
 			out = append(out, a)
+		}
+	}
+	if s.rollout != nil {
+		for _, w := range s.rollout.waves {
+			for _, a := range w.attrs {
+				out = append(out, a)
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Range.Start.Byte < out[j].Range.Start.Byte })
@@ -462,7 +477,7 @@ func (l *loader) content(body hcl.Body, schema *hcl.BodySchema, where string) *h
 	// known names are in the schema for a precise diagnostic, never suggested.
 	var known, knownBlocks []string
 	if schema == topSchema {
-		known, knownBlocks = envOnlyAttrs, []string{"tenants"}
+		known, knownBlocks = envOnlyAttrs, []string{"tenants", "rollout"}
 	}
 	for _, a := range schema.Attributes {
 		if !slices.Contains(known, a.Name) {
@@ -517,10 +532,10 @@ func (l *loader) content(body hcl.Body, schema *hcl.BodySchema, where string) *h
 		hint := didYouMean(b.Type, blockNames)
 		switch {
 		case hint != "":
-		case b.Type == "variable" || b.Type == "env" || b.Type == "tenants":
+		case b.Type == "variable" || b.Type == "env" || b.Type == "tenants" || b.Type == "rollout":
 			hint = fmt.Sprintf(" %s blocks belong at the top level of strata.hcl, outside other blocks.", b.Type)
-			if b.Type == "tenants" {
-				hint = " A tenants block belongs directly inside an env block."
+			if b.Type == "tenants" || b.Type == "rollout" {
+				hint = fmt.Sprintf(" A %s block belongs directly inside an env block.", b.Type)
 			}
 		case suggest(b.Type, attrNames) != "":
 			a := suggest(b.Type, attrNames)

@@ -56,6 +56,14 @@ var examples = map[string]string{
 	"tenants.pattern":           `pattern = "tenant_*"`,
 	"tenants.parallel":          `parallel = 8`,
 	"tenants.on_error":          `on_error = "stop"`,
+	"tenants.retries":           `retries = 3`,
+	"wave.tenants":              `tenants = ["tenant_canary"]`,
+	"wave.pattern":              `pattern = "tenant_eu_*"`,
+	"wave.count":                `count = 10`,
+	"wave.percent":              `percent = 25`,
+	"wave.parallel":             `parallel = 8`,
+	"wave.max_failures":         `max_failures = 2 (or "10%")`,
+	"wave.pause":                `pause = "30s"`,
 }
 
 // label names a setting key in messages: "url" or "table" in history.
@@ -443,6 +451,7 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 		}
 	}
 	e.Tenants = l.resolveTenants(e, env)
+	e.Rollout = l.resolveRollout(e, env)
 	return e
 }
 
@@ -865,7 +874,7 @@ func (l *loader) resolveTenants(e *Env, env *scope) *Tenants {
 	if nb == nil {
 		return nil
 	}
-	t := &Tenants{Parallel: DefaultTenantsParallel, OnError: DefaultTenantsOnError, Range: nb.block.DefRange}
+	t := &Tenants{Parallel: DefaultTenantsParallel, OnError: DefaultTenantsOnError, Retries: DefaultTenantsRetries, Range: nb.block.DefRange}
 	e.Ranges["tenants"] = nb.block.DefRange
 	var source string
 	for _, k := range []string{"schemas", "query", "pattern"} {
@@ -921,6 +930,13 @@ func (l *loader) resolveTenants(e *Env, env *scope) *Tenants {
 		if n, ok := l.wholeNumber(s, 1, "Invalid parallel",
 			"parallel is %s, but it must be a whole number of at least 1: how many tenants are migrated at once, each on its own connection. For example: parallel = 8."); ok {
 			t.Parallel = n
+		}
+	}
+	if s, ok := l.pick("tenants.retries", env); ok && s != nil {
+		e.Ranges[s.key] = s.rng()
+		if n, ok := l.wholeNumber(s, 0, "Invalid retries",
+			"retries is %s, but it must be a whole number of at least 0: how many more times a tenant is tried after a transient failure (connection lost, serialization failure, deadlock, lock timeout, admin shutdown). For example: retries = 3."); ok {
+			t.Retries = n
 		}
 	}
 	if s, ok := l.pick("tenants.on_error", env); ok && s != nil {

@@ -59,6 +59,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: "history"},
 		{Type: "lock"},
 		{Type: "tenants"},
+		{Type: "rollout"},
 	},
 }
 
@@ -69,7 +70,19 @@ var envSchema = &hcl.BodySchema{
 		{Type: "history"},
 		{Type: "lock"},
 		{Type: "tenants"},
+		{Type: "rollout"},
 	},
+}
+
+// rolloutSchema is the rollout block: waves, in order.
+var rolloutSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{{Type: "wave", LabelNames: []string{"name"}}},
+}
+
+// waveSchema is one wave: at most one selector (tenants, pattern, count,
+// percent; none takes the rest), then how it runs.
+var waveSchema = &hcl.BodySchema{
+	Attributes: attrSchemas([]string{"tenants", "pattern", "count", "percent", "parallel", "max_failures", "pause"}),
 }
 
 var variableSchema = &hcl.BodySchema{
@@ -80,7 +93,7 @@ var nestedSchemas = map[string]*hcl.BodySchema{
 	"placeholders": {Attributes: attrSchemas([]string{"prefix", "suffix", "enabled", "values"})},
 	"history":      {Attributes: attrSchemas([]string{"schema", "table"})},
 	"lock":         {Attributes: attrSchemas([]string{"timeout"})},
-	"tenants":      {Attributes: attrSchemas([]string{"schemas", "query", "pattern", "parallel", "on_error"})},
+	"tenants":      {Attributes: attrSchemas([]string{"schemas", "query", "pattern", "parallel", "on_error", "retries"})},
 }
 
 // Defaults of settings that are not set anywhere.
@@ -91,6 +104,7 @@ const (
 	DefaultLockTimeout       = "30s"
 	DefaultTenantsParallel   = 4
 	DefaultTenantsOnError    = "continue"
+	DefaultTenantsRetries    = 2
 	DefaultTarget            = "latest"
 	DefaultBaselineVersion   = "1" // Flyway's baselineVersion
 )

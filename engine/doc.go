@@ -8,7 +8,7 @@
 // execution, locking); engine/sqlite, engine/postgres, engine/sqlserver and
 // engine/mysql implement it, and optional interfaces (FlywayLocker,
 // TxLocker, Cleaner, SchemaLister, SystemSchemas, LockTimeouts,
-// RetryPreparer, ProgressSender, Deadlocks) add what only some databases
+// RetryPreparer, ProgressSender, Deadlocks, TransientErrors) add what only some databases
 // can do. The engine never prints: it reports progress as
 // Events to an observer given with WithObserver. A Migrator is not changed
 // after New and is safe for concurrent use.
@@ -25,6 +25,9 @@ package engine
 //
 //	engine.go, tenants.go  the Migrator, its options (New, With...), session and tenants
 //	run.go                 a run (one command's resolved targets and caches), Apply's pool, applyTarget
+//	rollout.go             waves over the tenants (WithWaves): assignment, budgets; Apply runs them in order
+//	shard.go               --shard i/n: a stable share of the tenants by FNV-1a of their names
+//	retry.go               a tenant tried again after a transient failure (WithTargetRetries)
 //	session.go             the per-target prologue: connect, bootstrap, lock, state row, read and plan
 //	lock.go                lock keys, session-level and transaction-level locks
 //	bootstrap.go layout.go creating Strata's tables and schemas; upgrading their layout

@@ -24,31 +24,36 @@ import (
 // therefore safe for concurrent use; concurrent commands on one database
 // exclude each other through the targets' locks.
 type Migrator struct {
-	dialect      Dialect
-	db           *sql.DB
-	files        *locations.Set
-	tables       Tables // as configured; a run resolves an empty schema
-	schemas      []string
-	syntax       placeholders.Syntax
-	values       placeholders.Values
-	replace      bool
-	envName      string
-	installedBy  string // as configured; a run falls back to the session's user
-	outOfOrder   bool
-	hotfixes     []locations.Version
-	included     []locations.Version // discarded versions to apply again (WithIncludeDiscarded)
-	target       string
-	ignore       []ignorePattern
-	lockTimeout  time.Duration
-	pooling      Pooling
-	tenantSrc    TenantSource
-	tenantFilter []string
-	parallel     int
-	details      bool
-	onError      OnError
-	retries      int           // attempts after a lock timeout
-	backoff      time.Duration // first wait between attempts, doubled each time
-	flywayTable  string
+	dialect       Dialect
+	db            *sql.DB
+	files         *locations.Set
+	tables        Tables // as configured; a run resolves an empty schema
+	schemas       []string
+	syntax        placeholders.Syntax
+	values        placeholders.Values
+	replace       bool
+	envName       string
+	installedBy   string // as configured; a run falls back to the session's user
+	outOfOrder    bool
+	hotfixes      []locations.Version
+	included      []locations.Version // discarded versions to apply again (WithIncludeDiscarded)
+	target        string
+	ignore        []ignorePattern
+	lockTimeout   time.Duration
+	pooling       Pooling
+	tenantSrc     TenantSource
+	tenantFilter  []string
+	shard         Shard // Count 0: all tenants
+	waveDefs      []Wave
+	startWave     string
+	parallel      int
+	details       bool
+	onError       OnError
+	retries       int // attempts after a lock timeout
+	targetRetries int // WithTargetRetries: attempts of a target after a transient failure
+	targetBackoff time.Duration
+	backoff       time.Duration // first wait between attempts, doubled each time
+	flywayTable   string
 	// baseline on migrate: a target without history whose schema holds
 	// objects gets a baseline row at this version first.
 	baselineOnMigrate   bool
@@ -327,16 +332,17 @@ func New(d Dialect, db *sql.DB, set *locations.Set, opts ...Option) (*Migrator, 
 	}
 	m := &Migrator{
 		dialect: d, db: db, files: set,
-		tables:      Tables{History: "strata_schema_history"},
-		replace:     true,
-		target:      "latest",
-		lockTimeout: 30 * time.Second,
-		retries:     3,
-		parallel:    4,
-		backoff:     500 * time.Millisecond,
-		flywayTable: "flyway_schema_history",
-		logger:      slog.New(slog.DiscardHandler),
-		now:         time.Now,
+		tables:        Tables{History: "strata_schema_history"},
+		replace:       true,
+		target:        "latest",
+		lockTimeout:   30 * time.Second,
+		retries:       3,
+		parallel:      4,
+		backoff:       500 * time.Millisecond,
+		targetBackoff: time.Second,
+		flywayTable:   "flyway_schema_history",
+		logger:        slog.New(slog.DiscardHandler),
+		now:           time.Now,
 	}
 	m.ignore, _ = parseIgnorePatterns([]string{"*:future"})
 	given := map[string]string{} // setting -> the option that set it
@@ -357,6 +363,15 @@ func New(d Dialect, db *sql.DB, set *locations.Set, opts ...Option) (*Migrator, 
 	}
 	if _, ok := given["tenant filter"]; ok && !m.hasTenants() {
 		return nil, errors.New("new migrator: WithTenantFilter restricts a run to some tenants, but no WithTenants or WithTenantSource names any")
+	}
+	if m.shard.Count > 0 && !m.hasTenants() {
+		return nil, fmt.Errorf("new migrator: %w", errShardWithoutTenants)
+	}
+	if len(m.waveDefs) > 0 && !m.hasTenants() {
+		return nil, errors.New("new migrator: WithWaves runs waves over tenants, but no WithTenants or WithTenantSource names any")
+	}
+	if m.startWave != "" && len(m.waveDefs) == 0 {
+		return nil, errors.New("new migrator: WithStartWave needs WithWaves")
 	}
 	return m, nil
 }
@@ -386,16 +401,31 @@ func (m *run) session(ctx context.Context, conn *sql.Conn) (Session, error) {
 		return s, fmt.Errorf("describe session: %w", err)
 	}
 	if m.targets == nil {
-		tenants, err := m.resolveTenants(ctx, conn)
+		all, tenants, err := m.resolveTenants(ctx, conn)
 		if err != nil {
 			return s, err
 		}
 		if m.hasTenants() && len(tenants) == 0 {
 			return s, errors.New("tenants: " + advise(AdviceNoTenant))
 		}
-		m.targets, err = schemas.Expand(m.schemas, tenants, s.DefaultSchema)
-		if err != nil {
-			return s, err
+		if m.shard.Count > 0 {
+			tenants = m.shard.Of(tenants)
+		}
+		if len(m.waveDefs) > 0 {
+			if tenants, err = m.resolveWaves(all, tenants); err != nil {
+				return s, err
+			}
+		}
+		if m.hasTenants() && len(tenants) == 0 {
+			// A shard without tenants, or a start wave after every
+			// tenant's: a run with nothing to do.
+			m.targets = []schemas.Target{}
+		}
+		if m.targets == nil {
+			m.targets, err = schemas.Expand(m.schemas, tenants, s.DefaultSchema)
+			if err != nil {
+				return s, err
+			}
 		}
 		if m.tables.Schema == "" {
 			if len(m.schemas) > 0 {

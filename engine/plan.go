@@ -19,7 +19,8 @@ import (
 // computed without taking any lock.
 type Plan struct {
 	Targets     []*TargetPlan
-	run         *run // the run that made the plan: its targets, tables and caches
+	Waves       []PlanWave // WithWaves: the waves in order, Targets grouped by them
+	run         *run       // the run that made the plan: its targets, tables and caches
 	session     Session
 	start       time.Time
 	tablesExist bool
@@ -74,6 +75,7 @@ func (m *run) plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.Waves = m.waves
 	if err := m.preflight(p, p.Targets); err != nil {
 		return nil, m.maskErr(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,7 @@ import (
 // Result is what Apply did.
 type Result struct {
 	Targets []TargetResult
+	Waves   []WaveResult // WithWaves: each wave of the run, in order
 }
 
 // TargetResult is what Apply did on one target.
@@ -26,7 +28,10 @@ type TargetResult struct {
 	Applied     []AppliedMigration
 	Version     string // the target's schema version afterwards
 	Err         error
-	DoneByOther bool // another runner applied what was pending here
+	DoneByOther bool          // another runner applied what was pending here
+	Wave        string        // WithWaves: the target's wave
+	Retries     []error       // WithTargetRetries: the transient failures after which the target was tried again
+	Duration    time.Duration // the time spent on the target, every attempt included; 0 when it was not visited
 }
 
 // AppliedMigration is one migration Apply ran.
@@ -82,8 +87,9 @@ func (m *Migrator) Apply(ctx context.Context, p *Plan) (*Result, error) {
 
 func (m *run) apply(ctx context.Context, p *Plan) (*Result, error) {
 	res := &Result{Targets: make([]TargetResult, len(p.Targets))}
-	var work []int
+	hasWork := make([]bool, len(p.Targets))
 	pending := 0
+	nwork := 0
 	for i, tp := range p.Targets {
 		res.Targets[i] = TargetResult{Target: tp.Target.Name, Version: tp.Current}
 		if tp.NonEmpty != nil {
@@ -94,19 +100,20 @@ func (m *run) apply(ctx context.Context, p *Plan) (*Result, error) {
 			continue
 		}
 		if len(tp.Pending) > 0 || tp.baselineOnMigrate {
-			work = append(work, i)
+			hasWork[i] = true
+			nwork++
 			pending += len(tp.Pending)
 		}
 	}
-	m.emit(RunStarted{Targets: len(work), Total: len(p.Targets), Pending: pending})
+	m.emit(RunStarted{Targets: nwork, Total: len(p.Targets), Pending: pending})
 	var (
 		mu       sync.Mutex
 		deferred []int
 		stopped  atomic.Bool
 	)
-	run := func(indexes []int, wait bool) {
+	run := func(indexes []int, wait bool, parallel int) {
 		var g errgroup.Group // not WithContext: one target's error must not cancel the others
-		g.SetLimit(m.parallel)
+		g.SetLimit(parallel)
 		for _, i := range indexes {
 			if stopped.Load() || ctx.Err() != nil {
 				res.Targets[i].Err = m.notStarted(ctx, p.Targets[i])
@@ -119,7 +126,7 @@ func (m *run) apply(ctx context.Context, p *Plan) (*Result, error) {
 					res.Targets[i].Err = m.notStarted(ctx, p.Targets[i])
 					return nil
 				}
-				tr := m.applyTarget(ctx, p, p.Targets[i], wait)
+				tr := m.applyTargetRetrying(ctx, p, p.Targets[i], wait)
 				var le *LockError
 				if !wait && errors.As(tr.Err, &le) && le.busy {
 					mu.Lock()
@@ -133,23 +140,121 @@ func (m *run) apply(ctx context.Context, p *Plan) (*Result, error) {
 				if tr.Err != nil && m.onError == StopOnError {
 					stopped.Store(true)
 				}
+				tr.Wave = res.Targets[i].Wave
 				res.Targets[i] = tr
 				return nil
 			})
 		}
 		_ = g.Wait()
 	}
-	run(work, false)
-	if len(deferred) > 0 {
-		sort.Ints(deferred)
-		again := deferred
+	var stoppedBy error // a wave over its budget: later waves do not start
+	var pause time.Duration
+	for _, w := range m.waveGroups(p) {
+		var work []int
+		for _, i := range w.targets {
+			res.Targets[i].Wave = w.Name
+			if hasWork[i] {
+				work = append(work, i)
+			}
+		}
+		wr := WaveResult{Name: w.Name, Number: w.Number, Targets: len(w.targets), Budget: w.Budget}
+		waited := time.Duration(0)
+		if len(work) > 0 && pause > 0 && stoppedBy == nil && !stopped.Load() {
+			m.emit(WavePausing{Wave: w.Name, Number: w.Number, Pause: pause})
+			sleepCtx(ctx, pause) // an interruption ends it: the wave then does not start
+			waited, pause = pause, 0
+		}
+		if stoppedBy != nil || (w.Name != "" && (stopped.Load() || ctx.Err() != nil)) {
+			for _, i := range work {
+				if stoppedBy != nil {
+					res.Targets[i].Err = fmt.Errorf("target %s: not started: %w", p.Targets[i].Target.Name, stoppedBy)
+				} else {
+					res.Targets[i].Err = m.notStarted(ctx, p.Targets[i])
+				}
+			}
+			if w.Name != "" {
+				wr.Outcome = WaveNotStarted
+				res.Waves = append(res.Waves, wr)
+			}
+			continue
+		}
+		if w.Name != "" {
+			m.emit(WaveStarted{Wave: w.Name, Number: w.Number, Waves: p.Waves[len(p.Waves)-1].Number, Targets: len(w.targets), Pending: len(work), Paused: waited})
+		}
 		deferred = nil
-		run(again, true)
+		run(work, false, w.Parallel)
+		if len(deferred) > 0 {
+			sort.Ints(deferred)
+			again := deferred
+			deferred = nil
+			run(again, true, w.Parallel)
+		}
+		if w.Name == "" {
+			continue
+		}
+		for _, i := range w.targets {
+			if err := res.Targets[i].Err; err != nil && !isNotStarted(err) {
+				wr.Failed++
+			}
+		}
+		wr.Outcome = WaveCompleted
+		if wr.Failed > w.Budget {
+			wr.Outcome = WaveFailed
+			stoppedBy = fmt.Errorf("wave %q had %d failed tenant%s of %d, more than its failure budget (%d), so the rollout stopped before wave %d", w.Name, wr.Failed, plural(wr.Failed), len(w.targets), w.Budget, w.Number+1)
+		}
+		m.emit(WaveFinished{Wave: w.Name, Number: w.Number, Failed: wr.Failed, Budget: w.Budget, Stopped: stoppedBy != nil})
+		res.Waves = append(res.Waves, wr)
+		if len(work) > 0 {
+			pause = w.Pause
+		}
 	}
 	for i := range res.Targets {
 		res.Targets[i].Err = m.maskErr(res.Targets[i].Err)
 	}
 	return res, res.Err()
+}
+
+// waveGroup is a wave's targets, as indexes into a plan's targets.
+type waveGroup struct {
+	PlanWave
+	targets []int
+}
+
+// waveGroups groups p's targets by wave; without waves, one unnamed group
+// holds them all.
+func (m *run) waveGroups(p *Plan) []waveGroup {
+	all := make([]int, len(p.Targets))
+	for i := range all {
+		all[i] = i
+	}
+	if len(p.Waves) == 0 {
+		return []waveGroup{{PlanWave: PlanWave{Parallel: m.parallel}, targets: all}}
+	}
+	index := make(map[string]int, len(p.Targets))
+	for i, tp := range p.Targets {
+		index[tp.Target.Name] = i
+	}
+	var out []waveGroup
+	for _, w := range p.Waves {
+		g := waveGroup{PlanWave: w}
+		for _, t := range w.Targets {
+			if i, ok := index[t]; ok {
+				g.targets = append(g.targets, i)
+			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// isNotStarted reports whether err is the error of a target never started.
+func isNotStarted(err error) bool { return strings.Contains(err.Error(), ": not started: ") }
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // notStarted is the error of a target that was never started.
@@ -175,8 +280,12 @@ func (m *run) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait boo
 		if !wait && errors.As(tr.Err, &le) && le.busy {
 			return // visited again later; that visit reports it
 		}
-		m.emit(TargetFinished{Target: t.Name, Applied: len(tr.Applied), Version: tr.Version, Duration: time.Since(began), Err: tr.Err,
-			DoneByOther: tr.Err == nil && len(tr.Applied) == 0})
+		if m.retriedLater(ctx, tr.Err) {
+			return // tried again (retry.go); the last attempt reports it
+		}
+		applied := len(tr.Applied) + appliedBefore(ctx) // earlier attempts' too (retry.go)
+		m.emit(TargetFinished{Target: t.Name, Applied: applied, Version: tr.Version, Duration: time.Since(began), Err: tr.Err,
+			DoneByOther: tr.Err == nil && applied == 0})
 	}()
 	lk := targetLock{keys: m.lockKeys(t), timeout: m.lockTimeout, what: t.Name}
 	if !wait && len(p.Targets) > 1 {
@@ -379,7 +488,8 @@ type run struct {
 	stmtCache   map[*locations.File][]Statement // small files without placeholders, split once per run
 	prefixMu    sync.Mutex
 	prefixSeen  map[*locations.File]bool
-	undoMark    string // the mark of the UNDO_SQL rows the run writes: MarkDiscard for undo --discard
+	undoMark    string     // the mark of the UNDO_SQL rows the run writes: MarkDiscard for undo --discard
+	waves       []PlanWave // WithWaves, resolved by session
 }
 
 // newRun starts a run of m.

@@ -89,41 +89,40 @@ func WithOnError(o OnError) Option {
 	return option("on error", "WithOnError", func(m *Migrator) error { m.onError = o; return nil })
 }
 
-// resolveTenants returns the tenant names of the run, in the source's
-// order (patterns: sorted), restricted by the filter.
-func (m *Migrator) resolveTenants(ctx context.Context, conn *sql.Conn) ([]string, error) {
+// resolveTenants returns the env's tenant names, in the source's order
+// (patterns: sorted), and those of the run: restricted by the filter.
+func (m *Migrator) resolveTenants(ctx context.Context, conn *sql.Conn) (all, names []string, err error) {
 	src := m.tenantSrc
-	var names []string
 	switch {
 	case len(src.Schemas) > 0:
 		names = src.Schemas
 	case src.Query != "":
 		rows, err := conn.QueryContext(ctx, src.Query)
 		if err != nil {
-			return nil, fmt.Errorf("tenants: run query: %w", err)
+			return nil, nil, fmt.Errorf("tenants: run query: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var n sql.NullString
 			if err := rows.Scan(&n); err != nil {
-				return nil, fmt.Errorf("tenants: the query must return one column of schema names: %w", err)
+				return nil, nil, fmt.Errorf("tenants: the query must return one column of schema names: %w", err)
 			}
 			if !n.Valid || n.String == "" {
-				return nil, errors.New("tenants: the query returned an empty or NULL schema name")
+				return nil, nil, errors.New("tenants: the query returned an empty or NULL schema name")
 			}
 			names = append(names, n.String)
 		}
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("tenants: run query: %w", err)
+			return nil, nil, fmt.Errorf("tenants: run query: %w", err)
 		}
 	case src.Pattern != "":
 		sl, ok := m.dialect.(SchemaLister)
 		if !ok {
-			return nil, fmt.Errorf("tenants: %s cannot list schemas for a pattern", m.dialect.Name())
+			return nil, nil, fmt.Errorf("tenants: %s cannot list schemas for a pattern", m.dialect.Name())
 		}
 		all, err := sl.ListSchemas(ctx, conn)
 		if err != nil {
-			return nil, fmt.Errorf("tenants: list schemas: %w", err)
+			return nil, nil, fmt.Errorf("tenants: list schemas: %w", err)
 		}
 		sys, _ := m.dialect.(SystemSchemas)
 		for _, s := range all {
@@ -136,8 +135,9 @@ func (m *Migrator) resolveTenants(ctx context.Context, conn *sql.Conn) ([]string
 		}
 		sort.Strings(names)
 	default:
-		return nil, nil
+		return nil, nil, nil
 	}
+	all = names
 	if len(m.tenantFilter) > 0 {
 		known := make(map[string]bool, len(names))
 		for _, n := range names {
@@ -150,11 +150,11 @@ func (m *Migrator) resolveTenants(ctx context.Context, conn *sql.Conn) ([]string
 			}
 		}
 		if len(missing) > 0 {
-			return nil, errors.New(advise(AdviceTenantFilter, strings.Join(missing, ", "), len(names)))
+			return nil, nil, errors.New(advise(AdviceTenantFilter, strings.Join(missing, ", "), len(names)))
 		}
 		names = m.tenantFilter
 	}
-	return names, nil
+	return all, names, nil
 }
 
 // hasTenants reports whether the env has a tenant source.

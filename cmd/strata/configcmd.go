@@ -70,6 +70,38 @@ type jsonTenants struct {
 	Pattern  string   `json:"pattern,omitempty"`
 	Parallel int      `json:"parallel"`
 	OnError  string   `json:"onError"`
+	Retries  int      `json:"retries"`
+	Rollout  []string `json:"rollout,omitempty"` // the waves, each as rolloutWave writes it
+}
+
+// rolloutWave describes one wave of a rollout in one line.
+func rolloutWave(w config.Wave) string {
+	var sel string
+	switch {
+	case len(w.Tenants) > 0:
+		sel = "tenants " + strings.Join(w.Tenants, ", ")
+	case w.Pattern != "":
+		sel = "pattern " + w.Pattern
+	case w.Count > 0:
+		sel = fmt.Sprintf("count %d", w.Count)
+	case w.Percent > 0:
+		sel = fmt.Sprintf("%g%%", w.Percent)
+	default:
+		sel = "the rest"
+	}
+	parts := []string{sel}
+	if w.Parallel > 0 {
+		parts = append(parts, fmt.Sprintf("parallel %d", w.Parallel))
+	}
+	if w.MaxFailuresPercent > 0 {
+		parts = append(parts, fmt.Sprintf("max_failures %g%%", w.MaxFailuresPercent))
+	} else {
+		parts = append(parts, fmt.Sprintf("max_failures %d", w.MaxFailures))
+	}
+	if w.Pause > 0 {
+		parts = append(parts, "pause "+w.Pause.String())
+	}
+	return fmt.Sprintf("%s (%s)", w.Name, strings.Join(parts, ", "))
 }
 
 func (a *app) configCommand() *cobra.Command {
@@ -135,7 +167,12 @@ to the database.`,
 				}
 			}
 			if t := env.Tenants; t != nil {
-				out.Tenants = &jsonTenants{Schemas: t.Schemas, Query: t.Query, Pattern: t.Pattern, Parallel: t.Parallel, OnError: t.OnError}
+				out.Tenants = &jsonTenants{Schemas: t.Schemas, Query: t.Query, Pattern: t.Pattern, Parallel: t.Parallel, OnError: t.OnError, Retries: t.Retries}
+				if env.Rollout != nil {
+					for _, w := range env.Rollout.Waves {
+						out.Tenants.Rollout = append(out.Tenants.Rollout, rolloutWave(w))
+					}
+				}
 			}
 			if a.format == "json" {
 				a.result = out
@@ -192,7 +229,10 @@ to the database.`,
 				} else if t.Pattern != "" {
 					src = "pattern " + t.Pattern
 				}
-				fmt.Fprintf(w, "tenants:       %s (parallel %d, on_error %s)\n", src, t.Parallel, t.OnError)
+				fmt.Fprintf(w, "tenants:       %s (parallel %d, on_error %s, retries %d)\n", src, t.Parallel, t.OnError, t.Retries)
+				for i, wave := range t.Rollout {
+					fmt.Fprintf(w, "  wave %d:      %s\n", i+1, wave)
+				}
 			}
 			fmt.Fprintln(w, "locations, in merge order:")
 			for i, l := range out.Locations {

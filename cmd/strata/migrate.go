@@ -32,6 +32,8 @@ type jsonMigrateTarget struct {
 	TargetVersion string        `json:"targetVersion"`
 	Applied       []jsonApplied `json:"applied"`
 	Error         *jsonError    `json:"error"`
+	Wave          string        `json:"wave,omitempty"`    // the env's rollout: the target's wave
+	Retries       int           `json:"retries,omitempty"` // attempts made again after transient failures
 }
 
 // jsonMigrate is migrate's JSON result (the envelope's result).
@@ -42,7 +44,8 @@ type jsonMigrate struct {
 
 func (a *app) migrateCommand() *cobra.Command {
 	var target string
-	var dryRun, yes bool
+	var dryRun, yes, resume bool
+	var report string
 	var include []string
 	cmd := &cobra.Command{
 		Use:   "migrate",
@@ -53,7 +56,11 @@ func (a *app) migrateCommand() *cobra.Command {
   strata --env prod migrate --target 7
   strata migrate --include-discarded 4  # bring back a version undo --discard discarded
   strata --env prod --tenant acme --tenant globex migrate
-  strata migrate --placeholder app_role=reader --format json`,
+  strata migrate --placeholder app_role=reader --format json
+  strata --env prod migrate --shard 2/4     # this runner's quarter of the tenants
+  strata --env prod migrate --wave 2        # a rollout, from its second wave on
+  strata --env prod migrate --resume        # a rollout, after the last wave that completed
+  strata --env prod migrate --report rollout.json`,
 		Long: `Validate the files against the history, then apply every pending migration,
 each in its own transaction together with its history row. Nothing pending is
 success. Versions below the highest applied one are refused unless listed in
@@ -84,6 +91,12 @@ a terminal; --yes otherwise).`,
 			}
 			if len(include) > 0 {
 				extra = append(extra, engine.WithIncludeDiscarded(include...))
+			}
+			if resume && a.wave != "" {
+				return &exitError{code: exitUsage, err: errors.New("--resume and --wave: give one: --resume goes on after the last wave that completed, --wave N starts at wave N")}
+			}
+			if dryRun && report != "" {
+				return &exitError{code: exitUsage, err: errors.New("--report and --dry-run: a dry run changes nothing, so there is no rollout to report; leave out one of them")}
 			}
 			if dryRun {
 				return a.dryRun(ctx, extra)
@@ -121,6 +134,9 @@ a terminal; --yes otherwise).`,
 			if err == nil {
 				p, err = m.Plan(ctx)
 			}
+			if err == nil && resume && a.format == "text" {
+				a.printResume(p)
+			}
 			if err == nil && cfg.Env.Lint != "" {
 				err = a.lintPending(ctx, cfg.Env, p)
 			}
@@ -139,12 +155,23 @@ a terminal; --yes otherwise).`,
 			if prog != nil {
 				prog.finish()
 			}
+			if report != "" {
+				if werr := writeReport(report, a.rolloutReport(cfg.Env.Name, m, p, res, err, began, time.Now())); werr != nil {
+					if a.format == "text" {
+						fmt.Fprintf(a.stderr, "error: %s\n", werr)
+						werr = nil // printed
+					}
+					if err == nil {
+						err = &exitError{code: exitFailed, err: werr}
+					}
+				}
+			}
 			if a.format == "json" {
 				out := jsonMigrate{Targets: []jsonMigrateTarget{}}
 				if res != nil {
 					out.MigrationsApplied = res.Applied()
 					for _, t := range res.Targets {
-						jt := jsonMigrateTarget{Target: t.Target, TargetVersion: t.Version, Applied: []jsonApplied{}}
+						jt := jsonMigrateTarget{Target: t.Target, TargetVersion: t.Version, Applied: []jsonApplied{}, Wave: t.Wave, Retries: len(t.Retries)}
 						for _, ap := range t.Applied {
 							jt.Applied = append(jt.Applied, jsonApplied{Version: ap.Version, Description: ap.Description, Type: ap.Type, Script: ap.Script, ExecutionTime: ap.Duration.Milliseconds()})
 						}
@@ -155,6 +182,10 @@ a terminal; --yes otherwise).`,
 					}
 				}
 				a.result = out
+				return err
+			}
+			if res != nil && len(res.Targets) == 0 && a.shard != "" {
+				fmt.Fprintf(a.stdout, "shard %s holds none of the tenants: nothing to migrate\n", a.shard)
 				return err
 			}
 			if res != nil && len(res.Targets) > 1 {
@@ -187,8 +218,36 @@ a terminal; --yes otherwise).`,
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation in an env that sets confirm = true")
 	cmd.Flags().StringArrayVar(&include, "include-discarded", nil, "apply this version although undo --discard discarded it (repeatable)")
 	cmd.Flags().BoolVar(&a.allowUnacked, "allow-unacknowledged", false, "run files added, edited or removed since the last strata ack, with a warning (for local work)")
+	cmd.Flags().StringVar(&report, "report", "", "write a JSON report of the run to this file: each tenant's outcome, wave, versions before and after, duration, retries and errors (schema: docs/schema/strata-rollout-report.schema.json)")
+	cmd.Flags().StringVar(&a.wave, "wave", "", "start the env's rollout at this wave (its name or number); the waves before it are left out")
+	cmd.Flags().BoolVar(&resume, "resume", false, "go on with the env's rollout after the last wave that completed (tenants up to date are skipped, so this is migrate again; it says where it resumes)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print, per target, the SQL that would run, placeholders replaced (sensitive values shown as ***), and change nothing (no lock, no table created)")
 	return cmd
+}
+
+// printResume says at which wave a rollout resumes: the first with a
+// tenant that has pending migrations or was refused.
+func (a *app) printResume(p *engine.Plan) {
+	if len(p.Waves) == 0 {
+		return
+	}
+	byName := make(map[string]*engine.TargetPlan, len(p.Targets))
+	for _, tp := range p.Targets {
+		byName[tp.Target.Name] = tp
+	}
+	for i, w := range p.Waves {
+		for _, t := range w.Targets {
+			if tp := byName[t]; tp != nil && (len(tp.Pending) > 0 || tp.NonEmpty != nil) {
+				if i == 0 {
+					fmt.Fprintf(a.stdout, "resuming the rollout at wave %d %s: no wave is complete yet\n", w.Number, w.Name)
+				} else {
+					fmt.Fprintf(a.stdout, "resuming the rollout at wave %d %s: waves %d to %d are complete\n", w.Number, w.Name, p.Waves[0].Number, p.Waves[i-1].Number)
+				}
+				return
+			}
+		}
+	}
+	fmt.Fprintln(a.stdout, "every wave of the rollout is complete")
 }
 
 // confirmMigrate asks before migrating an env that sets confirm = true:
@@ -247,7 +306,18 @@ func (a *app) confirmMigrate(cfg *config.Config, p *engine.Plan, yes bool) error
 // jsonDryRun is migrate --dry-run's JSON result.
 type jsonDryRun struct {
 	DryRun  bool               `json:"dryRun"`
+	Waves   []jsonWave         `json:"waves,omitempty"`
 	Targets []jsonDryRunTarget `json:"targets"`
+}
+
+// jsonWave is one wave of a rollout in migrate --dry-run's JSON.
+type jsonWave struct {
+	Number      int      `json:"number"`
+	Name        string   `json:"name"`
+	Tenants     []string `json:"tenants"`
+	Parallel    int      `json:"parallel"`
+	MaxFailures int      `json:"maxFailures"`
+	Pause       int64    `json:"pause"`
 }
 
 type jsonDryRunTarget struct {
@@ -280,6 +350,19 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 	out := jsonDryRun{DryRun: true, Targets: []jsonDryRunTarget{}}
 	if a.format == "text" {
 		fmt.Fprintf(a.stdout, "-- strata migrate --dry-run (env %s, %s): nothing below has been run\n", cfg.Env.Name, a.where("", 0))
+	}
+	for _, w := range p.Waves {
+		if a.format == "json" {
+			out.Waves = append(out.Waves, jsonWave{Number: w.Number, Name: w.Name, Tenants: append([]string{}, w.Targets...),
+				Parallel: w.Parallel, MaxFailures: w.Budget, Pause: w.Pause.Milliseconds()})
+			continue
+		}
+		pause := ""
+		if w.Pause > 0 {
+			pause = fmt.Sprintf(", then a pause of %s", w.Pause)
+		}
+		fmt.Fprintf(a.stdout, "-- wave %d %s (%d tenant%s, parallel %d, max_failures %d%s): %s\n", w.Number, w.Name,
+			len(w.Targets), plural(len(w.Targets)), w.Parallel, w.Budget, pause, strings.Join(w.Targets, ", "))
 	}
 	for _, tp := range p.Targets {
 		if tp.NonEmpty == nil {
@@ -370,6 +453,15 @@ func (a *app) printMigrateSummary(res *engine.Result, took time.Duration) {
 		fmt.Fprintf(a.stdout, ", %d not started", notStarted)
 	}
 	fmt.Fprintf(a.stdout, " (%s)\n", roundDuration(took))
+	var notRun []string
+	for _, w := range res.Waves {
+		if w.Outcome == engine.WaveNotStarted {
+			notRun = append(notRun, fmt.Sprintf("%d %s (%d tenant%s)", w.Number, w.Name, w.Targets, plural(w.Targets)))
+		}
+	}
+	if len(notRun) > 0 {
+		fmt.Fprintf(a.stdout, "waves not started: %s\n", strings.Join(notRun, ", "))
+	}
 	if failed > 0 {
 		fmt.Fprintln(a.stderr, "failed targets:")
 		for _, t := range res.Targets {

@@ -73,8 +73,15 @@ func (p *progress) observe(e engine.Event) {
 	if p.finished {
 		return
 	}
-	if e, ok := e.(engine.RunStarted); ok {
+	switch e := e.(type) {
+	case engine.RunStarted:
 		p.runStarted(e)
+		return
+	case engine.WaveStarted, engine.WaveFinished, engine.WavePausing:
+		p.line(waveLine(e))
+		return
+	case engine.TargetRetrying:
+		p.line(fmt.Sprintf("tenant %s: transient failure, trying again in %s (attempt %d of %d): %s", e.Target, e.Wait, e.Attempt, e.Attempts, p.errorLine(e.Target, e.Err)))
 		return
 	}
 	if !p.many {
@@ -109,6 +116,31 @@ func (p *progress) runStarted(e engine.RunStarted) {
 	if p.tty {
 		p.startBar(e.Targets)
 	}
+}
+
+// line prints a line of its own: above the bar when there is one.
+func (p *progress) line(s string) {
+	if p.bar != nil {
+		_, _ = fmt.Fprintf(p.bars, "%s\n", s) // a closed container refuses it (ErrDone)
+		return
+	}
+	fmt.Fprintln(p.w, s)
+}
+
+// waveLine describes the start or the end of a wave.
+func waveLine(e engine.Event) string {
+	switch e := e.(type) {
+	case engine.WaveStarted:
+		return fmt.Sprintf("wave %d/%d %s: %d tenant%s, %d pending", e.Number, e.Waves, e.Wave, e.Targets, plural(e.Targets), e.Pending)
+	case engine.WavePausing:
+		return fmt.Sprintf("pausing %s before wave %d %s", e.Pause, e.Number, e.Wave)
+	case engine.WaveFinished:
+		if e.Stopped {
+			return fmt.Sprintf("wave %d %s: %d failed, more than max_failures (%d): the rollout stops here, no later wave starts", e.Number, e.Wave, e.Failed, e.Budget)
+		}
+		return fmt.Sprintf("wave %d %s: done, %d failed (max_failures %d)", e.Number, e.Wave, e.Failed, e.Budget)
+	}
+	return ""
 }
 
 // migrationLine prints the per-migration lines of a single target.

@@ -135,6 +135,31 @@ func TestProgressText(t *testing.T) {
 				"[4/4] tenant delta: FAILED: connect: dial postgres://app:(sensitive)@db/x: refused\n",
 		},
 		{
+			name: "waves and a retry",
+			events: []engine.Event{
+				engine.RunStarted{Targets: 3, Total: 3, Pending: 3},
+				engine.WaveStarted{Wave: "canary", Number: 1, Waves: 2, Targets: 1, Pending: 1},
+				engine.TargetRetrying{Target: "acme", Attempt: 2, Attempts: 3, Wait: time.Second, Err: errors.New("target acme: connect: dial postgres://app:hunter2@db/x: reset")},
+				engine.TargetFinished{Target: "acme", Applied: 1, Version: "2", Duration: 5 * time.Millisecond},
+				engine.WaveFinished{Wave: "canary", Number: 1, Failed: 0, Budget: 0},
+				engine.WavePausing{Wave: "rest", Number: 2, Pause: 30 * time.Second},
+				engine.WaveStarted{Wave: "rest", Number: 2, Waves: 2, Targets: 2, Pending: 2},
+				engine.TargetFinished{Target: "beta", Err: failure},
+				engine.TargetFinished{Target: "gamma", Err: errors.New("target gamma: V7__bad.sql failed: ERROR: syntax error (SQLSTATE 42601)")},
+				engine.WaveFinished{Wave: "rest", Number: 2, Failed: 2, Budget: 1, Stopped: true},
+			},
+			want: "migrating 3 targets\n" +
+				"wave 1/2 canary: 1 tenant, 1 pending\n" +
+				"tenant acme: transient failure, trying again in 1s (attempt 2 of 3): connect: dial postgres://app:(sensitive)@db/x: reset\n" +
+				"[1/3] tenant acme: applied 1, now at version 2 (5ms)\n" +
+				"wave 1 canary: done, 0 failed (max_failures 0)\n" +
+				"pausing 30s before wave 2 rest\n" +
+				"wave 2/2 rest: 2 tenants, 2 pending\n" +
+				"[2/3] tenant beta: FAILED: V7__bad.sql failed: ERROR: syntax error (SQLSTATE 42601)\n" +
+				"[3/3] tenant gamma: FAILED: V7__bad.sql failed: ERROR: syntax error (SQLSTATE 42601)\n" +
+				"wave 2 rest: 2 failed, more than max_failures (1): the rollout stops here, no later wave starts\n",
+		},
+		{
 			name: "all targets pending, empty version, extra finish",
 			events: []engine.Event{
 				engine.RunStarted{Targets: 2, Total: 2, Pending: 2},

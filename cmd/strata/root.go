@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
@@ -42,6 +43,8 @@ type app struct {
 	placeholders   []string
 	format         string
 	tenants        []string
+	shard          string // --shard i/n
+	wave           string // migrate --wave: the wave to start at
 	target         string // migrate --target; overrides the env's target
 	applied        int    // migrations migrate applied, for the note after an interrupt
 	appliedKnown   bool   // migrate ran: applied is known
@@ -136,6 +139,7 @@ the migrations of --locations. strata init writes a strata.hcl to start from.`,
 	pf.StringArrayVar(&a.placeholders, "placeholder", nil, "set a placeholder value: --placeholder name=value (repeatable)")
 	pf.StringVar(&a.format, "format", "text", "output format: text or json")
 	pf.StringArrayVar(&a.tenants, "tenant", nil, "only this tenant (repeatable); it must be one of the env's tenants")
+	pf.StringVar(&a.shard, "shard", "", "only shard i of n of the env's tenants (e.g. 2/4): n runners with 1/n to n/n cover every tenant once; the split hashes the tenant names")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(a.migrateCommand(), a.infoCommand(), a.validateCommand(), a.newCommand(), a.configCommand(),
 		a.baselineCommand(), a.repairCommand(), a.undoCommand(), a.cleanCommand(), a.waitCommand(), a.initCommand(), a.versionCommand(),
@@ -358,6 +362,11 @@ func (a *app) connected(ctx context.Context, env *config.Env, d engine.Dialect, 
 	if env.Tenants != nil {
 		parallel = env.Tenants.Parallel
 	}
+	if env.Rollout != nil {
+		for _, w := range env.Rollout.Waves {
+			parallel = max(parallel, w.Parallel)
+		}
+	}
 	db.SetMaxOpenConns(parallel + 1)
 	db.SetMaxIdleConns(parallel + 1)
 	return d, db, nil
@@ -389,13 +398,31 @@ func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *lo
 			onError = engine.StopOnError
 		}
 		opts = append(opts, engine.WithTenantSource(engine.TenantSource{Schemas: t.Schemas, Query: t.Query, Pattern: t.Pattern}),
-			engine.WithParallel(t.Parallel), engine.WithOnError(onError))
+			engine.WithParallel(t.Parallel), engine.WithOnError(onError), engine.WithTargetRetries(t.Retries, time.Second))
 	}
 	if len(a.tenants) > 0 {
 		if env.Tenants == nil {
 			return nil, &exitError{code: exitUsage, err: fmt.Errorf("--tenant: env %s has no tenants block", env.Name)}
 		}
 		opts = append(opts, engine.WithTenantFilter(a.tenants...))
+	}
+	if ro := env.Rollout; ro != nil && env.Tenants != nil {
+		waves := make([]engine.Wave, len(ro.Waves))
+		for i, w := range ro.Waves {
+			waves[i] = engine.Wave{Name: w.Name, Schemas: w.Tenants, Pattern: w.Pattern, Count: w.Count, Percent: w.Percent,
+				Parallel: w.Parallel, MaxFailures: w.MaxFailures, MaxFailuresPercent: w.MaxFailuresPercent, Pause: w.Pause}
+		}
+		opts = append(opts, engine.WithWaves(waves...))
+		if a.wave != "" {
+			opts = append(opts, engine.WithStartWave(a.wave))
+		}
+	}
+	if a.shard != "" {
+		sh, err := a.shardFlag(env)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, engine.WithShard(sh))
 	}
 	policy := engine.InOrder
 	if env.OutOfOrder {
@@ -441,6 +468,14 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 		// Before the database is opened (a SQLite file would be created).
 		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--tenant: env %s has no tenants block", cfg.Env.Name)}
 	}
+	if a.wave != "" && cfg.Env.Rollout == nil {
+		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--wave: env %s has no rollout block, so it has no waves", cfg.Env.Name)}
+	}
+	if a.shard != "" {
+		if _, err := a.shardFlag(cfg.Env); err != nil {
+			return nil, nil, nil, err // before the database is opened
+		}
+	}
 	d, db, err := a.open(ctx, cfg)
 	if err != nil {
 		return nil, nil, nil, err
@@ -460,4 +495,16 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 		return nil, nil, nil, err
 	}
 	return cfg, m, func() { stopWait(); db.Close() }, nil
+}
+
+// shardFlag reads --shard for env, which must have tenants.
+func (a *app) shardFlag(env *config.Env) (engine.Shard, error) {
+	if env.Tenants == nil {
+		return engine.Shard{}, &exitError{code: exitUsage, err: fmt.Errorf("--shard: env %s has no tenants block: a shard is a share of an env's tenants", env.Name)}
+	}
+	sh, err := engine.ParseShard(a.shard)
+	if err != nil {
+		return engine.Shard{}, &exitError{code: exitUsage, err: fmt.Errorf("--shard: %w", err)}
+	}
+	return sh, nil
 }

@@ -26,5 +26,18 @@ env "local" {
     on_error = "continue" # a failing tenant does not stop the others
   }
 
+  # A staged rollout (see "Rolling out to many tenants" in the README): the
+  # first tenant alone, then a tenth of the others, then the rest. A wave
+  # with more failures than max_failures stops the rollout before the next.
+  # strata migrate --dry-run prints the waves with their tenants.
+  rollout {
+    wave "canary" { count = 1 }
+    wave "early" {
+      percent      = 10
+      max_failures = 1
+    }
+    wave "rest" { max_failures = "5%" }
+  }
+
   locations = ["migrations/tenant"]
 }
