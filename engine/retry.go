@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -54,8 +55,44 @@ func (TargetRetrying) event() {}
 type attemptKey struct{}
 
 type attempt struct {
-	more    bool // another attempt may follow this one
-	applied int  // migrations earlier attempts applied
+	more    bool     // another attempt may follow this one
+	applied int      // migrations earlier attempts applied
+	unknown []string // scripts whose outcome an earlier attempt left unknown (a lost connection)
+}
+
+// committedEarlier is the number of migrations whose outcome an earlier
+// attempt of the target of ctx left unknown and that this attempt, which
+// succeeded with applied, did not apply: they were committed then.
+func committedEarlier(ctx context.Context, applied []AppliedMigration) int {
+	a, _ := ctx.Value(attemptKey{}).(attempt)
+	return len(earlierCommits(a.unknown, applied))
+}
+
+// earlierCommits returns the scripts of unknown that applied does not hold.
+func earlierCommits(unknown []string, applied []AppliedMigration) []string {
+	var out []string
+	for _, s := range unknown {
+		if !slices.ContainsFunc(applied, func(a AppliedMigration) bool { return a.Script == s }) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// unknownScripts returns the scripts whose outcome err leaves unknown: the
+// migration cut off by a lost connection and those sent with it.
+func unknownScripts(err error, tp *TargetPlan) []string {
+	var me *MigrationError
+	if !errors.As(err, &me) || !me.OutcomeUnknown {
+		return nil
+	}
+	var out []string
+	for _, e := range tp.Pending {
+		if e.File != nil && e.File.Path() == me.Path {
+			out = append(out, e.Script)
+		}
+	}
+	return append(out, me.SentWith...)
 }
 
 // retriedLater reports whether applyTarget's failure err, in ctx, will be
@@ -114,11 +151,23 @@ func (m *Migrator) Transient(err error) bool {
 func (m *run) applyTargetRetrying(ctx context.Context, p *Plan, tp *TargetPlan, wait bool) TargetResult {
 	var retried []error
 	var applied []AppliedMigration
+	var unknown []string
 	wait0 := m.targetBackoff
 	began := time.Now()
 	for n := 1; ; n++ {
-		actx := context.WithValue(ctx, attemptKey{}, attempt{more: n <= m.targetRetries, applied: len(applied)})
+		actx := context.WithValue(ctx, attemptKey{}, attempt{more: n <= m.targetRetries, applied: len(applied), unknown: unknown})
 		tr := m.applyTarget(actx, p, tp, wait)
+		if tr.Err == nil {
+			// An earlier attempt's migrations of unknown outcome that this
+			// one found applied were committed by that attempt.
+			for _, s := range earlierCommits(unknown, tr.Applied) {
+				for _, e := range tp.Pending {
+					if e.Script == s {
+						applied = append(applied, AppliedMigration{Version: e.Version, Description: e.Description, Type: e.Type, Script: e.Script})
+					}
+				}
+			}
+		}
 		// What earlier attempts applied stays applied.
 		tr.Applied = append(append([]AppliedMigration(nil), applied...), tr.Applied...)
 		tr.Retries = retried
@@ -128,6 +177,7 @@ func (m *run) applyTargetRetrying(ctx context.Context, p *Plan, tp *TargetPlan, 
 			return tr
 		}
 		applied = tr.Applied
+		unknown = unknownScripts(tr.Err, tp)
 		retried = append(retried, m.maskErr(tr.Err))
 		m.logger.Info("target failed for a transient reason; trying again", "target", tp.Target.Name, "attempt", n+1, "wait", wait0, "err", m.maskErr(tr.Err))
 		m.emit(TargetRetrying{Target: tp.Target.Name, Attempt: n + 1, Attempts: m.targetRetries + 1, Wait: wait0, Err: m.maskErr(tr.Err)})

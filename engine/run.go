@@ -284,6 +284,9 @@ func (m *run) applyTarget(ctx context.Context, p *Plan, tp *TargetPlan, wait boo
 			return // tried again (retry.go); the last attempt reports it
 		}
 		applied := len(tr.Applied) + appliedBefore(ctx) // earlier attempts' too (retry.go)
+		if tr.Err == nil {
+			applied += committedEarlier(ctx, tr.Applied) // an earlier attempt's unknown outcomes, found committed
+		}
 		m.emit(TargetFinished{Target: t.Name, Applied: applied, Version: tr.Version, Duration: time.Since(began), Err: tr.Err,
 			DoneByOther: tr.Err == nil && applied == 0})
 	}()

@@ -344,6 +344,18 @@ func TestWaveBudget(t *testing.T) {
 // middle of its migrations; that tenant is tried again on a new
 // connection and finishes; every migration ran once in every tenant.
 func TestTenantRetriedAfterCut(t *testing.T) {
+	retriedAfterCut(t, faultproxy.Trigger{Marker: []byte("cut_w04_now"), Action: faultproxy.Cut})
+}
+
+// TestTenantRetriedAfterCommittedCut: the server runs and commits the
+// tenant's migrations (sent in one request), and only its answer is lost
+// with the connection. The retry finds them in the history: the tenant
+// is reported applied (by the first attempt), not done by another runner.
+func TestTenantRetriedAfterCommittedCut(t *testing.T) {
+	retriedAfterCut(t, faultproxy.Trigger{Marker: []byte("cut_w04_now"), OnReply: true, ReplyMarker: []byte("COMMIT"), Action: faultproxy.Cut})
+}
+
+func retriedAfterCut(t *testing.T, trigger faultproxy.Trigger) {
 	direct := pgtest.Database(t)
 	u, err := neturl.Parse(direct)
 	if err != nil || u.Host == "" {
@@ -363,7 +375,7 @@ func TestTenantRetriedAfterCut(t *testing.T) {
 		"V2__cut.sql":    "INSERT INTO ledger VALUES ('V2');\nSELECT pg_sleep(0.05), 'cut_${strata:tenant}_now';\n",
 		"V3__after.sql":  "INSERT INTO ledger VALUES ('V3');\n",
 	})
-	fired := px.Arm(faultproxy.Trigger{Marker: []byte("cut_w04_now"), Action: faultproxy.Cut})
+	fired := px.Arm(trigger)
 	report := filepath.Join(p.dir, "retry.json")
 	r := p.mustRun(t, 0, "migrate", "--report", report)
 	select {
