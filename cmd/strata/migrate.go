@@ -98,6 +98,14 @@ a terminal; --yes otherwise).`,
 			if dryRun && report != "" {
 				return &exitError{code: exitUsage, err: errors.New("--report and --dry-run: a dry run changes nothing, so there is no rollout to report; leave out one of them")}
 			}
+			if fleet, err := a.fleetEnv(); err != nil {
+				return err
+			} else if fleet {
+				if dryRun || report != "" {
+					return &exitError{code: exitUsage, err: fmt.Errorf("--dry-run and --report do not work yet on an env with instances (%s has %d); run them with --url and one instance's URL", a.cfg.Env.Name, len(a.cfg.Env.Instances))}
+				}
+				return a.fleetMigrate(ctx, extra, yes)
+			}
 			if dryRun {
 				return a.dryRun(ctx, extra)
 			}

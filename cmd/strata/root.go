@@ -196,6 +196,9 @@ func parsePairs(flag string, pairs []string) (map[string]string, error) {
 // loadConfig loads strata.hcl and selects the env; diagnostics are rendered
 // here.
 func (a *app) loadConfig() (*config.Config, error) {
+	if a.cfg != nil {
+		return a.cfg, nil // loaded already in this run (migrate and info look for instances first)
+	}
 	vars, err := parsePairs("var", a.vars)
 	if err != nil {
 		return nil, err
@@ -454,6 +457,9 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if len(cfg.Env.Instances) > 0 {
+		return nil, nil, nil, errFleetOnly(cfg.Env)
 	}
 	set, err := a.collect(cfg)
 	if err != nil {

@@ -1,0 +1,160 @@
+package main
+
+// Process tests of an env with several database instances: two throwaway
+// PostgreSQL databases as two instances, each with its own tenants and
+// history table; fleet info; one instance unreachable.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stratadb/strata/internal/pgtest"
+)
+
+// fleetProject writes a project whose env "test" has the given instances
+// and a tenants block over tenant_*.
+func fleetProject(t *testing.T, extra string, instances ...string) *project {
+	t.Helper()
+	p := newProject(t, "unused", "", map[string]string{
+		"V1__create_orders.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric NOT NULL);\n",
+		"V2__add_status.sql":    "ALTER TABLE orders ADD COLUMN status text NOT NULL DEFAULT 'open';\n",
+	})
+	hcl := fmt.Sprintf("locations = [\"migrations\"]\nenv \"test\" {\n  instances = %s\n%s  tenants {\n    pattern  = \"tenant_*\"\n    parallel = 3\n  }\n}\n",
+		hclList(instances), extra)
+	if err := os.WriteFile(filepath.Join(p.dir, "strata.hcl"), []byte(hcl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// instanceName is how strata names the instance of a URL.
+func instanceNameOf(t *testing.T, u string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Host + p.Path
+}
+
+func TestFleetTwoInstances(t *testing.T) {
+	urlA, urlB := pgtest.Database(t), pgtest.Database(t)
+	a, b := connect(t, urlA), connect(t, urlB)
+	execAll(t, a, `CREATE SCHEMA tenant_acme`, `CREATE SCHEMA tenant_globex`, `CREATE SCHEMA other`)
+	execAll(t, b, `CREATE SCHEMA tenant_initech`, `CREATE SCHEMA tenant_hooli`, `CREATE SCHEMA tenant_umbrella`)
+	p := fleetProject(t, "  max_connections = 5\n", urlA, urlB)
+	nameA, nameB := instanceNameOf(t, urlA), instanceNameOf(t, urlB)
+
+	r := p.mustRun(t, exitOK, "info")
+	for _, want := range []string{"Fleet: env test, 2 instances, 5 tenants: 0 up to date, 5 pending, 0 failed", nameA, nameB} {
+		if !strings.Contains(r.stdout, want) {
+			t.Fatalf("info before migrate lacks %q:\n%s", want, r)
+		}
+	}
+
+	r = p.mustRun(t, exitOK, "migrate")
+	// max_connections = 5 with parallel 3: an instance opens 4, so one
+	// instance at a time.
+	if !strings.Contains(r.stdout, "2 instances, 1 at once, 3 tenants in parallel on each, max_connections 5") ||
+		!strings.Contains(r.stdout, "instance "+nameA+": 2 tenants: 2 migrated (4 migrations)") ||
+		!strings.Contains(r.stdout, "instance "+nameB+": 3 tenants: 3 migrated (6 migrations)") {
+		t.Fatalf("migrate output:\n%s", r)
+	}
+
+	// Each database has its own history table, across its own tenants only.
+	gotA := counts(t, a, `SELECT tenant, count(*) FROM strata_schema_history WHERE success AND type <> 'SCHEMA' GROUP BY 1`)
+	gotB := counts(t, b, `SELECT tenant, count(*) FROM strata_schema_history WHERE success AND type <> 'SCHEMA' GROUP BY 1`)
+	if fmt.Sprint(gotA) != "map[tenant_acme:2 tenant_globex:2]" || fmt.Sprint(gotB) != "map[tenant_hooli:2 tenant_initech:2 tenant_umbrella:2]" {
+		t.Fatalf("history rows per tenant: instance A %v, instance B %v", gotA, gotB)
+	}
+	if n := queryInt(t, b, `SELECT count(*) FROM information_schema.columns WHERE table_schema = 'tenant_hooli' AND table_name = 'orders' AND column_name = 'status'`); n != 1 {
+		t.Fatalf("tenant_hooli.orders.status: %d columns", n)
+	}
+
+	// A new tenant on B: fleet info shows it pending there only.
+	execAll(t, b, `CREATE SCHEMA tenant_stark`)
+	r = p.mustRun(t, exitOK, "info", "--format", "json")
+	sch, err := outputSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checkJSONOutput(sch, r.stdout, r.code); err != nil {
+		t.Fatalf("info --format json: %v\n%s", err, r)
+	}
+	var doc struct {
+		Result jsonFleetInfo `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	fi := doc.Result
+	if fi.Summary != (jsonFleetSummary{Instances: 2, Targets: 6, UpToDate: 5, Behind: 1}) || len(fi.Instances) != 2 ||
+		fi.Instances[0].Instance != nameA || fi.Instances[1].Instance != nameB ||
+		fi.Instances[0].Summary.UpToDate != 2 || fi.Instances[1].Summary.Behind != 1 || len(fi.Instances[1].Targets) != 4 {
+		t.Fatalf("fleet info: %+v\n%s", fi, r)
+	}
+}
+
+func TestFleetOneInstanceUnreachable(t *testing.T) {
+	urlA := pgtest.Database(t)
+	a := connect(t, urlA)
+	execAll(t, a, `CREATE SCHEMA tenant_acme`, `CREATE SCHEMA tenant_globex`)
+	// A port where nothing listens: bind one, then close it.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	bad := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/nowhere?sslmode=disable&connect_timeout=5", port)
+	p := fleetProject(t, "", bad, urlA)
+	badName := fmt.Sprintf("127.0.0.1:%d/nowhere", port)
+
+	r := p.mustRun(t, exitUnreachable, "migrate")
+	if !strings.Contains(r.stdout, "instance "+badName+": FAILED: database unreachable") ||
+		!strings.Contains(r.stdout, "instance "+instanceNameOf(t, urlA)+": 2 tenants: 2 migrated (4 migrations)") ||
+		!strings.Contains(r.stdout, "2 instances: 1 done, 1 failed; 4 migrations applied") ||
+		!strings.Contains(r.stderr, "error: env test: 1 of 2 instances failed ("+badName+"); the others were migrated") {
+		t.Fatalf("migrate with one instance down:\n%s", r)
+	}
+	if n := queryInt(t, a, `SELECT count(*) FROM strata_schema_history WHERE success AND type <> 'SCHEMA'`); n != 4 {
+		t.Fatalf("the reachable instance has %d history rows, want 4", n)
+	}
+
+	r = p.mustRun(t, exitUnreachable, "migrate", "--format", "json")
+	sch, err := outputSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checkJSONOutput(sch, r.stdout, r.code); err != nil {
+		t.Fatalf("migrate --format json: %v\n%s", err, r)
+	}
+	var doc struct {
+		Result jsonFleetMigrate `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	ins := doc.Result.Instances
+	if len(ins) != 2 || ins[0].Error == nil || ins[0].Error.Code != "UNREACHABLE" || ins[1].Error != nil || len(ins[1].Targets) != 2 {
+		t.Fatalf("migrate --format json instances: %+v\n%s", ins, r)
+	}
+
+	r = p.mustRun(t, exitUnreachable, "info")
+	if !strings.Contains(r.stdout, "2 tenants: 2 up to date, 0 pending, 0 failed, 1 instance unreadable") ||
+		!strings.Contains(r.stdout, badName) || !strings.Contains(r.stderr, "1 of 2 instances could not be read") {
+		t.Fatalf("info with one instance down:\n%s", r)
+	}
+
+	// A command that works on one database refuses the fleet.
+	r = p.mustRun(t, exitUsage, "validate")
+	if !strings.Contains(r.stderr, "env test has 2 instances, and this command works on one database") {
+		t.Fatalf("validate on a fleet:\n%s", r)
+	}
+}
