@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stratadb/strata/config"
 	"github.com/stratadb/strata/internal/pgtest"
 )
 
@@ -51,7 +52,14 @@ func TestFleetTwoInstances(t *testing.T) {
 	p := fleetProject(t, "  max_connections = 5\n", urlA, urlB)
 	nameA, nameB := instanceNameOf(t, urlA), instanceNameOf(t, urlB)
 
-	r := p.mustRun(t, exitOK, "info")
+	r := p.mustRun(t, exitOK, "config", "--format", "json")
+	if sch, err := outputSchema(); err != nil {
+		t.Fatal(err)
+	} else if _, err := checkJSONOutput(sch, r.stdout, r.code); err != nil || !strings.Contains(r.stdout, `"name": "`+nameB+`"`) || !strings.Contains(r.stdout, `"maxConnections": 5`) {
+		t.Fatalf("config --format json: %v\n%s", err, r)
+	}
+
+	r = p.mustRun(t, exitOK, "info")
 	for _, want := range []string{"Fleet: env test, 2 instances, 5 tenants: 0 up to date, 5 pending, 0 failed", nameA, nameB} {
 		if !strings.Contains(r.stdout, want) {
 			t.Fatalf("info before migrate lacks %q:\n%s", want, r)
@@ -156,5 +164,33 @@ func TestFleetOneInstanceUnreachable(t *testing.T) {
 	r = p.mustRun(t, exitUsage, "validate")
 	if !strings.Contains(r.stderr, "env test has 2 instances, and this command works on one database") {
 		t.Fatalf("validate on a fleet:\n%s", r)
+	}
+}
+
+func TestFleetLimits(t *testing.T) {
+	insts := make([]config.Instance, 3)
+	for _, tt := range []struct {
+		parallel, maxConns, waveParallel int
+		atOnce, perInstance              int
+	}{
+		{4, 0, 0, 3, 4},   // no overall limit: every instance at once
+		{4, 10, 0, 2, 4},  // 5 connections each, two fit in 10
+		{4, 5, 0, 1, 4},   // exactly one
+		{4, 3, 0, 1, 2},   // fewer than one instance needs: its parallel is cut
+		{2, 100, 8, 3, 8}, // a wave's parallel counts
+		{2, 2, 8, 1, 1},
+	} {
+		env := &config.Env{Instances: insts, MaxConnections: tt.maxConns, Tenants: &config.Tenants{Parallel: tt.parallel}}
+		if tt.waveParallel > 0 {
+			env.Rollout = &config.Rollout{Waves: []config.Wave{{Parallel: tt.waveParallel}}}
+		}
+		atOnce, per := fleetLimits(env)
+		if atOnce != tt.atOnce || per != tt.perInstance {
+			t.Errorf("parallel %d, max_connections %d, wave parallel %d: %d at once with %d each, want %d with %d",
+				tt.parallel, tt.maxConns, tt.waveParallel, atOnce, per, tt.atOnce, tt.perInstance)
+		}
+		if tt.maxConns > 0 && atOnce*(per+1) > tt.maxConns {
+			t.Errorf("max_connections %d exceeded: %d instances with %d connections each", tt.maxConns, atOnce, per+1)
+		}
 	}
 }
