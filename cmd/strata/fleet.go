@@ -106,7 +106,7 @@ func (l syncWriter) Write(p []byte) (int, error) {
 // instance that cannot be opened is a unit with its error. done, when not
 // nil, gets each unit as soon as it ends.
 func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locations.Set, extra []engine.Option,
-	fn func(ctx context.Context, icfg *config.Config, m *engine.Migrator, u *fleetUnit), done func(u *fleetUnit)) []*fleetUnit {
+	fn func(ctx context.Context, icfg *config.Config, m *engine.Migrator, u *fleetUnit), done func(u *fleetUnit), metrics *metricsSink) []*fleetUnit {
 	atOnce, parallel := fleetLimits(cfg.Env)
 	var mu sync.Mutex
 	stdout, stderr := a.stdout, a.stderr
@@ -141,7 +141,11 @@ func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locatio
 				return
 			}
 			defer db.Close()
-			m, err := a.migrator(icfg, d, db, set, extra...)
+			opts := extra
+			if metrics != nil {
+				opts = append(append([]engine.Option(nil), extra...), engine.WithObserver(metrics.observer(u.inst.Name)))
+			}
+			m, err := a.migrator(icfg, d, db, set, opts...)
 			if err != nil {
 				u.err = err
 				return
@@ -192,7 +196,7 @@ type jsonInstanceMigrate struct {
 }
 
 // fleetMigrate is migrate over every instance of the env.
-func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, yes bool) error {
+func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, yes bool, metrics *metricsSink) error {
 	cfg, set, err := a.fleetSetup()
 	if err != nil {
 		return err
@@ -226,10 +230,11 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, yes bool)
 		}
 		u.err = err
 	}, func(u *fleetUnit) {
+		metrics.instanceEnded(u.err != nil)
 		if a.format == "text" {
 			a.printInstanceMigrate(u, time.Since(began))
 		}
-	})
+	}, metrics)
 	applied, failed := 0, 0
 	for _, u := range units {
 		if u.res != nil {
@@ -373,7 +378,7 @@ func (a *app) fleetInfo(ctx context.Context, extra []engine.Option) error {
 	}
 	units := a.eachInstance(ctx, cfg, set, extra, func(ctx context.Context, _ *config.Config, m *engine.Migrator, u *fleetUnit) {
 		u.info, u.err = m.Info(ctx)
-	}, nil)
+	}, nil, nil)
 	total := jsonFleetSummary{Instances: len(units)}
 	sums := make([]*jsonSummary, len(units))
 	var problems error

@@ -66,13 +66,37 @@ func TestFleetTwoInstances(t *testing.T) {
 		}
 	}
 
-	r = p.mustRun(t, exitOK, "migrate")
+	prom := filepath.Join(p.dir, "strata.prom")
+	r = p.mustRun(t, exitOK, "migrate", "--metrics-file", prom)
 	// max_connections = 5 with parallel 3: an instance opens 4, so one
 	// instance at a time.
 	if !strings.Contains(r.stdout, "2 instances, 1 at once, 3 tenants in parallel on each, max_connections 5") ||
 		!strings.Contains(r.stdout, "instance "+nameA+": 2 tenants: 2 migrated (4 migrations)") ||
 		!strings.Contains(r.stdout, "instance "+nameB+": 3 tenants: 3 migrated (6 migrations)") {
 		t.Fatalf("migrate output:\n%s", r)
+	}
+
+	mf, err := os.Open(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fams := parseMetrics(t, mf)
+	mf.Close()
+	for _, c := range []struct {
+		name, instance, state string
+		want                  float64
+	}{{"strata_tenants", nameA, "done", 2}, {"strata_tenants", nameB, "done", 3}, {"strata_tenants", nameB, "pending", 0},
+		{"strata_migrations_applied_total", nameB, "", 6}, {"strata_migration_duration_seconds", nameA, "", 4}} {
+		labels := []string{"env", "test", "instance", c.instance}
+		if c.state != "" {
+			labels = append(labels, "state", c.state)
+		}
+		if v, err := metricValue(fams, c.name, labels...); err != nil || v != c.want {
+			t.Errorf("--metrics-file: %s %v = %v (%v), want %v", c.name, labels, v, err, c.want)
+		}
+	}
+	if v, err := metricValue(fams, "strata_instances", "state", "done"); err != nil || v != 2 {
+		t.Errorf("--metrics-file: instances done = %v (%v), want 2", v, err)
 	}
 
 	// Each database has its own history table, across its own tenants only.
@@ -160,10 +184,26 @@ func TestFleetOneInstanceUnreachable(t *testing.T) {
 		t.Fatalf("info with one instance down:\n%s", r)
 	}
 
-	// A command that works on one database refuses the fleet.
+	// A command that works on one database refuses the fleet, and works on
+	// one instance given with --url; so does migrate, with its metrics.
 	r = p.mustRun(t, exitUsage, "validate")
 	if !strings.Contains(r.stderr, "env test has 2 instances, and this command works on one database") {
 		t.Fatalf("validate on a fleet:\n%s", r)
+	}
+	p.mustRun(t, exitOK, "--url", urlA, "validate")
+	execAll(t, a, `CREATE SCHEMA tenant_new`)
+	prom := filepath.Join(p.dir, "one.prom")
+	r = p.mustRun(t, exitOK, "--url", urlA, "migrate", "--metrics-file", prom)
+	mf, err := os.Open(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mf.Close()
+	fams := parseMetrics(t, mf)
+	for state, want := range map[string]float64{"done": 1, "up_to_date": 2, "failed": 0, "pending": 0} {
+		if v, err := metricValue(fams, "strata_tenants", "instance", "", "state", state); err != nil || v != want {
+			t.Errorf("--url migrate --metrics-file: %s = %v (%v), want %v\n%s", state, v, err, want, r)
+		}
 	}
 }
 
