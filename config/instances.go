@@ -94,7 +94,7 @@ func (l *loader) checkInstances(e *Env, env *scope) {
 		"max_connections is %s, but it must be a whole number of at least 2: the most connections strata opens across all instances at once (each instance needs one for its lock and one per tenant migrated in parallel). For example: max_connections = 16."); ok {
 		e.MaxConnections = n
 	}
-	if e.MaxConnections > 0 && len(e.Instances) == 0 {
+	if e.MaxConnections > 0 && len(e.Instances) == 0 && l.opts.URLOverride == "" { // --url: one instance of the fleet
 		r := s.rng()
 		l.errorf(&r, "max_connections without instances",
 			"max_connections limits the connections across several instances, but the env %q has none. With one database, tenants.parallel is the limit (it opens parallel + 1 connections); remove max_connections, or list the databases in instances.", e.Name)

@@ -108,6 +108,7 @@ func (l syncWriter) Write(p []byte) (int, error) {
 func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locations.Set, extra []engine.Option,
 	fn func(ctx context.Context, icfg *config.Config, m *engine.Migrator, u *fleetUnit), done func(u *fleetUnit), metrics *metricsSink) []*fleetUnit {
 	atOnce, parallel := fleetLimits(cfg.Env)
+	a.masker() // built now, with every instance's secrets: the goroutines only read it
 	var mu sync.Mutex
 	stdout, stderr := a.stdout, a.stderr
 	a.stdout, a.stderr = syncWriter{&mu, stdout}, syncWriter{&mu, stderr}
@@ -292,7 +293,7 @@ func (a *app) printInstanceMigrate(u *fleetUnit, since time.Duration) {
 	var b strings.Builder
 	switch {
 	case u.res == nil:
-		fmt.Fprintf(&b, "instance %s: FAILED: %s\n", u.inst.Name, a.shown(firstLine(u.err.Error())))
+		fmt.Fprintf(&b, "instance %s: FAILED: %s\n", u.inst.Name, oneLine(a.shown(u.err.Error())))
 	default:
 		var migrated, upToDate, failed int
 		for _, t := range u.res.Targets {
@@ -427,7 +428,7 @@ func (a *app) fleetInfo(ctx context.Context, extra []engine.Option) error {
 		fmt.Fprintf(w, "  %-*s  %7s  %10s  %7s  %6s  %s\n", width, "INSTANCE", "TENANTS", "UP TO DATE", "PENDING", "FAILED", "LATEST")
 		for i, u := range units {
 			if u.err != nil {
-				fmt.Fprintf(w, "  %-*s  FAILED: %s\n", width, u.inst.Name, a.shown(firstLine(u.err.Error())))
+				fmt.Fprintf(w, "  %-*s  FAILED: %s\n", width, u.inst.Name, oneLine(a.shown(u.err.Error())))
 				continue
 			}
 			s := sums[i]
@@ -480,4 +481,10 @@ func (a *app) jsonInfoTarget(t engine.TargetInfo) jsonInfoTarget {
 func errFleetOnly(env *config.Env) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf("env %s has %d instances, and this command works on one database: migrate and info run on every instance; for this command name one with --url (one of the env's instances)",
 		env.Name, len(env.Instances))}
+}
+
+// oneLine is s with its line breaks and runs of spaces made single spaces
+// (a driver's message may span lines), for a line per instance.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }

@@ -234,3 +234,44 @@ func TestFleetLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleFleet runs examples/fleet as its README says, on two
+// throwaway databases in place of strata_fleet_eu and strata_fleet_us.
+func TestExampleFleet(t *testing.T) {
+	dir := filepath.Join("..", "..", "examples", "fleet")
+	urls := map[string]string{"eu": pgtest.Database(t), "us": pgtest.Database(t)}
+	for _, name := range []string{"eu", "us"} {
+		setup, err := os.ReadFile(filepath.Join(dir, name+".sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		execAll(t, connect(t, urls[name]), string(setup))
+	}
+	cfg := filepath.Join(dir, "strata.hcl")
+	strata := func(want int, args ...string) string {
+		t.Helper()
+		args = append([]string{"--config", cfg, "--var", "eu_url=" + urls["eu"], "--var", "us_url=" + urls["us"]}, args...)
+		var out, errOut testWriter
+		if code := run(t.Context(), args, &out, &errOut); code != want {
+			t.Fatalf("strata %s: exit %d, want %d\n%s\n%s", strings.Join(args[5:], " "), code, want, out.String(), errOut.String())
+		}
+		return out.String() + errOut.String()
+	}
+	eu, us := instanceNameOf(t, urls["eu"]), instanceNameOf(t, urls["us"])
+	out := strata(exitOK, "migrate")
+	if !strings.Contains(out, "2 instances, 2 at once, 3 tenants in parallel on each, max_connections 8") ||
+		!strings.Contains(out, "instance "+eu+": 3 tenants: 3 migrated (9 migrations)") ||
+		!strings.Contains(out, "instance "+us+": 2 tenants: 2 migrated (6 migrations)") {
+		t.Fatalf("migrate:\n%s", out)
+	}
+	out = strata(exitOK, "info")
+	if !strings.Contains(out, "Fleet: env local, 2 instances, 5 tenants: 5 up to date, 0 pending, 0 failed") {
+		t.Fatalf("info:\n%s", out)
+	}
+	if n := queryInt(t, connect(t, urls["us"]), `SELECT count(DISTINCT tenant) FROM strata_schema_history WHERE success`); n != 2 {
+		t.Fatalf("the US instance's history names %d tenants, want 2", n)
+	}
+	if n := queryInt(t, connect(t, urls["eu"]), `SELECT count(*) FROM tenant_soylent.account_totals`); n != 0 {
+		t.Fatalf("tenant_soylent.account_totals has %d rows", n)
+	}
+}
