@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +29,9 @@ type fleetUnit struct {
 	info *engine.Info   // info
 	err  error          // the instance could not be run, or a tenant failed
 	took time.Duration
+	// skipped: --tenant named none of the instance's tenants, so it was
+	// left alone (not a failure).
+	skipped bool
 }
 
 // fleetEnv loads the configuration and says whether the env has several
@@ -106,7 +111,7 @@ func (l syncWriter) Write(p []byte) (int, error) {
 // instance that cannot be opened is a unit with its error. done, when not
 // nil, gets each unit as soon as it ends.
 func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locations.Set, extra []engine.Option,
-	fn func(ctx context.Context, icfg *config.Config, m *engine.Migrator, u *fleetUnit), done func(u *fleetUnit), metrics *metricsSink) []*fleetUnit {
+	fn func(ctx context.Context, icfg *config.Config, m *engine.Migrator, u *fleetUnit), done func(u *fleetUnit), metrics *metricsSink) ([]*fleetUnit, error) {
 	atOnce, parallel := fleetLimits(cfg.Env)
 	a.masker() // built now, with every instance's secrets: the goroutines only read it
 	var mu sync.Mutex
@@ -115,6 +120,7 @@ func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locatio
 	defer func() { a.stdout, a.stderr = stdout, stderr }()
 
 	units := make([]*fleetUnit, len(cfg.Env.Instances))
+	var found []string // --tenant: the named tenants some instance holds
 	sem := make(chan struct{}, atOnce)
 	var wg sync.WaitGroup
 	for i, inst := range cfg.Env.Instances {
@@ -142,9 +148,26 @@ func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locatio
 				return
 			}
 			defer db.Close()
-			opts := extra
+			opts := append([]engine.Option(nil), extra...)
+			if len(a.tenants) > 0 {
+				// --tenant: the named tenants that live on this instance;
+				// an instance with none of them is left alone.
+				mine, err := a.instanceTenants(ctx, icfg, d, db, set, opts)
+				if err != nil {
+					u.err = err
+					return
+				}
+				mu.Lock()
+				found = append(found, mine...)
+				mu.Unlock()
+				if len(mine) == 0 {
+					u.skipped = true
+					return
+				}
+				opts = append(opts, engine.WithTenantFilter(mine...))
+			}
 			if metrics != nil {
-				opts = append(append([]engine.Option(nil), extra...), engine.WithObserver(metrics.observer(u.inst.Name)))
+				opts = append(opts, engine.WithObserver(metrics.observer(u.inst.Name)))
 			}
 			m, err := a.migrator(icfg, d, db, set, opts...)
 			if err != nil {
@@ -155,7 +178,42 @@ func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locatio
 		}(units[i])
 	}
 	wg.Wait()
-	return units
+	if missing := missingTenants(a.tenants, found); len(missing) > 0 && ctx.Err() == nil {
+		return units, &exitError{code: exitUsage, err: fmt.Errorf("--tenant %s: on none of the %d instances of env %s (the others ran)",
+			strings.Join(missing, ", "), len(units), cfg.Env.Name)}
+	}
+	return units, nil
+}
+
+// instanceTenants returns the tenants of --tenant that the instance's
+// tenant source finds.
+func (a *app) instanceTenants(ctx context.Context, icfg *config.Config, d engine.Dialect, db *sql.DB, set *locations.Set, opts []engine.Option) ([]string, error) {
+	m, err := a.migrator(icfg, d, db, set, append(opts[:len(opts):len(opts)], engine.WithTenantFilter())...)
+	if err != nil {
+		return nil, err
+	}
+	all, err := m.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var mine []string
+	for _, t := range a.tenants {
+		if slices.Contains(all, t) {
+			mine = append(mine, t)
+		}
+	}
+	return mine, nil
+}
+
+// missingTenants is the names of want not in found, in want's order.
+func missingTenants(want, found []string) []string {
+	var out []string
+	for _, w := range want {
+		if !slices.Contains(found, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // fleetSetup is setup for a fleet: the configuration (already loaded by
@@ -221,7 +279,7 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, yes bool,
 			env.Name, len(env.Instances), atOnce, parallel, plural(parallel), limit)
 	}
 	began := time.Now()
-	units := a.eachInstance(ctx, cfg, set, extra, func(ctx context.Context, icfg *config.Config, m *engine.Migrator, u *fleetUnit) {
+	units, tenantErr := a.eachInstance(ctx, cfg, set, extra, func(ctx context.Context, icfg *config.Config, m *engine.Migrator, u *fleetUnit) {
 		p, err := m.Plan(ctx)
 		if err == nil && icfg.Env.Lint != "" {
 			err = a.lintPending(ctx, icfg.Env, p)
@@ -266,11 +324,24 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, yes bool,
 		}
 		a.result = out
 	} else {
-		fmt.Fprintf(a.stdout, "%d instances: %d done, %d failed; %d migration%s applied (%s)\n",
-			len(units), len(units)-failed, failed, applied, plural(applied), roundDuration(time.Since(began)))
+		skipped := 0
+		for _, u := range units {
+			if u.skipped {
+				skipped++
+			}
+		}
+		alone := ""
+		if skipped > 0 {
+			alone = fmt.Sprintf(", %d left alone (none of --tenant)", skipped)
+		}
+		fmt.Fprintf(a.stdout, "%d instances: %d done%s, %d failed; %d migration%s applied (%s)\n",
+			len(units), len(units)-failed-skipped, alone, failed, applied, plural(applied), roundDuration(time.Since(began)))
+	}
+	if tenantErr != nil && a.format == "text" {
+		fmt.Fprintf(a.stderr, "error: %s\n", tenantErr)
 	}
 	if failed == 0 {
-		return nil
+		return tenantErr
 	}
 	var names []string
 	for _, u := range units {
@@ -292,6 +363,8 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, yes bool,
 func (a *app) printInstanceMigrate(u *fleetUnit, since time.Duration) {
 	var b strings.Builder
 	switch {
+	case u.skipped:
+		fmt.Fprintf(&b, "instance %s: holds none of the tenants of --tenant, left alone\n", u.inst.Name)
 	case u.res == nil:
 		fmt.Fprintf(&b, "instance %s: FAILED: %s\n", u.inst.Name, oneLine(a.shown(u.err.Error())))
 	default:
@@ -377,7 +450,7 @@ func (a *app) fleetInfo(ctx context.Context, extra []engine.Option) error {
 	if err != nil {
 		return err
 	}
-	units := a.eachInstance(ctx, cfg, set, extra, func(ctx context.Context, _ *config.Config, m *engine.Migrator, u *fleetUnit) {
+	units, tenantErr := a.eachInstance(ctx, cfg, set, extra, func(ctx context.Context, _ *config.Config, m *engine.Migrator, u *fleetUnit) {
 		u.info, u.err = m.Info(ctx)
 	}, nil, nil)
 	total := jsonFleetSummary{Instances: len(units)}
@@ -386,6 +459,9 @@ func (a *app) fleetInfo(ctx context.Context, extra []engine.Option) error {
 	for i, u := range units {
 		if u.err != nil {
 			total.FailedInstances++
+			continue
+		}
+		if u.skipped {
 			continue
 		}
 		s := summarize(u.info, a.shown)
@@ -404,7 +480,7 @@ func (a *app) fleetInfo(ctx context.Context, extra []engine.Option) error {
 			ji := jsonInstanceInfo{Instance: u.inst.Name, Summary: sums[i], Targets: []jsonInfoTarget{}}
 			if u.err != nil {
 				ji.Error = a.jsonErrorOf(u.err, codeOf(u.err))
-			} else {
+			} else if u.info != nil {
 				ji.TablesExist = u.info.TablesExist
 				for _, t := range u.info.Targets {
 					ji.Targets = append(ji.Targets, a.jsonInfoTarget(t))
@@ -415,8 +491,8 @@ func (a *app) fleetInfo(ctx context.Context, extra []engine.Option) error {
 		a.result = out
 	} else {
 		w := a.stdout
-		fmt.Fprintf(w, "Fleet: env %s, %d instances, %d tenants: %d up to date, %d pending, %d failed", cfg.Env.Name,
-			total.Instances, total.Targets, total.UpToDate, total.Behind, total.Failed)
+		fmt.Fprintf(w, "Fleet: env %s, %d instances, %d tenant%s: %d up to date, %d pending, %d failed", cfg.Env.Name,
+			total.Instances, total.Targets, plural(total.Targets), total.UpToDate, total.Behind, total.Failed)
 		if total.FailedInstances > 0 {
 			fmt.Fprintf(w, ", %d instance%s unreadable", total.FailedInstances, plural(total.FailedInstances))
 		}
@@ -432,6 +508,10 @@ func (a *app) fleetInfo(ctx context.Context, extra []engine.Option) error {
 				continue
 			}
 			s := sums[i]
+			if s == nil {
+				fmt.Fprintf(w, "  %-*s  holds none of the tenants of --tenant\n", width, u.inst.Name)
+				continue
+			}
 			fmt.Fprintf(w, "  %-*s  %7d  %10d  %7d  %6d  %s\n", width, u.inst.Name, s.Targets, s.UpToDate, s.Behind, s.Failed, orEmpty(s.Latest))
 		}
 		for i, u := range units {
@@ -457,6 +537,13 @@ func (a *app) fleetInfo(ctx context.Context, extra []engine.Option) error {
 			return &exitError{code: code}
 		}
 		return &exitError{code: code, err: err}
+	}
+	if tenantErr != nil {
+		if a.format == "text" {
+			fmt.Fprintf(a.stderr, "error: %s\n", tenantErr)
+			return &exitError{code: exitUsage}
+		}
+		return tenantErr
 	}
 	return problems
 }

@@ -109,6 +109,21 @@ func TestFleetTwoInstances(t *testing.T) {
 		t.Fatalf("tenant_hooli.orders.status: %d columns", n)
 	}
 
+	// --tenant: each instance gets the named tenants it holds; one that
+	// holds none is left alone; a name no instance holds is an error.
+	execAll(t, a, `CREATE SCHEMA tenant_wayne`)
+	r = p.mustRun(t, exitOK, "--tenant", "tenant_wayne", "migrate")
+	if !strings.Contains(r.stdout, "instance "+nameB+": holds none of the tenants of --tenant, left alone") ||
+		!strings.Contains(r.stdout, "instance "+nameA+": 1 tenant: 1 migrated (2 migrations)") ||
+		!strings.Contains(r.stdout, "2 instances: 1 done, 1 left alone (none of --tenant), 0 failed; 2 migrations applied") {
+		t.Fatalf("migrate --tenant on a fleet:\n%s", r)
+	}
+	r = p.mustRun(t, exitUsage, "--tenant", "tenant_acme", "--tenant", "tenant_nobody", "info")
+	if !strings.Contains(r.stderr, "--tenant tenant_nobody: on none of the 2 instances of env test") ||
+		!strings.Contains(r.stdout, "Fleet: env test, 2 instances, 1 tenant: 1 up to date") {
+		t.Fatalf("info --tenant on a fleet:\n%s", r)
+	}
+
 	// A new tenant on B: fleet info shows it pending there only.
 	execAll(t, b, `CREATE SCHEMA tenant_stark`)
 	r = p.mustRun(t, exitOK, "info", "--format", "json")
@@ -126,9 +141,9 @@ func TestFleetTwoInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi := doc.Result
-	if fi.Summary != (jsonFleetSummary{Instances: 2, Targets: 6, UpToDate: 5, Behind: 1}) || len(fi.Instances) != 2 ||
+	if fi.Summary != (jsonFleetSummary{Instances: 2, Targets: 7, UpToDate: 6, Behind: 1}) || len(fi.Instances) != 2 ||
 		fi.Instances[0].Instance != nameA || fi.Instances[1].Instance != nameB ||
-		fi.Instances[0].Summary.UpToDate != 2 || fi.Instances[1].Summary.Behind != 1 || len(fi.Instances[1].Targets) != 4 {
+		fi.Instances[0].Summary.UpToDate != 3 || fi.Instances[1].Summary.Behind != 1 || len(fi.Instances[1].Targets) != 4 {
 		t.Fatalf("fleet info: %+v\n%s", fi, r)
 	}
 }

@@ -407,7 +407,10 @@ func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *lo
 		if env.Tenants == nil {
 			return nil, &exitError{code: exitUsage, err: fmt.Errorf("--tenant: env %s has no tenants block", env.Name)}
 		}
-		opts = append(opts, engine.WithTenantFilter(a.tenants...))
+		// An env with instances gives each instance its share of --tenant.
+		if !slices.ContainsFunc(extra, func(o engine.Option) bool { return o.Name() == "WithTenantFilter" }) {
+			opts = append(opts, engine.WithTenantFilter(a.tenants...))
+		}
 	}
 	if ro := env.Rollout; ro != nil && env.Tenants != nil {
 		waves := make([]engine.Wave, len(ro.Waves))
