@@ -59,6 +59,11 @@ func TestFleetTwoInstances(t *testing.T) {
 		t.Fatalf("config --format json: %v\n%s", err, r)
 	}
 
+	r = p.mustRun(t, exitOK, "wait")
+	if !strings.Contains(r.stdout, nameA+"): the database accepts connections") || !strings.Contains(r.stdout, nameB+"): the database accepts connections") {
+		t.Fatalf("wait on a fleet:\n%s", r)
+	}
+
 	r = p.mustRun(t, exitOK, "info")
 	for _, want := range []string{"Fleet: env test, 2 instances, 5 tenants: 0 up to date, 5 pending, 0 failed", nameA, nameB} {
 		if !strings.Contains(r.stdout, want) {
@@ -197,6 +202,11 @@ func TestFleetOneInstanceUnreachable(t *testing.T) {
 	if !strings.Contains(r.stdout, "2 tenants: 2 up to date, 0 pending, 0 failed, 1 instance unreadable") ||
 		!strings.Contains(r.stdout, badName) || !strings.Contains(r.stderr, "1 of 2 instances could not be read") {
 		t.Fatalf("info with one instance down:\n%s", r)
+	}
+
+	r = p.mustRun(t, exitUnreachable, "wait", "--timeout", "1s")
+	if !strings.Contains(r.stderr, badName) {
+		t.Fatalf("wait with one instance down:\n%s", r)
 	}
 
 	// A command that works on one database refuses the fleet, and works on
