@@ -178,7 +178,10 @@ func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locatio
 		}(units[i])
 	}
 	wg.Wait()
-	if missing := missingTenants(a.tenants, found); len(missing) > 0 && ctx.Err() == nil {
+	// A name is missing only when every instance said which tenants it
+	// holds: one that failed may hold it.
+	failed := slices.ContainsFunc(units, func(u *fleetUnit) bool { return u.err != nil })
+	if missing := missingTenants(a.tenants, found); len(missing) > 0 && !failed && ctx.Err() == nil {
 		return units, &exitError{code: exitUsage, err: fmt.Errorf("--tenant %s: on none of the %d instances of env %s (the others ran)",
 			strings.Join(missing, ", "), len(units), cfg.Env.Name)}
 	}
