@@ -59,13 +59,15 @@ type options struct {
 	w4MiB     int
 	w5Files   int
 	w5Runners int
+	w6Tenants int
+	w6Files   int
 }
 
 func benchMain() int {
 	var o options
 	var workloads string
 	flag.StringVar(&o.url, "url", defaultURL, "admin URL of the PostgreSQL server (a database is created and dropped per measurement)")
-	flag.StringVar(&workloads, "workload", "w1,w2,w3,w4", "comma-separated workloads: w1, w2, w3, w3-10k (W3 with 10,000 tenants), w4, w5")
+	flag.StringVar(&workloads, "workload", "w1,w2,w3,w4", "comma-separated workloads: w1, w2, w3, w3-10k (W3 with 10,000 tenants), w4, w5, w6 (tenants over two instances)")
 	flag.IntVar(&o.runs, "runs", 3, "runs per workload; the median is reported")
 	flag.StringVar(&o.only, "only", "", `measure only "floor" or "strata"`)
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON on stdout")
@@ -80,17 +82,19 @@ func benchMain() int {
 	flag.IntVar(&o.w4MiB, "w4-mib", 50, "size of the W4 migration in MiB")
 	flag.IntVar(&o.w5Files, "w5-files", 100, "number of W5 migrations")
 	flag.IntVar(&o.w5Runners, "w5-runners", 16, "W5: strata processes started at once")
+	flag.IntVar(&o.w6Tenants, "w6-tenants", 2000, "W6: tenant schemas, half on each of the two instances")
+	flag.IntVar(&o.w6Files, "w6-files", 5, "W6: migrations per tenant (1 to 20, the first of W2's)")
 	flag.Parse()
 	for _, w := range strings.Split(workloads, ",") {
 		w = strings.ToLower(strings.TrimSpace(w))
-		if w != "w1" && w != "w2" && w != "w3" && w != "w3-10k" && w != "w4" && w != "w5" {
-			fmt.Fprintf(os.Stderr, "bench: unknown workload %q (want w1, w2, w3, w3-10k, w4 or w5)\n", w)
+		if w != "w1" && w != "w2" && w != "w3" && w != "w3-10k" && w != "w4" && w != "w5" && w != "w6" {
+			fmt.Fprintf(os.Stderr, "bench: unknown workload %q (want w1, w2, w3, w3-10k, w4, w5 or w6)\n", w)
 			return 2
 		}
 		o.workloads = append(o.workloads, w)
 	}
 	if o.runs < 1 || (o.only != "" && o.only != "floor" && o.only != "strata") || flag.NArg() > 0 ||
-		o.w2Tenants < 1 || o.w2Par < 1 || o.w3Tenants < 1 || o.w3Files < 1 || o.w3Files > len(tenantApp) || o.w5Files < 1 || o.w5Runners < 2 ||
+		o.w2Tenants < 1 || o.w2Par < 1 || o.w3Tenants < 1 || o.w3Files < 1 || o.w3Files > len(tenantApp) || o.w5Files < 1 || o.w5Runners < 2 || o.w6Tenants < 2 || o.w6Files < 1 || o.w6Files > len(tenantApp) ||
 		(o.w3Source != "pattern" && o.w3Source != "schemas") {
 		flag.Usage()
 		return 2
@@ -197,14 +201,17 @@ func run(ctx context.Context, o options) (*report, error) {
 			fmt.Fprintf(os.Stderr, ", %d tenants", w.Tenants)
 		}
 		fmt.Fprintln(os.Stderr)
-		if name == "w3" || name == "w3-10k" || name == "w5" {
+		if name == "w3" || name == "w3-10k" || name == "w5" || name == "w6" {
 			if o.only == "floor" {
 				fmt.Fprintf(os.Stderr, "  skipped: %s has no floor\n", name)
 				continue
 			}
 			runCLIWorkload := runW3
-			if name == "w5" {
+			switch name {
+			case "w5":
 				runCLIWorkload = runW5
+			case "w6":
+				runCLIWorkload = runW6
 			}
 			wrs, err := runCLIWorkload(ctx, o, tmp, dbs, w)
 			if err != nil {

@@ -74,6 +74,10 @@ func generate(parent, name string, o options) (*workload, error) {
 		w.MaxRatio = 1.1
 		w.MaxRSSKiB = 32 << 10
 		err = generateW4(w, int64(o.w4MiB)<<20)
+	case "w6":
+		w.Description = fmt.Sprintf("%d tenant schemas over two instances (two databases) x %d small migrations, strata migrate with parallel = %d per instance, beside the same on one database (strata CLI)", o.w6Tenants, o.w6Files, o.w2Par)
+		w.Tenants, w.Parallel = o.w6Tenants, o.w2Par
+		err = generateTenantApp(w, o.w6Files)
 	case "w5":
 		w.Description = fmt.Sprintf("%d strata migrate processes at once vs one alone, 1 schema x %d small migrations (strata CLI)", o.w5Runners, o.w5Files)
 		err = generateW1(w, o.w5Files)

@@ -196,6 +196,9 @@ func (l *loader) misplacedAttr(a *hcl.Attribute) {
 	case "overrides":
 		why = "overrides replace shared files for one env only"
 		fix = `Move it into the env block it is for, or list the folder in locations.`
+	case "instances", "max_connections":
+		why = "each env names its own databases"
+		fix = `Move it into an env block, next to its tenants block: env "prod" { instances = ["postgres://db1/app", "postgres://db2/app"] }.`
 	case "clean_disabled":
 		why = "allowing clean is decided per env"
 		fix = `Move it into the env where clean may run: env "dev" { clean_disabled = false }.`

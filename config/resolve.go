@@ -24,6 +24,8 @@ import (
 // diagnostics.
 var examples = map[string]string{
 	"url":                       `url = "postgres://app@localhost/app"`,
+	"instances":                 `instances = ["postgres://app@db1/app", "postgres://app@db2/app"]`,
+	"max_connections":           `max_connections = 16`,
 	"locations":                 `locations = ["migrations/common"]`,
 	"overrides":                 `overrides = ["migrations/prod-overrides"]`,
 	"out_of_order":              `out_of_order = true`,
@@ -452,6 +454,7 @@ func (l *loader) resolveEnv(top, env *scope) *Env {
 	}
 	e.Tenants = l.resolveTenants(e, env)
 	e.Rollout = l.resolveRollout(e, env)
+	l.checkInstances(e, env)
 	return e
 }
 
@@ -518,6 +521,9 @@ func (l *loader) resolveURL(e *Env, env *scope) {
 	}
 	if l.opts.URLOverride != "" {
 		e.URL = Value{Text: l.opts.URLOverride}
+		return
+	}
+	if l.resolveInstances(e, env) {
 		return
 	}
 	s, ok := l.pick("url", env)

@@ -36,7 +36,7 @@ var sharedAttrs = []string{
 }
 
 // envOnlyAttrs may appear only inside env blocks.
-var envOnlyAttrs = []string{"url", "overrides", "clean_disabled"}
+var envOnlyAttrs = []string{"url", "overrides", "clean_disabled", "instances", "max_connections"}
 
 func attrSchemas(names ...[]string) []hcl.AttributeSchema {
 	var out []hcl.AttributeSchema

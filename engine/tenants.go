@@ -89,53 +89,33 @@ func WithOnError(o OnError) Option {
 	return option("on error", "WithOnError", func(m *Migrator) error { m.onError = o; return nil })
 }
 
+// Tenants returns the tenants the tenant source finds now (see
+// WithTenantSource), in its order, whatever WithTenantFilter says; nil
+// without a tenant source. It reads only. A caller that runs one Migrator
+// per database (several instances of an env) uses it to learn which of
+// the tenants it was asked for live on this database.
+func (m *Migrator) Tenants(ctx context.Context) ([]string, error) {
+	if !m.hasTenants() {
+		return nil, nil
+	}
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tenants: connect: %w", err)
+	}
+	defer conn.Close()
+	names, err := m.listTenants(ctx, conn)
+	return append([]string(nil), names...), err
+}
+
 // resolveTenants returns the env's tenant names, in the source's order
 // (patterns: sorted), and those of the run: restricted by the filter.
 func (m *Migrator) resolveTenants(ctx context.Context, conn *sql.Conn) (all, names []string, err error) {
-	src := m.tenantSrc
-	switch {
-	case len(src.Schemas) > 0:
-		names = src.Schemas
-	case src.Query != "":
-		rows, err := conn.QueryContext(ctx, src.Query)
-		if err != nil {
-			return nil, nil, fmt.Errorf("tenants: run query: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var n sql.NullString
-			if err := rows.Scan(&n); err != nil {
-				return nil, nil, fmt.Errorf("tenants: the query must return one column of schema names: %w", err)
-			}
-			if !n.Valid || n.String == "" {
-				return nil, nil, errors.New("tenants: the query returned an empty or NULL schema name")
-			}
-			names = append(names, n.String)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, nil, fmt.Errorf("tenants: run query: %w", err)
-		}
-	case src.Pattern != "":
-		sl, ok := m.dialect.(SchemaLister)
-		if !ok {
-			return nil, nil, fmt.Errorf("tenants: %s cannot list schemas for a pattern", m.dialect.Name())
-		}
-		all, err := sl.ListSchemas(ctx, conn)
-		if err != nil {
-			return nil, nil, fmt.Errorf("tenants: list schemas: %w", err)
-		}
-		sys, _ := m.dialect.(SystemSchemas)
-		for _, s := range all {
-			if sys != nil && sys.SystemSchema(s) {
-				continue
-			}
-			if ok, _ := path.Match(src.Pattern, s); ok {
-				names = append(names, s)
-			}
-		}
-		sort.Strings(names)
-	default:
+	if !m.hasTenants() {
 		return nil, nil, nil
+	}
+	names, err = m.listTenants(ctx, conn)
+	if err != nil {
+		return nil, nil, err
 	}
 	all = names
 	if len(m.tenantFilter) > 0 {
@@ -155,6 +135,57 @@ func (m *Migrator) resolveTenants(ctx context.Context, conn *sql.Conn) (all, nam
 		names = m.tenantFilter
 	}
 	return all, names, nil
+}
+
+// listTenants returns the tenant source's names, in its order (patterns:
+// sorted); nil without a source.
+func (m *Migrator) listTenants(ctx context.Context, conn *sql.Conn) (names []string, err error) {
+	src := m.tenantSrc
+	switch {
+	case len(src.Schemas) > 0:
+		names = src.Schemas
+	case src.Query != "":
+		rows, err := conn.QueryContext(ctx, src.Query)
+		if err != nil {
+			return nil, fmt.Errorf("tenants: run query: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n sql.NullString
+			if err := rows.Scan(&n); err != nil {
+				return nil, fmt.Errorf("tenants: the query must return one column of schema names: %w", err)
+			}
+			if !n.Valid || n.String == "" {
+				return nil, errors.New("tenants: the query returned an empty or NULL schema name")
+			}
+			names = append(names, n.String)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("tenants: run query: %w", err)
+		}
+	case src.Pattern != "":
+		sl, ok := m.dialect.(SchemaLister)
+		if !ok {
+			return nil, fmt.Errorf("tenants: %s cannot list schemas for a pattern", m.dialect.Name())
+		}
+		all, err := sl.ListSchemas(ctx, conn)
+		if err != nil {
+			return nil, fmt.Errorf("tenants: list schemas: %w", err)
+		}
+		sys, _ := m.dialect.(SystemSchemas)
+		for _, s := range all {
+			if sys != nil && sys.SystemSchema(s) {
+				continue
+			}
+			if ok, _ := path.Match(src.Pattern, s); ok {
+				names = append(names, s)
+			}
+		}
+		sort.Strings(names)
+	default:
+		return nil, nil
+	}
+	return names, nil
 }
 
 // hasTenants reports whether the env has a tenant source.

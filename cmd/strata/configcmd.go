@@ -26,10 +26,18 @@ type jsonResolvedFile struct {
 	Replaced    []string `json:"replaced"`
 }
 
+// jsonInstance is one instance of an env in config's JSON result.
+type jsonInstance struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
 // jsonConfig is config's JSON result; Env is the envelope's env.
 type jsonConfig struct {
 	Env            string             `json:"-"`
 	URL            string             `json:"url"`
+	Instances      []jsonInstance     `json:"instances,omitempty"`      // an env with instances: each, in order (url is the first)
+	MaxConnections int                `json:"maxConnections,omitempty"` // across the instances; 0 = no limit
 	Locations      []jsonLocation     `json:"locations"`
 	Files          []jsonResolvedFile `json:"files"`
 	Warnings       []string           `json:"warnings"`
@@ -137,6 +145,10 @@ to the database.`,
 				RequireAck: env.RequireAck, Confirm: env.Confirm,
 				LockTimeout: env.Lock.Timeout.String(), Locations: []jsonLocation{}, Files: []jsonResolvedFile{}, Warnings: []string{},
 				ConnectRetries: env.ConnectRetries, RetryInterval: env.ConnectRetriesInterval.String()}
+			for _, in := range env.Instances {
+				out.Instances = append(out.Instances, jsonInstance{Name: in.Name, URL: display(in.URL)})
+			}
+			out.MaxConnections = env.MaxConnections
 			nm := env.Naming.WithDefaults()
 			out.Naming = jsonNaming{SQLMigrationPrefix: nm.VersionedPrefix, UndoSQLMigrationPrefix: nm.UndoPrefix,
 				RepeatableSQLMigrationPrefix: nm.RepeatablePrefix, BaselineMigrationPrefix: nm.BaselinePrefix,
@@ -180,7 +192,18 @@ to the database.`,
 			}
 			w := a.stdout
 			fmt.Fprintf(w, "env:           %s\n", out.Env)
-			fmt.Fprintf(w, "url:           %s\n", out.URL)
+			if len(out.Instances) > 0 {
+				fmt.Fprintf(w, "instances:     %d", len(out.Instances))
+				if out.MaxConnections > 0 {
+					fmt.Fprintf(w, " (max_connections %d)", out.MaxConnections)
+				}
+				fmt.Fprintln(w)
+				for i, in := range out.Instances {
+					fmt.Fprintf(w, "  %d. %s: %s\n", i+1, in.Name, in.URL)
+				}
+			} else {
+				fmt.Fprintf(w, "url:           %s\n", out.URL)
+			}
 			hs := out.HistorySchema
 			switch {
 			case hs != "":

@@ -111,6 +111,11 @@ nothing created.`,
 			if details || len(a.tenants) > 0 {
 				extra = append(extra, engine.WithDetails())
 			}
+			if fleet, err := a.fleetEnv(); err != nil {
+				return err
+			} else if fleet {
+				return a.fleetInfo(cmd.Context(), extra)
+			}
 			cfg, m, done, err := a.setup(cmd.Context(), extra...)
 			if err != nil {
 				return err

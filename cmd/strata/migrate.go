@@ -45,7 +45,8 @@ type jsonMigrate struct {
 func (a *app) migrateCommand() *cobra.Command {
 	var target string
 	var dryRun, yes, resume bool
-	var report string
+	var report, metricsFile, metricsAddr string
+	var metricsEvery time.Duration
 	var include []string
 	cmd := &cobra.Command{
 		Use:   "migrate",
@@ -60,7 +61,8 @@ func (a *app) migrateCommand() *cobra.Command {
   strata --env prod migrate --shard 2/4     # this runner's quarter of the tenants
   strata --env prod migrate --wave 2        # a rollout, from its second wave on
   strata --env prod migrate --resume        # a rollout, after the last wave that completed
-  strata --env prod migrate --report rollout.json`,
+  strata --env prod migrate --report rollout.json
+  strata --env prod migrate --metrics-file /var/lib/node_exporter/strata.prom`,
 		Long: `Validate the files against the history, then apply every pending migration,
 each in its own transaction together with its history row. Nothing pending is
 success. Versions below the highest applied one are refused unless listed in
@@ -68,7 +70,7 @@ hotfixes or out_of_order = true. In an env that sets confirm = true, migrate
 shows the database, what is pending and a backup reminder, and asks first (on
 a terminal; --yes otherwise).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (runErr error) {
 			if cmd.Flags().Changed("target") && strings.TrimSpace(target) == "" {
 				return errors.New(`--target is empty: give a version, or latest, current or next, or leave the flag out to use the env's target`)
 			}
@@ -98,6 +100,36 @@ a terminal; --yes otherwise).`,
 			if dryRun && report != "" {
 				return &exitError{code: exitUsage, err: errors.New("--report and --dry-run: a dry run changes nothing, so there is no rollout to report; leave out one of them")}
 			}
+			fleet, err := a.fleetEnv()
+			if err != nil {
+				return err
+			}
+			var metrics *metricsSink
+			if metricsFile != "" || metricsAddr != "" {
+				if dryRun {
+					return &exitError{code: exitUsage, err: errors.New("--metrics-file and --metrics-addr measure a run; a dry run changes nothing: leave out one of them")}
+				}
+				if metricsEvery <= 0 {
+					return &exitError{code: exitUsage, err: fmt.Errorf("--metrics-interval %s: give a positive duration such as 5s", metricsEvery)}
+				}
+				if metrics, err = newMetricsSink(a.cfg.Env.Name, metricsFile, metricsAddr, metricsEvery); err != nil {
+					return err
+				}
+				if a.format == "text" && metrics.addr() != "" {
+					fmt.Fprintf(a.stderr, "metrics: http://%s/metrics while the run lasts\n", metrics.addr())
+				}
+				defer func() {
+					if werr := metrics.close(); werr != nil && runErr == nil {
+						runErr = &exitError{code: exitFailed, err: werr}
+					}
+				}()
+			}
+			if fleet {
+				if dryRun || report != "" {
+					return &exitError{code: exitUsage, err: fmt.Errorf("--dry-run and --report do not work yet on an env with instances (%s has %d); run them with --url and one instance's URL", a.cfg.Env.Name, len(a.cfg.Env.Instances))}
+				}
+				return a.fleetMigrate(ctx, extra, yes, metrics)
+			}
 			if dryRun {
 				return a.dryRun(ctx, extra)
 			}
@@ -112,10 +144,19 @@ a terminal; --yes otherwise).`,
 				}
 				prog = newProgress(a.stdout, tty, time.Now, a.shown)
 				prog.where = a.where
+				var count func(engine.Event)
+				if metrics != nil {
+					count = metrics.observer("")
+				}
 				extra = append(extra, engine.WithObserver(func(e engine.Event) {
 					wait.observe(e)
 					prog.observe(e)
+					if count != nil {
+						count(e)
+					}
 				}))
+			} else if metrics != nil {
+				extra = append(extra, engine.WithObserver(metrics.observer("")))
 			}
 			cfg, m, done, err := a.setup(ctx, extra...)
 			if err != nil {
@@ -221,6 +262,9 @@ a terminal; --yes otherwise).`,
 	cmd.Flags().StringVar(&report, "report", "", "write a JSON report of the run to this file: each tenant's outcome, wave, versions before and after, duration, retries and errors (schema: docs/schema/strata-rollout-report.schema.json)")
 	cmd.Flags().StringVar(&a.wave, "wave", "", "start the env's rollout at this wave (its name or number); the waves before it are left out")
 	cmd.Flags().BoolVar(&resume, "resume", false, "go on with the env's rollout after the last wave that completed (tenants up to date are skipped, so this is migrate again; it says where it resumes)")
+	cmd.Flags().StringVar(&metricsFile, "metrics-file", "", "write Prometheus metrics of the run (tenants done, failed and pending, durations, retries) to this file, atomically, every --metrics-interval and at the end")
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://ADDR/metrics while it lasts (such as 127.0.0.1:9464)")
+	cmd.Flags().DurationVar(&metricsEvery, "metrics-interval", 5*time.Second, "how often --metrics-file is written during the run")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print, per target, the SQL that would run, placeholders replaced (sensitive values shown as ***), and change nothing (no lock, no table created)")
 	return cmd
 }

@@ -374,6 +374,9 @@ func (a *app) secrets() []string {
 	}
 	env := a.cfg.Env
 	out = append(out, config.URLSecrets(env.URL.Text)...)
+	for _, inst := range env.Instances {
+		out = append(out, config.URLSecrets(inst.URL.Text)...)
+	}
 	for _, v := range env.Placeholders.Values {
 		if v.Sensitive {
 			out = append(out, v.Text)

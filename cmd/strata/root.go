@@ -196,6 +196,9 @@ func parsePairs(flag string, pairs []string) (map[string]string, error) {
 // loadConfig loads strata.hcl and selects the env; diagnostics are rendered
 // here.
 func (a *app) loadConfig() (*config.Config, error) {
+	if a.cfg != nil {
+		return a.cfg, nil // loaded already in this run (migrate and info look for instances first)
+	}
 	vars, err := parsePairs("var", a.vars)
 	if err != nil {
 		return nil, err
@@ -404,7 +407,10 @@ func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *lo
 		if env.Tenants == nil {
 			return nil, &exitError{code: exitUsage, err: fmt.Errorf("--tenant: env %s has no tenants block", env.Name)}
 		}
-		opts = append(opts, engine.WithTenantFilter(a.tenants...))
+		// An env with instances gives each instance its share of --tenant.
+		if !slices.ContainsFunc(extra, func(o engine.Option) bool { return o.Name() == "WithTenantFilter" }) {
+			opts = append(opts, engine.WithTenantFilter(a.tenants...))
+		}
 	}
 	if ro := env.Rollout; ro != nil && env.Tenants != nil {
 		waves := make([]engine.Wave, len(ro.Waves))
@@ -454,6 +460,9 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if len(cfg.Env.Instances) > 0 {
+		return nil, nil, nil, errFleetOnly(cfg.Env)
 	}
 	set, err := a.collect(cfg)
 	if err != nil {

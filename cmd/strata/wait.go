@@ -51,7 +51,18 @@ connect_retries does not apply here: --timeout decides.`,
 			if err != nil {
 				return err
 			}
-			return a.wait(cmd.Context(), cfg.Env.URL.Text, timeout, interval)
+			if len(cfg.Env.Instances) == 0 {
+				return a.wait(cmd.Context(), cfg.Env.URL.Text, timeout, interval)
+			}
+			// An env with instances: each in turn, each within --timeout.
+			defer func() { a.cfg = cfg }()
+			for _, inst := range cfg.Env.Instances {
+				a.cfg = instanceConfig(cfg, inst, 1)
+				if err := a.wait(cmd.Context(), inst.URL.Text, timeout, interval); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", DefaultWaitTimeout, "give up after this long")

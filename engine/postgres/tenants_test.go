@@ -137,6 +137,16 @@ func TestTenantPatternFilterAndSearchPath(t *testing.T) {
 		engine.WithTenantFilter("tenant_zz")).Plan(ctx(t)); err == nil || !strings.Contains(err.Error(), "tenant_zz") {
 		t.Fatalf("unknown --tenant = %v, want an error naming it", err)
 	}
+	// Tenants lists the source's tenants whatever the filter says, and
+	// reads only.
+	all, err := migrator(t, db, files, engine.WithTenantSource(engine.TenantSource{Pattern: "tenant_*"}),
+		engine.WithTenantFilter("tenant_zz")).Tenants(ctx(t))
+	if err != nil || strings.Join(all, ",") != "tenant_a,tenant_b,tenant_c" {
+		t.Fatalf("Tenants = %v, %v; want tenant_a, tenant_b, tenant_c", all, err)
+	}
+	if none, err := migrator(t, db, files).Tenants(ctx(t)); err != nil || none != nil {
+		t.Fatalf("Tenants without a source = %v, %v; want nil", none, err)
+	}
 }
 
 // Two runners over the same tenants share the work: each migration once,
