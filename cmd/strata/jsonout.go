@@ -483,12 +483,17 @@ func (a *app) urlFailure(r hcl.Range, summary, detail string) {
 	if a.url == "" && r.Filename != "" {
 		je.File, je.Line, je.Column = strOrNil(r.Filename), intOrNil(r.Start.Line), intOrNil(r.Start.Column)
 	}
+	a.outMu.Lock()
+	defer a.outMu.Unlock()
 	a.failure = je
 }
 
 // warn records a warning for the JSON output (text output prints it).
 func (a *app) warn(file, msg string) {
-	a.warnings = append(a.warnings, jsonProblem{Message: a.shown(msg), File: strOrNil(file)})
+	p := jsonProblem{Message: a.shown(msg), File: strOrNil(file)}
+	a.outMu.Lock()
+	defer a.outMu.Unlock()
+	a.warnings = append(a.warnings, p)
 }
 
 func strOrNil(s string) *string {

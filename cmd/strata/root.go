@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -63,6 +64,7 @@ type app struct {
 	result   any
 	warnings []jsonProblem
 	failure  *jsonError
+	outMu    sync.Mutex // warnings and failure, written by the instances of a fleet at once
 }
 
 // dialects maps URL schemes to dialects. Each entry opens the database of
