@@ -129,17 +129,7 @@ nothing created.`,
 			if a.format == "json" {
 				out := jsonInfo{HistoryTable: cfg.Env.History.Table, TablesExist: info.TablesExist, Summary: sum, Targets: []jsonInfoTarget{}}
 				for _, t := range info.Targets {
-					jt := jsonInfoTarget{Target: t.Target, SchemaVersion: t.Current, Pending: t.Pending, Failed: t.Failed, UpToDate: t.Pending == 0 && t.Failed == 0, LastError: a.shown(t.LastError), Migrations: []jsonMigration{}}
-					for _, e := range t.Entries {
-						jt.Migrations = append(jt.Migrations, toJSONMigration(e))
-					}
-					for _, f := range t.Problems {
-						jt.Problems = append(jt.Problems, a.jsonFinding(f))
-					}
-					if t.NonEmpty != nil {
-						jt.Refused = a.shown(t.NonEmpty.Error())
-					}
-					out.Targets = append(out.Targets, jt)
+					out.Targets = append(out.Targets, a.jsonInfoTarget(t))
 				}
 				a.result = out
 				return a.targetProblems(info)

@@ -208,19 +208,9 @@ a terminal; --yes otherwise).`,
 				}
 			}
 			if a.format == "json" {
-				out := jsonMigrate{Targets: []jsonMigrateTarget{}}
+				out := jsonMigrate{Targets: a.jsonMigrateTargets(res)}
 				if res != nil {
 					out.MigrationsApplied = res.Applied()
-					for _, t := range res.Targets {
-						jt := jsonMigrateTarget{Target: t.Target, TargetVersion: t.Version, Applied: []jsonApplied{}, Wave: t.Wave, Retries: len(t.Retries)}
-						for _, ap := range t.Applied {
-							jt.Applied = append(jt.Applied, jsonApplied{Version: ap.Version, Description: ap.Description, Type: ap.Type, Script: ap.Script, ExecutionTime: ap.Duration.Milliseconds()})
-						}
-						if t.Err != nil {
-							jt.Error = a.jsonErrorOf(t.Err, codeOf(t.Err))
-						}
-						out.Targets = append(out.Targets, jt)
-					}
 				}
 				a.result = out
 				return err
