@@ -21,6 +21,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/internal/scan"
 	"github.com/stratadb/strata/engine/internal/tcpopt"
 	"github.com/stratadb/strata/internal/redact"
 )
@@ -544,7 +545,7 @@ func execError(part int, text string, base int64, err error) *engine.ExecError {
 	}
 	if m := nearPattern.FindStringSubmatch(me.Message); m != nil {
 		line, _ := strconv.Atoi(m[2])
-		from := lineOffset(text, line)
+		from := scan.LineOffset(text, line)
 		near := m[1]
 		if near == "" {
 			ee.Offset = base + int64(len(text))
@@ -555,19 +556,6 @@ func execError(part int, text string, base int64, err error) *engine.ExecError {
 		}
 	}
 	return ee
-}
-
-// lineOffset is the byte offset of 1-based line n of s (0 for n <= 1).
-func lineOffset(s string, n int) int {
-	off := 0
-	for l := 1; l < n; l++ {
-		i := strings.IndexByte(s[off:], '\n')
-		if i < 0 {
-			return off
-		}
-		off += i + 1
-	}
-	return off
 }
 
 // Describe implements engine.Dialect: the user as Flyway records it (the

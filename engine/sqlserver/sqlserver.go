@@ -18,6 +18,7 @@ import (
 	mssql "github.com/microsoft/go-mssqldb"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/internal/scan"
 	"github.com/stratadb/strata/engine/internal/tcpopt"
 	"github.com/stratadb/strata/internal/redact"
 )
@@ -364,25 +365,12 @@ func execError(part int, batch string, base int64, err error) *engine.ExecError 
 			ee.Detail = "in " + me.ProcName
 		}
 		if base >= 0 {
-			ee.Offset = base + int64(lineOffset(batch, int(me.LineNo)))
+			ee.Offset = base + int64(scan.LineOffset(batch, int(me.LineNo)))
 		}
 	} else if base >= 0 {
 		ee.Offset = base
 	}
 	return ee
-}
-
-// lineOffset is the byte offset of 1-based line n of s (0 for n <= 1).
-func lineOffset(s string, n int) int {
-	off := 0
-	for l := 1; l < n; l++ {
-		i := strings.IndexByte(s[off:], '\n')
-		if i < 0 {
-			return off
-		}
-		off += i + 1
-	}
-	return off
 }
 
 // Describe implements engine.Dialect; it also learns the database name

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 )
 
 const (
@@ -167,4 +168,19 @@ func Split[T any, S interface{ Next() (T, error) }](s S) ([]T, error) {
 		}
 		out = append(out, st)
 	}
+}
+
+// LineOffset is the byte offset of 1-based line n of s (0 for n <= 1; the
+// end of the last line when s has fewer lines): where a database's error
+// that names a line of a statement starts in it.
+func LineOffset(s string, n int) int {
+	off := 0
+	for l := 1; l < n; l++ {
+		i := strings.IndexByte(s[off:], '\n')
+		if i < 0 {
+			return off
+		}
+		off += i + 1
+	}
+	return off
 }
