@@ -61,6 +61,7 @@ var examples = map[string]string{
 	"tenants.retries":           `retries = 3`,
 	"wave.tenants":              `tenants = ["tenant_canary"]`,
 	"wave.pattern":              `pattern = "tenant_eu_*"`,
+	"wave.query":                `query = "SELECT schema_name FROM control.tenants WHERE tier = 'beta'"`,
 	"wave.count":                `count = 10`,
 	"wave.percent":              `percent = 25`,
 	"wave.parallel":             `parallel = 8`,

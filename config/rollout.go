@@ -26,13 +26,14 @@ type Rollout struct {
 }
 
 // Wave is one stage of a rollout. It selects, among the tenants no earlier
-// wave took, those named in Tenants, those matching Pattern, the first
-// Count, or the first Percent per cent of them (rounded up); a wave with
-// no selector, the last one only, takes the rest.
+// wave took, those named in Tenants, those matching Pattern, those Query
+// returns, the first Count, or the first Percent per cent of them (rounded
+// up); a wave with no selector, the last one only, takes the rest.
 type Wave struct {
 	Name     string
 	Tenants  []string
 	Pattern  string
+	Query    string // run on the database (each instance's, with instances); one column of tenant names
 	Count    int
 	Percent  float64
 	Parallel int // 0: the tenants block's parallel
@@ -125,7 +126,7 @@ func (l *loader) resolveRollout(e *Env, env *scope) *Rollout {
 	for i, wb := range rb.waves {
 		w := Wave{Name: wb.block.Labels[0], Range: wb.block.DefRange}
 		var selectors []*hcl.Attribute
-		for _, k := range []string{"tenants", "pattern", "count", "percent"} {
+		for _, k := range []string{"tenants", "pattern", "query", "count", "percent"} {
 			if a := wb.attrs[k]; a != nil {
 				selectors = append(selectors, a)
 			}
@@ -133,11 +134,11 @@ func (l *loader) resolveRollout(e *Env, env *scope) *Rollout {
 		switch {
 		case len(selectors) > 1:
 			l.errorf(selectors[1].NameRange.Ptr(), "Conflicting wave selectors",
-				"Wave %q sets both %q (at %s) and %q. A wave selects its tenants with one of tenants, pattern, count or percent: keep one.",
+				"Wave %q sets both %q (at %s) and %q. A wave selects its tenants with one of tenants, pattern, query, count or percent: keep one.",
 				w.Name, selectors[0].Name, selectors[0].NameRange, selectors[1].Name)
 		case len(selectors) == 0 && i < len(rb.waves)-1:
 			l.errorf(wb.block.DefRange.Ptr(), "Wave without selector",
-				"Wave %q selects no tenants, so it would take all the rest and leave nothing to the waves after it. Give it one of tenants = [...], pattern = \"...\", count = N or percent = P, or make it the last wave.",
+				"Wave %q selects no tenants, so it would take all the rest and leave nothing to the waves after it. Give it one of tenants = [...], pattern = \"...\", query = \"SELECT ...\", count = N or percent = P, or make it the last wave.",
 				w.Name)
 		}
 		if s, ok := l.waveSetting(wb, "tenants"); ok && s != nil {
@@ -157,6 +158,17 @@ func (l *loader) resolveRollout(e *Env, env *scope) *Rollout {
 						`pattern of wave %q is %s, not a valid glob pattern. Use * and ? as wildcards, such as pattern = "tenant_eu_*".`, w.Name, show(text, sens))
 				} else {
 					w.Pattern = text
+				}
+			}
+		}
+		if s, ok := l.waveSetting(wb, "query"); ok && s != nil {
+			if text, _, ok := l.str(s, false); ok {
+				if strings.TrimSpace(text) == "" {
+					r := s.rng()
+					l.errorf(&r, "Empty wave query",
+						`query of wave %q is empty. Give a query that returns one column of tenant names, such as query = "SELECT schema_name FROM control.tenants WHERE tier = 'beta'".`, w.Name)
+				} else {
+					w.Query = text
 				}
 			}
 		}

@@ -79,10 +79,10 @@ var rolloutSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{{Type: "wave", LabelNames: []string{"name"}}},
 }
 
-// waveSchema is one wave: at most one selector (tenants, pattern, count,
-// percent; none takes the rest), then how it runs.
+// waveSchema is one wave: at most one selector (tenants, pattern, query,
+// count, percent; none takes the rest), then how it runs.
 var waveSchema = &hcl.BodySchema{
-	Attributes: attrSchemas([]string{"tenants", "pattern", "count", "percent", "parallel", "max_failures", "pause"}),
+	Attributes: attrSchemas([]string{"tenants", "pattern", "query", "count", "percent", "parallel", "max_failures", "pause"}),
 }
 
 var variableSchema = &hcl.BodySchema{

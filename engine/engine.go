@@ -412,7 +412,11 @@ func (m *run) session(ctx context.Context, conn *sql.Conn) (Session, error) {
 			tenants = m.shard.Of(tenants)
 		}
 		if len(m.waveDefs) > 0 {
-			if tenants, err = m.resolveWaves(all, tenants); err != nil {
+			queried, err := queryWaves(ctx, conn, m.waveDefs)
+			if err != nil {
+				return s, err
+			}
+			if tenants, err = m.resolveWaves(all, tenants, queried); err != nil {
 				return s, err
 			}
 		}

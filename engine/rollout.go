@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
@@ -13,15 +14,18 @@ import (
 
 // Wave is one stage of a staged rollout over an env's tenants (WithWaves).
 // It selects, among the tenants no earlier wave took and in the tenant
-// source's order, those named in Schemas, those matching Pattern, the
-// first Count, or the first Percent per cent of them (rounded up). A wave
-// without a selector takes all the rest; only the last may have none, and
-// when the last has one, the tenants no wave selects form a final wave
-// named "rest".
+// source's order, those named in Schemas, those matching Pattern, those
+// Query returns, the first Count, or the first Percent per cent of them
+// (rounded up). A wave without a selector takes all the rest; only the
+// last may have none, and when the last has one, the tenants no wave
+// selects form a final wave named "rest".
 type Wave struct {
-	Name     string
-	Schemas  []string
-	Pattern  string
+	Name    string
+	Schemas []string
+	Pattern string
+	// Query is run on the database when the run is planned; it returns one
+	// column of tenant names (names that are not tenants are ignored).
+	Query    string
 	Count    int
 	Percent  float64
 	Parallel int // 0: WithParallel's
@@ -109,13 +113,13 @@ func WithWaves(waves ...Wave) Option {
 			}
 			seen[w.Name] = true
 			n := 0
-			for _, set := range []bool{len(w.Schemas) > 0, w.Pattern != "", w.Count > 0, w.Percent > 0} {
+			for _, set := range []bool{len(w.Schemas) > 0, w.Pattern != "", w.Query != "", w.Count > 0, w.Percent > 0} {
 				if set {
 					n++
 				}
 			}
 			if n > 1 {
-				return fmt.Errorf("waves: wave %q: give one of schemas, pattern, count or percent", w.Name)
+				return fmt.Errorf("waves: wave %q: give one of schemas, pattern, query, count or percent", w.Name)
 			}
 			if n == 0 && i < len(waves)-1 {
 				return fmt.Errorf("waves: wave %q selects no tenants, so it takes the rest: only the last wave may", w.Name)
@@ -147,46 +151,68 @@ func WithStartWave(wave string) Option {
 	})
 }
 
-// assignWaves puts each of all (the env's tenants, in the source's order)
-// into the first wave that selects it.
-func assignWaves(defs []Wave, all []string) ([]PlanWave, error) {
+// WaveCandidate is one tenant for AssignWaves. Key names it uniquely in
+// the rollout (a fleet of instances qualifies the name with its
+// instance); the selectors match Name. Queried holds the waves (by name)
+// whose Query returned Name on the tenant's database.
+type WaveCandidate struct {
+	Key, Name string
+	Queried   map[string]bool
+}
+
+// AssignWaves puts each candidate, in the given order, into the first wave
+// of defs that selects it, and returns the waves with their candidates'
+// keys (a final "rest" wave takes those no wave selects). A name in a
+// wave's Schemas selects every candidate with that name; one that matches
+// no candidate is an error. Budget is left to the caller: it depends on
+// which of the tenants a run keeps.
+func AssignWaves(defs []Wave, all []WaveCandidate) ([]PlanWave, error) {
 	known := make(map[string]bool, len(all))
-	for _, t := range all {
-		known[t] = true
+	for _, c := range all {
+		known[c.Name] = true
 	}
-	taken := make(map[string]bool, len(all))
+	taken := make(map[string]bool, len(all)) // by key
 	var out []PlanWave
-	rest := func() []string {
-		var r []string
-		for _, t := range all {
-			if !taken[t] {
-				r = append(r, t)
+	rest := func() []WaveCandidate {
+		var r []WaveCandidate
+		for _, c := range all {
+			if !taken[c.Key] {
+				r = append(r, c)
 			}
 		}
 		return r
 	}
 	for i, w := range defs {
 		left := rest()
-		var sel []string
+		var sel []WaveCandidate
 		switch {
 		case len(w.Schemas) > 0:
 			var missing []string
+			named := make(map[string]bool, len(w.Schemas))
 			for _, s := range w.Schemas {
-				switch {
-				case !known[s]:
+				if !known[s] {
 					missing = append(missing, s)
-				case !taken[s]:
-					sel = append(sel, s)
-					taken[s] = true // a name listed twice is taken once
 				}
+				named[s] = true // a name listed twice is taken once
 			}
 			if len(missing) > 0 {
 				return nil, fmt.Errorf("wave %q names %s, not among the %d tenants of the tenant source: fix the wave or the tenant source", w.Name, strings.Join(missing, ", "), len(all))
 			}
+			for _, c := range left {
+				if named[c.Name] {
+					sel = append(sel, c)
+				}
+			}
 		case w.Pattern != "":
-			for _, t := range left {
-				if ok, _ := path.Match(w.Pattern, t); ok {
-					sel = append(sel, t)
+			for _, c := range left {
+				if ok, _ := path.Match(w.Pattern, c.Name); ok {
+					sel = append(sel, c)
+				}
+			}
+		case w.Query != "":
+			for _, c := range left {
+				if c.Queried[w.Name] {
+					sel = append(sel, c)
 				}
 			}
 		case w.Count > 0:
@@ -196,22 +222,85 @@ func assignWaves(defs []Wave, all []string) ([]PlanWave, error) {
 		default:
 			sel = left
 		}
-		for _, t := range sel {
-			taken[t] = true
+		keys := make([]string, len(sel))
+		for j, c := range sel {
+			taken[c.Key] = true
+			keys[j] = c.Key
 		}
-		out = append(out, PlanWave{Name: w.Name, Number: i + 1, Targets: sel, Parallel: w.Parallel, Pause: w.Pause})
+		out = append(out, PlanWave{Name: w.Name, Number: i + 1, Targets: keys, Parallel: w.Parallel, Pause: w.Pause})
 	}
 	if left := rest(); len(left) > 0 {
-		out = append(out, PlanWave{Name: "rest", Number: len(out) + 1, Targets: left})
+		keys := make([]string, len(left))
+		for j, c := range left {
+			keys[j] = c.Key
+		}
+		out = append(out, PlanWave{Name: "rest", Number: len(out) + 1, Targets: keys})
 	}
 	return out, nil
+}
+
+// WaveBudget is the number of failed tenants wave def tolerates when the
+// run keeps n of its tenants; def is the zero Wave for the implicit
+// "rest" wave, which tolerates none.
+func WaveBudget(def Wave, n int) int {
+	if def.MaxFailuresPercent > 0 {
+		return int(math.Floor(def.MaxFailuresPercent * float64(n) / 100))
+	}
+	return def.MaxFailures
+}
+
+// QueryWaves runs the Query of each of waves that has one on the
+// database and returns, by wave name, the names it returned: a read, for a
+// caller that assigns waves over several databases with AssignWaves.
+func (m *Migrator) QueryWaves(ctx context.Context, waves []Wave) (map[string]map[string]bool, error) {
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("waves: connect: %w", err)
+	}
+	defer conn.Close()
+	return queryWaves(ctx, conn, waves)
+}
+
+func queryWaves(ctx context.Context, conn *sql.Conn, waves []Wave) (map[string]map[string]bool, error) {
+	out := map[string]map[string]bool{}
+	for _, w := range waves {
+		if w.Query == "" {
+			continue
+		}
+		names, err := queryNames(ctx, conn, w.Query)
+		if err != nil {
+			return nil, fmt.Errorf("wave %q: %w", w.Name, err)
+		}
+		set := make(map[string]bool, len(names))
+		for _, n := range names {
+			set[n] = true
+		}
+		out[w.Name] = set
+	}
+	return out, nil
+}
+
+// assignWaves assigns one database's tenants (all, in the source's order)
+// to the waves; queried is QueryWaves's result.
+func assignWaves(defs []Wave, all []string, queried map[string]map[string]bool) ([]PlanWave, error) {
+	cands := make([]WaveCandidate, len(all))
+	for i, t := range all {
+		q := map[string]bool{}
+		for w, names := range queried {
+			if names[t] {
+				q[w] = true
+			}
+		}
+		cands[i] = WaveCandidate{Key: t, Name: t, Queried: q}
+	}
+	return AssignWaves(defs, cands)
 }
 
 // resolveWaves assigns the env's tenants (all) to the waves, keeps those
 // of the run (run: after the filter and the shard) and the waves from the
 // start wave on, and returns the run's tenants in wave order.
-func (m *run) resolveWaves(all, run []string) ([]string, error) {
-	waves, err := assignWaves(m.waveDefs, all)
+func (m *run) resolveWaves(all, run []string, queried map[string]map[string]bool) ([]string, error) {
+	waves, err := assignWaves(m.waveDefs, all, queried)
 	if err != nil {
 		return nil, err
 	}
@@ -254,10 +343,7 @@ func (m *run) resolveWaves(all, run []string) ([]string, error) {
 		if w.Number <= len(m.waveDefs) {
 			def = m.waveDefs[w.Number-1]
 		}
-		w.Budget = def.MaxFailures
-		if def.MaxFailuresPercent > 0 {
-			w.Budget = int(math.Floor(def.MaxFailuresPercent * float64(len(keep)) / 100))
-		}
+		w.Budget = WaveBudget(def, len(keep))
 	}
 	m.waves = waves
 	return tenants, nil

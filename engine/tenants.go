@@ -145,23 +145,9 @@ func (m *Migrator) listTenants(ctx context.Context, conn *sql.Conn) (names []str
 	case len(src.Schemas) > 0:
 		names = src.Schemas
 	case src.Query != "":
-		rows, err := conn.QueryContext(ctx, src.Query)
+		names, err = queryNames(ctx, conn, src.Query)
 		if err != nil {
-			return nil, fmt.Errorf("tenants: run query: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var n sql.NullString
-			if err := rows.Scan(&n); err != nil {
-				return nil, fmt.Errorf("tenants: the query must return one column of schema names: %w", err)
-			}
-			if !n.Valid || n.String == "" {
-				return nil, errors.New("tenants: the query returned an empty or NULL schema name")
-			}
-			names = append(names, n.String)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("tenants: run query: %w", err)
+			return nil, fmt.Errorf("tenants: %w", err)
 		}
 	case src.Pattern != "":
 		sl, ok := m.dialect.(SchemaLister)
@@ -191,4 +177,28 @@ func (m *Migrator) listTenants(ctx context.Context, conn *sql.Conn) (names []str
 // hasTenants reports whether the env has a tenant source.
 func (m *Migrator) hasTenants() bool {
 	return len(m.tenantSrc.Schemas) > 0 || m.tenantSrc.Query != "" || m.tenantSrc.Pattern != ""
+}
+
+// queryNames runs query, which must return one column of schema names.
+func queryNames(ctx context.Context, conn *sql.Conn, query string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("run query: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n sql.NullString
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("the query must return one column of schema names: %w", err)
+		}
+		if !n.Valid || n.String == "" {
+			return nil, errors.New("the query returned an empty or NULL schema name")
+		}
+		names = append(names, n.String)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("run query: %w", err)
+	}
+	return names, nil
 }
