@@ -32,6 +32,33 @@ type fleetUnit struct {
 	// skipped: --tenant named none of the instance's tenants, so it was
 	// left alone (not a failure).
 	skipped bool
+	// idle: a wave of a fleet-wide rollout holds none of the instance's
+	// tenants, so it was not run in that wave.
+	idle bool
+	plan *engine.Plan // migrate: the plan it applied (or, discovering, the tenants' state)
+	// m is the instance's migrator, kept to classify its errors (the report's transient or permanent).
+	m *engine.Migrator
+	// all and queried: discovering a fleet-wide rollout, the instance's
+	// tenants (whatever --tenant says) and what each wave's query returned
+	// there.
+	all     []string
+	queried map[string]map[string]bool
+}
+
+// fleetPass says how eachInstance runs the instances. The zero value runs
+// every instance on its tenants (--tenant: those it holds), with the env's
+// rollout inside each instance.
+type fleetPass struct {
+	// discover: every instance, all its tenants, without the rollout (the
+	// first pass of a fleet-wide rollout, which reads only).
+	discover bool
+	// only, when not nil, is a wave of a fleet-wide rollout: each instance
+	// (by index) runs the tenants it lists, without the rollout, at most
+	// parallel at once (0: the tenants block's); an instance it does not
+	// list is idle.
+	only     map[int][]string
+	parallel int
+	atOnce   int // instances at once; 0: fleetLimits'
 }
 
 // fleetEnv loads the configuration and says whether the env has several
@@ -69,13 +96,21 @@ func fleetLimits(env *config.Env) (instances, parallel int) {
 }
 
 // instanceConfig is cfg with the env narrowed to one instance: its URL,
-// and tenants.parallel (and each wave's) capped at parallel.
-func instanceConfig(cfg *config.Config, inst config.Instance, parallel int) *config.Config {
+// and tenants.parallel (and each wave's) capped at parallel. A pass that
+// runs the rollout across the fleet (discover, or one of its waves) leaves
+// the rollout out, and runs a wave at its own parallel.
+func instanceConfig(cfg *config.Config, inst config.Instance, parallel int, pass fleetPass) *config.Config {
 	c := *cfg
 	env := *cfg.Env
 	env.URL, env.URLRange, env.Instances = inst.URL, inst.Range, nil
+	if pass.discover || pass.only != nil {
+		env.Rollout = nil
+	}
 	if env.Tenants != nil {
 		t := *env.Tenants
+		if pass.only != nil && pass.parallel > 0 {
+			t.Parallel = pass.parallel
+		}
 		t.Parallel = min(t.Parallel, parallel)
 		env.Tenants = &t
 	}
@@ -110,9 +145,12 @@ func (l syncWriter) Write(p []byte) (int, error) {
 // strata.hcl. fn gets the instance's config and an open migrator; an
 // instance that cannot be opened is a unit with its error. done, when not
 // nil, gets each unit as soon as it ends.
-func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locations.Set, extra []engine.Option,
+func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locations.Set, extra []engine.Option, pass fleetPass,
 	fn func(ctx context.Context, icfg *config.Config, m *engine.Migrator, u *fleetUnit), done func(u *fleetUnit), metrics *metricsSink) ([]*fleetUnit, error) {
 	atOnce, parallel := fleetLimits(cfg.Env)
+	if pass.atOnce > 0 {
+		atOnce = pass.atOnce
+	}
 	a.masker() // built now, with every instance's secrets: the goroutines only read it
 	var mu sync.Mutex
 	stdout, stderr := a.stdout, a.stderr
@@ -125,6 +163,14 @@ func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locatio
 	var wg sync.WaitGroup
 	for i, inst := range cfg.Env.Instances {
 		units[i] = &fleetUnit{inst: inst}
+		var mine []string
+		if pass.only != nil {
+			var ok bool
+			if mine, ok = pass.only[i]; !ok || len(mine) == 0 {
+				units[i].idle = true
+				continue
+			}
+		}
 		wg.Add(1)
 		go func(u *fleetUnit) {
 			defer wg.Done()
@@ -141,7 +187,7 @@ func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locatio
 				u.err = fmt.Errorf("instance %s: not started: %w", u.inst.Name, ctx.Err())
 				return
 			}
-			icfg := instanceConfig(cfg, u.inst, parallel)
+			icfg := instanceConfig(cfg, u.inst, parallel, pass)
 			d, db, err := a.open(ctx, icfg)
 			if err != nil {
 				u.err = err
@@ -149,7 +195,12 @@ func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locatio
 			}
 			defer db.Close()
 			opts := append([]engine.Option(nil), extra...)
-			if len(a.tenants) > 0 {
+			switch {
+			case pass.only != nil:
+				opts = append(opts, engine.WithTenantFilter(mine...))
+			case pass.discover:
+				opts = append(opts, engine.WithTenantFilter()) // every tenant: the rollout selects
+			case len(a.tenants) > 0:
 				// --tenant: the named tenants that live on this instance;
 				// an instance with none of them is left alone.
 				mine, err := a.instanceTenants(ctx, icfg, d, db, set, opts)
@@ -166,18 +217,33 @@ func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locatio
 				}
 				opts = append(opts, engine.WithTenantFilter(mine...))
 			}
+			var observers []func(engine.Event)
 			if metrics != nil {
-				opts = append(opts, engine.WithObserver(metrics.observer(u.inst.Name)))
+				observers = append(observers, metrics.observer(u.inst.Name))
+			}
+			if a.fleetProg != nil && !pass.discover {
+				observers = append(observers, a.fleetProg.observer(u.inst.Name, a.stdout))
+			}
+			if len(observers) > 0 {
+				opts = append(opts, engine.WithObserver(func(e engine.Event) {
+					for _, f := range observers {
+						f(e)
+					}
+				}))
 			}
 			m, err := a.migrator(icfg, d, db, set, opts...)
 			if err != nil {
 				u.err = err
 				return
 			}
+			u.m = m
 			fn(ctx, icfg, m, u)
 		}(units[i])
 	}
 	wg.Wait()
+	if pass.discover || pass.only != nil {
+		return units, nil // the rollout checks --tenant over the fleet
+	}
 	// A name is missing only when every instance said which tenants it
 	// holds: one that failed may hold it.
 	failed := slices.ContainsFunc(units, func(u *fleetUnit) bool { return u.err != nil })
@@ -246,6 +312,7 @@ func (a *app) fleetSetup() (*config.Config, *locations.Set, error) {
 // jsonFleetMigrate is migrate's JSON result for an env with instances.
 type jsonFleetMigrate struct {
 	MigrationsApplied int                   `json:"migrationsApplied"`
+	Waves             []jsonReportWave      `json:"waves,omitempty"` // a rollout over the fleet
 	Instances         []jsonInstanceMigrate `json:"instances"`
 }
 
@@ -257,14 +324,29 @@ type jsonInstanceMigrate struct {
 	Targets           []jsonMigrateTarget `json:"targets"`
 }
 
-// fleetMigrate is migrate over every instance of the env.
-func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, yes bool, metrics *metricsSink) error {
+// fleetRun is how migrate runs over a fleet.
+type fleetRun struct {
+	yes, resume bool
+	report      string // --report FILE
+}
+
+// fleetMigrate is migrate over every instance of the env: each instance
+// on its own, or, with a rollout block, wave after wave across them.
+func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, run fleetRun, metrics *metricsSink) (runErr error) {
+	began := time.Now()
+	var units []*fleetUnit
+	var waves []engine.WaveResult
+	var fr *fleetRollout
+	cfg := a.cfg
+	if run.report != "" {
+		defer func() { runErr = a.writeFleetReport(run.report, cfg, units, waves, fr, runErr, began) }()
+	}
 	cfg, set, err := a.fleetSetup()
 	if err != nil {
 		return err
 	}
 	env := cfg.Env
-	if env.Confirm && !yes {
+	if env.Confirm && !run.yes {
 		return &exitError{code: exitUsage, err: fmt.Errorf("env %s sets confirm = true and has %d instances: run migrate with --yes (strata info shows what is pending on each instance)", env.Name, len(env.Instances))}
 	}
 	if env.Lint != "" {
@@ -280,23 +362,32 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, yes bool,
 		}
 		fmt.Fprintf(a.stdout, "migrating env %s: %d instances, %d at once, %d tenant%s in parallel on each%s\n",
 			env.Name, len(env.Instances), atOnce, parallel, plural(parallel), limit)
+		a.fleetProg = newFleetProgress(a.shown)
+		defer func() { a.fleetProg = nil }()
 	}
-	began := time.Now()
-	units, tenantErr := a.eachInstance(ctx, cfg, set, extra, func(ctx context.Context, icfg *config.Config, m *engine.Migrator, u *fleetUnit) {
-		p, err := m.Plan(ctx)
-		if err == nil && icfg.Env.Lint != "" {
-			err = a.lintPending(ctx, icfg.Env, p)
+	var tenantErr error
+	if env.Rollout != nil {
+		if fr, err = a.planFleetRollout(ctx, cfg, set, extra); err != nil {
+			return err
 		}
-		if err == nil {
-			u.res, err = m.Apply(ctx, p)
+		if run.resume && a.format == "text" {
+			a.printFleetResume(fr)
 		}
-		u.err = err
-	}, func(u *fleetUnit) {
-		metrics.instanceEnded(u.err != nil)
-		if a.format == "text" {
-			a.printInstanceMigrate(u, time.Since(began))
+		units, waves = a.runFleetRollout(ctx, cfg, set, extra, fr, metrics)
+		for _, u := range units {
+			metrics.instanceEnded(u.err != nil)
+			if a.format == "text" {
+				a.printInstanceMigrate(u, u.took)
+			}
 		}
-	}, metrics)
+	} else {
+		units, tenantErr = a.eachInstance(ctx, cfg, set, extra, fleetPass{}, a.planAndApply, func(u *fleetUnit) {
+			metrics.instanceEnded(u.err != nil)
+			if a.format == "text" {
+				a.printInstanceMigrate(u, time.Since(began))
+			}
+		}, metrics)
+	}
 	applied, failed := 0, 0
 	for _, u := range units {
 		if u.res != nil {
@@ -313,8 +404,21 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, yes bool,
 			code = codeOf(u.err)
 		}
 	}
+	var notRun []string
+	stopped := false
+	for _, w := range waves {
+		switch w.Outcome {
+		case engine.WaveNotStarted:
+			notRun = append(notRun, fmt.Sprintf("%d %s (%d tenant%s)", w.Number, w.Name, w.Targets, plural(w.Targets)))
+		case engine.WaveFailed:
+			stopped = true
+		}
+	}
 	if a.format == "json" {
 		out := jsonFleetMigrate{MigrationsApplied: applied, Instances: []jsonInstanceMigrate{}}
+		for _, w := range waves {
+			out.Waves = append(out.Waves, jsonReportWave{Number: w.Number, Name: w.Name, Tenants: w.Targets, Failed: w.Failed, MaxFailures: w.Budget, Outcome: w.Outcome})
+		}
 		for _, u := range units {
 			ji := jsonInstanceMigrate{Instance: u.inst.Name, Targets: a.jsonMigrateTargets(u.res)}
 			if u.res != nil {
@@ -339,11 +443,14 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, yes bool,
 		}
 		fmt.Fprintf(a.stdout, "%d instances: %d done%s, %d failed; %d migration%s applied (%s)\n",
 			len(units), len(units)-failed-skipped, alone, failed, applied, plural(applied), roundDuration(time.Since(began)))
+		if len(notRun) > 0 {
+			fmt.Fprintf(a.stdout, "waves not started: %s\n", strings.Join(notRun, ", "))
+		}
 	}
 	if tenantErr != nil && a.format == "text" {
 		fmt.Fprintf(a.stderr, "error: %s\n", tenantErr)
 	}
-	if failed == 0 {
+	if failed == 0 && !stopped && ctx.Err() == nil {
 		return tenantErr
 	}
 	var names []string
@@ -352,13 +459,49 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, yes bool,
 			names = append(names, u.inst.Name)
 		}
 	}
-	err = fmt.Errorf("env %s: %d of %d instances failed (%s); the others were migrated: fix the cause and run migrate again, it picks up only what is left",
-		env.Name, failed, len(units), strings.Join(names, ", "))
+	switch {
+	case stopped:
+		err = fmt.Errorf("env %s: the rollout stopped: a wave had more failed tenants than its max_failures, and waves %s did not start; fix the cause and run migrate again (--resume says where it goes on)",
+			env.Name, noneIfEmpty(notRun))
+	case failed == 0: // interrupted
+		err = fmt.Errorf("env %s: interrupted (%w); run migrate again, it picks up only what is left", env.Name, ctx.Err())
+	default:
+		err = fmt.Errorf("env %s: %d of %d instances failed (%s); the others were migrated: fix the cause and run migrate again, it picks up only what is left",
+			env.Name, failed, len(units), strings.Join(names, ", "))
+	}
+	if code == exitOK {
+		code = codeOf(err)
+	}
 	if a.format == "text" {
 		fmt.Fprintf(a.stderr, "error: %s\n", err)
 		return &exitError{code: code}
 	}
 	return &exitError{code: code, err: err}
+}
+
+// noneIfEmpty is the list, or "none" when it is empty.
+func noneIfEmpty(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
+}
+
+// printFleetResume says at which wave a fleet-wide rollout resumes: the
+// first with a tenant that has work.
+func (a *app) printFleetResume(fr *fleetRollout) {
+	for i, w := range fr.waves {
+		if w.pending == 0 {
+			continue
+		}
+		if i == 0 {
+			fmt.Fprintf(a.stdout, "resuming the rollout at wave %d %s: no wave is complete yet\n", w.Number, w.Name)
+		} else {
+			fmt.Fprintf(a.stdout, "resuming the rollout at wave %d %s: waves %d to %d are complete\n", w.Number, w.Name, fr.waves[0].Number, fr.waves[i-1].Number)
+		}
+		return
+	}
+	fmt.Fprintln(a.stdout, "every wave of the rollout is complete")
 }
 
 // printInstanceMigrate prints one instance's outcome as soon as it is
@@ -371,9 +514,11 @@ func (a *app) printInstanceMigrate(u *fleetUnit, since time.Duration) {
 	case u.res == nil:
 		fmt.Fprintf(&b, "instance %s: FAILED: %s\n", u.inst.Name, oneLine(a.shown(u.err.Error())))
 	default:
-		var migrated, upToDate, failed int
+		var migrated, upToDate, failed, notStarted int
 		for _, t := range u.res.Targets {
 			switch {
+			case t.Err != nil && strings.Contains(t.Err.Error(), ": not started: "):
+				notStarted++
 			case t.Err != nil:
 				failed++
 			case len(t.Applied) > 0:
@@ -387,9 +532,12 @@ func (a *app) printInstanceMigrate(u *fleetUnit, since time.Duration) {
 		if failed > 0 {
 			fmt.Fprintf(&b, ", %d FAILED", failed)
 		}
+		if notStarted > 0 {
+			fmt.Fprintf(&b, ", %d not started", notStarted)
+		}
 		fmt.Fprintf(&b, " (%s)\n", roundDuration(since))
 		for _, t := range u.res.Targets {
-			if t.Err != nil {
+			if t.Err != nil && !strings.Contains(t.Err.Error(), ": not started: ") {
 				fmt.Fprintf(&b, "  %s: %s\n", t.Target, a.shown(firstLine(t.Err.Error())))
 			}
 		}
@@ -453,7 +601,7 @@ func (a *app) fleetInfo(ctx context.Context, extra []engine.Option) error {
 	if err != nil {
 		return err
 	}
-	units, tenantErr := a.eachInstance(ctx, cfg, set, extra, func(ctx context.Context, _ *config.Config, m *engine.Migrator, u *fleetUnit) {
+	units, tenantErr := a.eachInstance(ctx, cfg, set, extra, fleetPass{}, func(ctx context.Context, _ *config.Config, m *engine.Migrator, u *fleetUnit) {
 		u.info, u.err = m.Info(ctx)
 	}, nil, nil)
 	total := jsonFleetSummary{Instances: len(units)}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -125,10 +126,10 @@ a terminal; --yes otherwise).`,
 				}()
 			}
 			if fleet {
-				if dryRun || report != "" {
-					return &exitError{code: exitUsage, err: fmt.Errorf("--dry-run and --report do not work yet on an env with instances (%s has %d); run them with --url and one instance's URL", a.cfg.Env.Name, len(a.cfg.Env.Instances))}
+				if dryRun {
+					return a.fleetDryRun(ctx, extra)
 				}
-				return a.fleetMigrate(ctx, extra, yes, metrics)
+				return a.fleetMigrate(ctx, extra, fleetRun{yes: yes, resume: resume, report: report}, metrics)
 			}
 			if dryRun {
 				return a.dryRun(ctx, extra)
@@ -391,32 +392,58 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 				Parallel: w.Parallel, MaxFailures: w.Budget, Pause: w.Pause.Milliseconds()})
 			continue
 		}
-		pause := ""
-		if w.Pause > 0 {
-			pause = fmt.Sprintf(", then a pause of %s", w.Pause)
-		}
-		fmt.Fprintf(a.stdout, "-- wave %d %s (%d tenant%s, parallel %d, max_failures %d%s): %s\n", w.Number, w.Name,
-			len(w.Targets), plural(len(w.Targets)), w.Parallel, w.Budget, pause, strings.Join(w.Targets, ", "))
+		fmt.Fprintln(a.stdout, waveHeader(w, len(w.Targets), strings.Join(w.Targets, ", ")))
 	}
+	if out.Targets, err = a.dryRunPlan(ctx, a.stdout, m, p); err != nil {
+		return err
+	}
+	if a.format == "json" {
+		a.result = out
+		return nil
+	}
+	if len(out.Targets) == 0 {
+		fmt.Fprintln(a.stdout, "-- nothing to migrate")
+	}
+	return nil
+}
+
+// waveHeader is a wave's line in a dry run.
+func waveHeader(w engine.PlanWave, tenants int, names string) string {
+	pause := ""
+	if w.Pause > 0 {
+		pause = fmt.Sprintf(", then a pause of %s", w.Pause)
+	}
+	return fmt.Sprintf("-- wave %d %s (%d tenant%s, parallel %d, max_failures %d%s): %s", w.Number, w.Name,
+		tenants, plural(tenants), w.Parallel, w.Budget, pause, names)
+}
+
+// dryRunPlan writes (text) or returns (JSON) what p would run: the refused
+// targets, then each target's scripts. In text, the targets it returns
+// only say which ones would run something.
+func (a *app) dryRunPlan(ctx context.Context, w io.Writer, m *engine.Migrator, p *engine.Plan) ([]jsonDryRunTarget, error) {
+	targets := []jsonDryRunTarget{}
 	for _, tp := range p.Targets {
 		if tp.NonEmpty == nil {
 			continue
 		}
 		if a.format == "json" {
-			out.Targets = append(out.Targets, jsonDryRunTarget{Target: tp.Target.Name, Refused: a.shown(tp.NonEmpty.Error()), Migrations: []jsonDryRunScript{}})
+			targets = append(targets, jsonDryRunTarget{Target: tp.Target.Name, Refused: a.shown(tp.NonEmpty.Error()), Migrations: []jsonDryRunScript{}})
 			continue
 		}
-		fmt.Fprintf(a.stdout, "\n-- target %s: refused, nothing would run there: %s\n", tp.Target.Name, firstLine(a.shown(tp.NonEmpty.Error())))
+		fmt.Fprintf(w, "\n-- target %s: refused, nothing would run there: %s\n", tp.Target.Name, firstLine(a.shown(tp.NonEmpty.Error())))
 	}
 	last := ""
-	err = m.DryRun(ctx, p, func(sc engine.Script) error {
+	err := m.DryRun(ctx, p, func(sc engine.Script) error {
 		e := sc.Migration
-		if a.format == "json" {
-			if sc.Target != last {
-				out.Targets = append(out.Targets, jsonDryRunTarget{Target: sc.Target, Migrations: []jsonDryRunScript{}})
-				last = sc.Target
+		if sc.Target != last {
+			targets = append(targets, jsonDryRunTarget{Target: sc.Target, Migrations: []jsonDryRunScript{}})
+			last = sc.Target
+			if a.format == "text" {
+				fmt.Fprintf(w, "\n-- target %s\n", sc.Target)
 			}
-			jt := &out.Targets[len(out.Targets)-1]
+		}
+		if a.format == "json" {
+			jt := &targets[len(targets)-1]
 			stmts := make([]string, len(sc.Statements))
 			for i, st := range sc.Statements {
 				stmts[i] = a.shown(st) // sensitive placeholder values are shown as ***
@@ -425,31 +452,17 @@ func (a *app) dryRun(ctx context.Context, extra []engine.Option) error {
 				Script: e.Script, Transactional: sc.Transactional, Statements: stmts})
 			return nil
 		}
-		if sc.Target != last {
-			fmt.Fprintf(a.stdout, "\n-- target %s\n", sc.Target)
-			last = sc.Target
-		}
 		how := "in one transaction with its history row"
 		if !sc.Transactional {
 			how = "statement by statement, outside a transaction"
 		}
-		fmt.Fprintf(a.stdout, "\n-- %s (%s %s, %s), %s\n", e.File.Path(), strings.ToLower(string(e.Category)), orDash(e.Version), e.Description, how)
+		fmt.Fprintf(w, "\n-- %s (%s %s, %s), %s\n", e.File.Path(), strings.ToLower(string(e.Category)), orDash(e.Version), e.Description, how)
 		for _, st := range sc.Statements {
-			fmt.Fprintf(a.stdout, "%s;\n", a.shown(st)) // sensitive placeholder values are shown as ***
+			fmt.Fprintf(w, "%s;\n", a.shown(st)) // sensitive placeholder values are shown as ***
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if a.format == "json" {
-		a.result = out
-		return nil
-	}
-	if last == "" {
-		fmt.Fprintln(a.stdout, "-- nothing to migrate")
-	}
-	return nil
+	return targets, err
 }
 
 func orDash(v string) string {

@@ -325,3 +325,30 @@ func failedWord(err error) string {
 	}
 	return "FAILED"
 }
+
+// fleetProgress reports a fleet's progress: a line for each finished
+// tenant that had work, and for each retry, naming the tenant's instance.
+type fleetProgress struct {
+	line *progress // formats the lines (targetLine, errorLine)
+}
+
+func newFleetProgress(redact func(string) string) *fleetProgress {
+	return &fleetProgress{line: newProgress(io.Discard, false, nil, redact)}
+}
+
+// observer returns the observer for the instance named inst, which writes
+// to w (safe for concurrent use: the instances' writer).
+func (f *fleetProgress) observer(inst string, w io.Writer) func(engine.Event) {
+	return func(e engine.Event) {
+		var s string
+		switch e := e.(type) {
+		case engine.TargetFinished:
+			s = f.line.targetLine(e)
+		case engine.TargetRetrying:
+			s = fmt.Sprintf("tenant %s: transient failure, trying again in %s (attempt %d of %d): %s", e.Target, e.Wait, e.Attempt, e.Attempts, f.line.errorLine(e.Target, e.Err))
+		default:
+			return
+		}
+		fmt.Fprintf(w, "  %s: %s\n", inst, s)
+	}
+}

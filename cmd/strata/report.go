@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratadb/strata/config"
 	"github.com/stratadb/strata/engine"
 )
 
@@ -33,6 +34,14 @@ type jsonReport struct {
 	Summary    jsonReportSummary  `json:"summary"`
 	Waves      []jsonReportWave   `json:"waves"`
 	Tenants    []jsonReportTenant `json:"tenants"`
+	// An env with instances: each instance, and the error of those that
+	// could not be run.
+	Instances []jsonReportInstance `json:"instances,omitempty"`
+}
+
+type jsonReportInstance struct {
+	Instance string  `json:"instance"`
+	Error    *string `json:"error"`
 }
 
 type jsonReportSummary struct {
@@ -55,6 +64,7 @@ type jsonReportWave struct {
 }
 
 type jsonReportTenant struct {
+	Instance      string              `json:"instance,omitempty"` // an env with instances: the tenant's
 	Tenant        string              `json:"tenant"`
 	Wave          *string             `json:"wave"`
 	Outcome       string              `json:"outcome"` // applied, failed, skipped, not started
@@ -83,7 +93,29 @@ type jsonReportError struct {
 // rolloutReport builds the report of a migrate run: p and res may be nil
 // when the run failed before planning or applying.
 func (a *app) rolloutReport(env string, m *engine.Migrator, p *engine.Plan, res *engine.Result, runErr error, began, ended time.Time) jsonReport {
-	r := jsonReport{Format: reportFormat, Strata: strings.Fields(versionText())[0], Env: env, Database: a.where("", 0),
+	r := a.newReport(env, a.where("", 0), began, ended)
+	before := map[string]string{}
+	if p != nil {
+		for _, tp := range p.Targets {
+			before[tp.Target.Name] = tp.Current
+		}
+	}
+	if res == nil {
+		r.Outcome = "error"
+		if runErr != nil {
+			s := a.shown(runErr.Error())
+			r.Error = &s
+		}
+		return r
+	}
+	a.addReportTenants(&r, "", res, func(t string) string { return before[t] }, m)
+	a.reportOutcome(&r, res.Waves, runErr)
+	return r
+}
+
+// newReport is a report with its header filled in, nothing else.
+func (a *app) newReport(env, database string, began, ended time.Time) jsonReport {
+	r := jsonReport{Format: reportFormat, Strata: strings.Fields(versionText())[0], Env: env, Database: database,
 		StartedAt: began.UTC().Format(time.RFC3339Nano), FinishedAt: ended.UTC().Format(time.RFC3339Nano),
 		DurationMs: ended.Sub(began).Milliseconds(), Waves: []jsonReportWave{}, Tenants: []jsonReportTenant{}}
 	if a.shard != "" {
@@ -92,26 +124,16 @@ func (a *app) rolloutReport(env string, m *engine.Migrator, p *engine.Plan, res 
 	if a.wave != "" {
 		r.StartWave = &a.wave
 	}
-	before := map[string]string{}
-	if p != nil {
-		for _, tp := range p.Targets {
-			before[tp.Target.Name] = tp.Current
-		}
-	}
+	return r
+}
+
+// addReportTenants adds res's targets to r: instance names their database
+// in an env with instances ("" otherwise), before gives a target's version
+// when planned, and m (may be nil) says which errors are transient.
+func (a *app) addReportTenants(r *jsonReport, instance string, res *engine.Result, before func(string) string, m *engine.Migrator) {
 	errText := func(err error) string { return a.shown(err.Error()) }
-	if res == nil {
-		r.Outcome = "error"
-		if runErr != nil {
-			s := errText(runErr)
-			r.Error = &s
-		}
-		return r
-	}
-	for _, w := range res.Waves {
-		r.Waves = append(r.Waves, jsonReportWave{Number: w.Number, Name: w.Name, Tenants: w.Targets, Failed: w.Failed, MaxFailures: w.Budget, Outcome: w.Outcome})
-	}
 	for _, t := range res.Targets {
-		jt := jsonReportTenant{Tenant: t.Target, VersionBefore: before[t.Target], VersionAfter: t.Version, DurationMs: t.Duration.Milliseconds(),
+		jt := jsonReportTenant{Instance: instance, Tenant: t.Target, VersionBefore: before(t.Target), VersionAfter: t.Version, DurationMs: t.Duration.Milliseconds(),
 			Retries: len(t.Retries), DoneByOther: t.DoneByOther, Applied: []jsonReportApplied{}, Errors: []jsonReportError{}}
 		if t.Wave != "" {
 			w := t.Wave
@@ -147,8 +169,15 @@ func (a *app) rolloutReport(env string, m *engine.Migrator, p *engine.Plan, res 
 		r.Tenants = append(r.Tenants, jt)
 	}
 	r.Summary.Tenants = len(r.Tenants)
+}
+
+// reportOutcome sets r's waves and outcome once its tenants are in.
+func (a *app) reportOutcome(r *jsonReport, waves []engine.WaveResult, runErr error) {
+	for _, w := range waves {
+		r.Waves = append(r.Waves, jsonReportWave{Number: w.Number, Name: w.Name, Tenants: w.Targets, Failed: w.Failed, MaxFailures: w.Budget, Outcome: w.Outcome})
+	}
 	r.Outcome = "succeeded"
-	for _, w := range res.Waves {
+	for _, w := range waves {
 		if w.Outcome == engine.WaveFailed {
 			r.Outcome = "stopped"
 		}
@@ -156,7 +185,63 @@ func (a *app) rolloutReport(env string, m *engine.Migrator, p *engine.Plan, res 
 	if r.Outcome == "succeeded" && (r.Summary.Failed > 0 || r.Summary.NotStarted > 0 || runErr != nil) {
 		r.Outcome = "failed"
 	}
-	return r
+}
+
+// writeFleetReport writes --report for a run over a fleet and returns the
+// run's error, made a failure when the report cannot be written. units is
+// nil when the run failed before it reached the instances.
+func (a *app) writeFleetReport(path string, cfg *config.Config, units []*fleetUnit, waves []engine.WaveResult, fr *fleetRollout, runErr error, began time.Time) error {
+	env, database := "", ""
+	if cfg != nil {
+		env, database = cfg.Env.Name, fmt.Sprintf("%d instances", len(cfg.Env.Instances))
+	}
+	r := a.newReport(env, database, began, time.Now())
+	if units == nil {
+		r.Outcome = "error"
+		if runErr != nil {
+			s := a.shown(runErr.Error())
+			r.Error = &s
+		}
+	} else {
+		for i, u := range units {
+			ri := jsonReportInstance{Instance: u.inst.Name}
+			if u.err != nil {
+				s := a.shown(u.err.Error())
+				ri.Error = &s
+			}
+			r.Instances = append(r.Instances, ri)
+			if u.res == nil {
+				continue
+			}
+			before := func(t string) string {
+				if fr != nil {
+					return fr.before[fleetTenant{inst: i, name: t}.key()]
+				}
+				if u.plan != nil {
+					for _, tp := range u.plan.Targets {
+						if tp.Target.Name == t {
+							return tp.Current
+						}
+					}
+				}
+				return ""
+			}
+			a.addReportTenants(&r, u.inst.Name, u.res, before, u.m)
+		}
+		a.reportOutcome(&r, waves, runErr)
+	}
+	werr := writeReport(path, r)
+	if werr == nil {
+		return runErr
+	}
+	if a.format == "text" {
+		fmt.Fprintf(a.stderr, "error: %s\n", werr)
+		werr = nil // printed
+	}
+	if runErr == nil {
+		return &exitError{code: exitFailed, err: werr}
+	}
+	return runErr
 }
 
 // writeReport writes the report to path, through a temporary file renamed

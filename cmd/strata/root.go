@@ -44,14 +44,15 @@ type app struct {
 	placeholders   []string
 	format         string
 	tenants        []string
-	shard          string // --shard i/n
-	wave           string // migrate --wave: the wave to start at
-	target         string // migrate --target; overrides the env's target
-	applied        int    // migrations migrate applied, for the note after an interrupt
-	appliedKnown   bool   // migrate ran: applied is known
-	readOnly       bool   // the command only reads: open the database so that nothing is created
-	ackCheck       bool   // the command refuses files not acknowledged in strata.sum (see checkAck)
-	allowUnacked   bool   // --allow-unacknowledged: those files are warnings
+	shard          string         // --shard i/n
+	wave           string         // migrate --wave: the wave to start at
+	fleetProg      *fleetProgress // migrate on a fleet, text: a line per finished tenant
+	target         string         // migrate --target; overrides the env's target
+	applied        int            // migrations migrate applied, for the note after an interrupt
+	appliedKnown   bool           // migrate ran: applied is known
+	readOnly       bool           // the command only reads: open the database so that nothing is created
+	ackCheck       bool           // the command refuses files not acknowledged in strata.sum (see checkAck)
+	allowUnacked   bool           // --allow-unacknowledged: those files are warnings
 	started        bool
 
 	hclFiles   map[string]*hcl.File // for rendering diagnostics

@@ -57,7 +57,7 @@ connect_retries does not apply here: --timeout decides.`,
 			// An env with instances: each in turn, each within --timeout.
 			defer func() { a.cfg = cfg }()
 			for _, inst := range cfg.Env.Instances {
-				a.cfg = instanceConfig(cfg, inst, 1)
+				a.cfg = instanceConfig(cfg, inst, 1, fleetPass{})
 				if err := a.wait(cmd.Context(), inst.URL.Text, timeout, interval); err != nil {
 					return err
 				}
