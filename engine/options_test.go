@@ -45,7 +45,7 @@ func TestNewRefusesConflictingOptions(t *testing.T) {
 		{"waves with one name", []engine.Option{engine.WithTenants("a"), engine.WithWaves(engine.Wave{Name: "w", Count: 1}, engine.Wave{Name: "w"})}, `two waves are named "w"`},
 		{"the rest before the last", []engine.Option{engine.WithTenants("a"), engine.WithWaves(engine.Wave{Name: "rest"}, engine.Wave{Name: "b", Count: 1})},
 			`wave "rest" selects no tenants, so it takes the rest: only the last wave may`},
-		{"two selectors", []engine.Option{engine.WithTenants("a"), engine.WithWaves(engine.Wave{Name: "w", Count: 1, Percent: 5})}, "give one of schemas, pattern, count or percent"},
+		{"two selectors", []engine.Option{engine.WithTenants("a"), engine.WithWaves(engine.Wave{Name: "w", Count: 1, Percent: 5})}, "give one of schemas, pattern, query, count or percent"},
 		{"negative retries", []engine.Option{engine.WithTargetRetries(-1, 0)}, "must not be negative"},
 		{"waves and shard", []engine.Option{engine.WithTenants("a"), engine.WithWaves(engine.Wave{Name: "w"}), engine.WithStartWave("w"),
 			engine.WithShard(engine.Shard{Index: 1, Count: 1}), engine.WithTargetRetries(2, 0)}, ""},
