@@ -27,6 +27,7 @@ env "prod" {
       max_failures = "5%"
     }
     wave "next" { count = 20 }
+    wave "beta" { query = "SELECT schema_name FROM control.tenants WHERE beta" }
     wave "rest" {
       parallel     = 16
       max_failures = "2.5%"
@@ -35,8 +36,8 @@ env "prod" {
 }
 `, Options{})
 	ro := cfg.Env.Rollout
-	if ro == nil || len(ro.Waves) != 5 {
-		t.Fatalf("rollout = %+v, want 5 waves", ro)
+	if ro == nil || len(ro.Waves) != 6 {
+		t.Fatalf("rollout = %+v, want 6 waves", ro)
 	}
 	w := ro.Waves
 	if w[0].Name != "canary" || len(w[0].Tenants) != 1 || w[0].Tenants[0] != "tenant_demo" || w[0].MaxFailures != 0 {
@@ -51,8 +52,11 @@ env "prod" {
 	if w[3].Count != 20 {
 		t.Errorf("next = %+v", w[3])
 	}
-	if w[4].Parallel != 16 || w[4].MaxFailuresPercent != 2.5 || w[4].Tenants != nil || w[4].Pattern != "" || w[4].Count != 0 || w[4].Percent != 0 {
-		t.Errorf("rest = %+v", w[4])
+	if w[4].Query != "SELECT schema_name FROM control.tenants WHERE beta" {
+		t.Errorf("beta = %+v", w[4])
+	}
+	if w[5].Parallel != 16 || w[5].MaxFailuresPercent != 2.5 || w[5].Tenants != nil || w[5].Pattern != "" || w[5].Query != "" || w[5].Count != 0 || w[5].Percent != 0 {
+		t.Errorf("rest = %+v", w[5])
 	}
 	if w[2].Range.Start.Line != 15 {
 		t.Errorf("wave eu at line %d, want 15", w[2].Range.Start.Line)
@@ -69,6 +73,8 @@ func TestRolloutDiagnostics(t *testing.T) {
 		{"env \"prod\" {\n  url = \"postgres://h/db\"\n  rollout {\n    wave \"a\" {}\n  }\n}\n", "Rollout without tenants: A rollout runs waves over the env's tenants, but env \"prod\" has no tenants block"},
 		{env("  rollout {}\n"), "Rollout without waves"},
 		{env("  rollout {\n    wave \"a\" {\n      count = 1\n      percent = 5\n    }\n  }\n"), `Conflicting wave selectors: Wave "a" sets both "count" (at `},
+		{env("  rollout {\n    wave \"a\" {\n      query = \"SELECT 1\"\n      pattern = \"t_*\"\n    }\n  }\n"), `Conflicting wave selectors: Wave "a" sets both "pattern" (at `},
+		{env("  rollout {\n    wave \"a\" { query = \"  \" }\n  }\n"), `Empty wave query: query of wave "a" is empty`},
 		{env("  rollout {\n    wave \"a\" {}\n    wave \"b\" { count = 1 }\n  }\n"), `Wave without selector: Wave "a" selects no tenants`},
 		{env("  rollout {\n    wave \"a\" { count = 1 }\n    wave \"a\" {}\n  }\n"), `Duplicate wave: A wave named "a" is already defined`},
 		{env("  rollout {\n    wave \"a\" { percent = 150 }\n  }\n"), "Invalid percent: percent is 150"},
