@@ -530,3 +530,33 @@ END $$;
 	}
 	waitNoAdvisoryLocks(t, conn)
 }
+
+// TestQueryWave: a wave's query, run on the database when the run is
+// planned, selects the tenants it returns among those left (names that
+// are not tenants, or that an earlier wave took, are ignored).
+func TestQueryWave(t *testing.T) {
+	url := pgtest.Database(t)
+	conn := connect(t, url)
+	tenants := tenantNames("w", 6)
+	execAll(t, conn, "CREATE TABLE public.tiers (tenant text PRIMARY KEY, tier text NOT NULL)",
+		"INSERT INTO public.tiers VALUES ('w01', 'beta'), ('w04', 'beta'), ('w05', 'beta'), ('nobody', 'beta')")
+	p := newProject(t, url, tenantsBlock("schemas = "+hclList(tenants))+
+		rolloutBlock(`"canary" { tenants = ["w01"] }`, `"beta" { query = "SELECT tenant FROM public.tiers WHERE tier = 'beta'" }`),
+		map[string]string{"V1__a.sql": "CREATE TABLE a (id int PRIMARY KEY);\n"})
+	r := p.mustRun(t, exitOK, "migrate", "--dry-run")
+	for _, want := range []string{"-- wave 1 canary (1 tenant, parallel 4, max_failures 0): w01",
+		"-- wave 2 beta (2 tenants, parallel 4, max_failures 0): w04, w05",
+		"-- wave 3 rest (3 tenants, parallel 4, max_failures 0): w02, w03, w06"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the dry run should say %q:\n%s", want, r)
+		}
+	}
+	execAll(t, conn, "DROP TABLE public.tiers")
+	r = p.mustRun(t, exitFailed, "migrate")
+	if !strings.Contains(r.stderr+r.stdout, `wave "beta": run query:`) || !strings.Contains(r.stderr+r.stdout, "tiers") {
+		t.Errorf("a wave query that fails should say which wave and why:\n%s", r)
+	}
+	if n := queryInt(t, conn, "SELECT count(*) FROM pg_tables WHERE tablename = 'a'"); n != 0 {
+		t.Errorf("a failed wave query must stop the run before any tenant: %d tenants migrated", n)
+	}
+}
