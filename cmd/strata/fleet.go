@@ -460,11 +460,11 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, run fleet
 		}
 	}
 	switch {
+	case ctx.Err() != nil:
+		err = fmt.Errorf("env %s: interrupted (%w): what each instance applied is listed above, the rest did not run; run migrate again, it picks up only what is left", env.Name, ctx.Err())
 	case stopped:
 		err = fmt.Errorf("env %s: the rollout stopped: a wave had more failed tenants than its max_failures, and waves %s did not start; fix the cause and run migrate again (--resume says where it goes on)",
 			env.Name, noneIfEmpty(notRun))
-	case failed == 0: // interrupted
-		err = fmt.Errorf("env %s: interrupted (%w); run migrate again, it picks up only what is left", env.Name, ctx.Err())
 	default:
 		err = fmt.Errorf("env %s: %d of %d instances failed (%s); the others were migrated: fix the cause and run migrate again, it picks up only what is left",
 			env.Name, failed, len(units), strings.Join(names, ", "))

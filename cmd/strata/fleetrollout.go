@@ -296,6 +296,10 @@ func (a *app) runFleetRollout(ctx context.Context, cfg *config.Config, set *loca
 			m.m = u.m
 		}
 		wr.Outcome = engine.WaveCompleted
+		if ctx.Err() != nil { // interrupted: the wave's failures say nothing of its budget
+			results = append(results, wr)
+			continue
+		}
 		if wr.Failed > w.Budget {
 			wr.Outcome = engine.WaveFailed
 			stoppedBy = fmt.Sprintf("wave %q had %d failed tenant%s of %d, more than its failure budget (%d), so the rollout stopped before wave %d",
