@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -211,7 +212,7 @@ func TestFleetKillAtRandomMoments(t *testing.T) {
 		}
 	}
 	const rounds = 3
-	var kills, finished, partial int
+	var kills, finished, partial, midRun int
 	for round := 0; round < rounds; round++ {
 		f := newFleet(t, files, keys, "")
 		window := full
@@ -230,12 +231,21 @@ func TestFleetKillAtRandomMoments(t *testing.T) {
 				t.Fatalf("round %d: a run failed before it was killed:\n%s", round, r)
 			}
 			kills++
+			done, untouched := 0, 0
 			for i := range f.urls {
 				for _, n := range f.appliedPerTenant(t, i) {
-					if n > 0 && n < fleetMigrations {
+					switch n {
+					case fleetMigrations:
+						done++
+					case 0:
+						untouched++
+					default:
 						partial++
 					}
 				}
+			}
+			if done > 0 && done < 2*fleetTenants {
+				midRun++
 			}
 			window = window * 2 / 3
 		}
@@ -244,8 +254,8 @@ func TestFleetKillAtRandomMoments(t *testing.T) {
 			t.Fatalf("round %d failed", round)
 		}
 	}
-	t.Logf("%d rounds, %d kills while strata ran (%d runs finished first), %d tenants left part-way by a kill (a full run takes %v); 0 migrations lost or duplicated",
-		rounds, kills, finished, partial, full.Round(time.Millisecond))
+	t.Logf("%d rounds, %d kills while strata ran (%d more runs ended before their kill), %d of them with some tenants done and some not, %d tenants left part-way by a kill (a full run takes %v); 0 migrations lost or duplicated",
+		rounds, kills, finished, midRun, partial, full.Round(time.Millisecond))
 }
 
 // holdGate creates public.fleet_gate on the instance and locks it in an
@@ -286,9 +296,11 @@ func TestFleetInterrupt(t *testing.T) {
 		name   string
 		extra  string
 		atOnce int // instances that run at once
+		json   bool
 	}{
-		{"one instance at a time", "  max_connections = 4\n", 1},
-		{"both instances at once", "", 2},
+		{"one instance at a time", "  max_connections = 4\n", 1, false},
+		{"both instances at once", "", 2, false},
+		{"json", "  max_connections = 4\n", 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			gate := 2 + rng.IntN(fleetMigrations-1)
@@ -308,7 +320,11 @@ func TestFleetInterrupt(t *testing.T) {
 			defer release()
 			watch := [2]*pgx.Conn{connect(t, f.urls[0]), connect(t, f.urls[1])}
 
-			pr := f.p.start(t, "migrate")
+			args := []string{"migrate"}
+			if tc.json {
+				args = append(args, "--format", "json")
+			}
+			pr := f.p.start(t, args...)
 			// Signal when the instances that run have each three tenants
 			// (parallel = 3) waiting on the gate: no clock, the database
 			// says when.
@@ -336,6 +352,12 @@ func TestFleetInterrupt(t *testing.T) {
 			if r.code != exitInterrupted {
 				t.Fatalf("after SIGINT: want exit %d, got:\n%s", exitInterrupted, r)
 			}
+			if tc.json {
+				checkInterruptedJSON(t, r)
+				f.finish(t)
+				return
+			}
+
 			// What the history holds: on a started instance, three
 			// tenants with the migrations before the gate, the others
 			// none; on one not started, nothing. The output must say the
@@ -404,5 +426,37 @@ func TestFleetInterrupt(t *testing.T) {
 			}
 			f.finish(t)
 		})
+	}
+}
+
+// checkInterruptedJSON checks an interrupted fleet migrate's JSON: valid
+// against the documented schema, and its error says interrupted, not
+// failed.
+func checkInterruptedJSON(t *testing.T, r result) {
+	t.Helper()
+	sch, err := outputSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checkJSONOutput(sch, r.stdout, r.code); err != nil {
+		t.Fatalf("migrate --format json: %v\n%s", err, r)
+	}
+	var doc struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+		Result jsonFleetMigrate `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if msg := doc.Error.Message; !strings.HasPrefix(msg, "env test: interrupted: cut short on ") || !strings.Contains(msg, "; not started on ") || strings.Contains(msg, "failed") {
+		t.Errorf("the JSON error of an interrupted run: %q", msg)
+	}
+	if len(doc.Result.Instances) != 2 || doc.Result.MigrationsApplied == 0 {
+		t.Errorf("the JSON result of an interrupted run: %+v", doc.Result)
+	}
+	if strings.Contains(r.stderr, "between migrations") {
+		t.Errorf("stderr of an interrupted run:\n%s", r.stderr)
 	}
 }
