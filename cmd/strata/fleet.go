@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -377,23 +378,32 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, run fleet
 		for _, u := range units {
 			metrics.instanceEnded(u.err != nil)
 			if a.format == "text" {
-				a.printInstanceMigrate(u, u.took)
+				a.printInstanceMigrate(u, u.took, ctx.Err() != nil)
 			}
 		}
 	} else {
 		units, tenantErr = a.eachInstance(ctx, cfg, set, extra, fleetPass{}, a.planAndApply, func(u *fleetUnit) {
 			metrics.instanceEnded(u.err != nil)
 			if a.format == "text" {
-				a.printInstanceMigrate(u, time.Since(began))
+				a.printInstanceMigrate(u, time.Since(began), ctx.Err() != nil)
 			}
 		}, metrics)
 	}
 	applied, failed := 0, 0
+	var cut, notStarted []string // interrupted: the instances cut short, and those never started
 	for _, u := range units {
 		if u.res != nil {
 			applied += u.res.Applied()
 		}
-		if u.err != nil {
+		switch {
+		case u.err == nil:
+		case ctx.Err() != nil && interruptedUnit(u):
+			if u.res == nil && strings.Contains(u.err.Error(), ": not started: ") {
+				notStarted = append(notStarted, u.inst.Name)
+			} else {
+				cut = append(cut, u.inst.Name)
+			}
+		default:
 			failed++
 		}
 	}
@@ -441,8 +451,12 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, run fleet
 		if skipped > 0 {
 			alone = fmt.Sprintf(", %d left alone (none of --tenant)", skipped)
 		}
-		fmt.Fprintf(a.stdout, "%d instances: %d done%s, %d failed; %d migration%s applied (%s)\n",
-			len(units), len(units)-failed-skipped, alone, failed, applied, plural(applied), roundDuration(time.Since(began)))
+		stops := ""
+		if len(cut) > 0 || len(notStarted) > 0 {
+			stops = fmt.Sprintf(", %d interrupted, %d not started", len(cut), len(notStarted))
+		}
+		fmt.Fprintf(a.stdout, "%d instances: %d done%s, %d failed%s; %d migration%s applied (%s)\n",
+			len(units), len(units)-failed-skipped-len(cut)-len(notStarted), alone, failed, stops, applied, plural(applied), roundDuration(time.Since(began)))
 		if len(notRun) > 0 {
 			fmt.Fprintf(a.stdout, "waves not started: %s\n", strings.Join(notRun, ", "))
 		}
@@ -450,24 +464,28 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, run fleet
 	if tenantErr != nil && a.format == "text" {
 		fmt.Fprintf(a.stderr, "error: %s\n", tenantErr)
 	}
-	if failed == 0 && !stopped && ctx.Err() == nil {
+	if failed == 0 && !stopped && (len(cut) > 0 || len(notStarted) > 0) {
+		return a.fleetInterrupted(env, len(units), applied, cut, notStarted)
+	}
+	if failed == 0 && !stopped {
 		return tenantErr
 	}
 	var names []string
 	for _, u := range units {
-		if u.err != nil {
+		if u.err != nil && !slices.Contains(cut, u.inst.Name) && !slices.Contains(notStarted, u.inst.Name) {
 			names = append(names, u.inst.Name)
 		}
 	}
-	switch {
-	case ctx.Err() != nil:
-		err = fmt.Errorf("env %s: interrupted (%w): what each instance applied is listed above, the rest did not run; run migrate again, it picks up only what is left", env.Name, ctx.Err())
-	case stopped:
+	others := "the others were migrated"
+	if len(cut) > 0 || len(notStarted) > 0 {
+		others = fmt.Sprintf("then the run was interrupted: %d instance%s cut short, %d not started", len(cut), plural(len(cut)), len(notStarted))
+	}
+	if stopped {
 		err = fmt.Errorf("env %s: the rollout stopped: a wave had more failed tenants than its max_failures, and waves %s did not start; fix the cause and run migrate again (--resume says where it goes on)",
 			env.Name, noneIfEmpty(notRun))
-	default:
-		err = fmt.Errorf("env %s: %d of %d instances failed (%s); the others were migrated: fix the cause and run migrate again, it picks up only what is left",
-			env.Name, failed, len(units), strings.Join(names, ", "))
+	} else {
+		err = fmt.Errorf("env %s: %d of %d instances failed (%s); %s: fix the cause and run migrate again, it picks up only what is left",
+			env.Name, failed, len(units), strings.Join(names, ", "), others)
 	}
 	if code == exitOK {
 		code = codeOf(err)
@@ -505,20 +523,30 @@ func (a *app) printFleetResume(fr *fleetRollout) {
 }
 
 // printInstanceMigrate prints one instance's outcome as soon as it is
-// known: a line, then its failed tenants.
-func (a *app) printInstanceMigrate(u *fleetUnit, since time.Duration) {
+// known: a line, then its failed tenants. When the run was interrupted,
+// a tenant or instance that the interruption stopped is counted as
+// interrupted or not started, not as failed.
+func (a *app) printInstanceMigrate(u *fleetUnit, since time.Duration, interrupted bool) {
 	var b strings.Builder
 	switch {
 	case u.skipped:
 		fmt.Fprintf(&b, "instance %s: holds none of the tenants of --tenant, left alone\n", u.inst.Name)
+	case u.res == nil && interrupted && interruptedUnit(u):
+		if strings.Contains(u.err.Error(), ": not started: ") {
+			fmt.Fprintf(&b, "instance %s: not started (interrupted before its turn): nothing applied\n", u.inst.Name)
+		} else {
+			fmt.Fprintf(&b, "instance %s: interrupted before any migration ran: nothing applied\n", u.inst.Name)
+		}
 	case u.res == nil:
 		fmt.Fprintf(&b, "instance %s: FAILED: %s\n", u.inst.Name, oneLine(a.shown(u.err.Error())))
 	default:
-		var migrated, upToDate, failed, notStarted int
+		var migrated, upToDate, failed, cut, notStarted int
 		for _, t := range u.res.Targets {
 			switch {
 			case t.Err != nil && strings.Contains(t.Err.Error(), ": not started: "):
 				notStarted++
+			case t.Err != nil && interrupted && interruptedErr(t.Err):
+				cut++
 			case t.Err != nil:
 				failed++
 			case len(t.Applied) > 0:
@@ -527,25 +555,95 @@ func (a *app) printInstanceMigrate(u *fleetUnit, since time.Duration) {
 				upToDate++
 			}
 		}
-		fmt.Fprintf(&b, "instance %s: %d tenant%s: %d migrated (%d migration%s), %d already up to date", u.inst.Name,
-			len(u.res.Targets), plural(len(u.res.Targets)), migrated, u.res.Applied(), plural(u.res.Applied()), upToDate)
+		if interrupted && (cut > 0 || notStarted > 0) {
+			fmt.Fprintf(&b, "instance %s: INTERRUPTED: %d tenant%s: %d migrated, %d already up to date, %d interrupted, %d not started; %d migration%s applied",
+				u.inst.Name, len(u.res.Targets), plural(len(u.res.Targets)), migrated, upToDate, cut, notStarted, u.res.Applied(), plural(u.res.Applied()))
+		} else {
+			fmt.Fprintf(&b, "instance %s: %d tenant%s: %d migrated (%d migration%s), %d already up to date", u.inst.Name,
+				len(u.res.Targets), plural(len(u.res.Targets)), migrated, u.res.Applied(), plural(u.res.Applied()), upToDate)
+		}
 		if failed > 0 {
 			fmt.Fprintf(&b, ", %d FAILED", failed)
 		}
-		if notStarted > 0 {
+		if notStarted > 0 && !interrupted {
 			fmt.Fprintf(&b, ", %d not started", notStarted)
 		}
 		fmt.Fprintf(&b, " (%s)\n", roundDuration(since))
 		for _, t := range u.res.Targets {
-			if t.Err != nil && !strings.Contains(t.Err.Error(), ": not started: ") {
+			switch {
+			case t.Err == nil || strings.Contains(t.Err.Error(), ": not started: "):
+			case interrupted && interruptedErr(t.Err):
+				fmt.Fprintf(&b, "  %s: %s\n", t.Target, a.shown(interruptedTenant(t)))
+			default:
 				fmt.Fprintf(&b, "  %s: %s\n", t.Target, a.shown(firstLine(t.Err.Error())))
 			}
 		}
-		if u.err != nil && failed == 0 {
+		if u.err != nil && failed == 0 && cut == 0 && notStarted == 0 {
 			fmt.Fprintf(&b, "  %s\n", a.shown(firstLine(u.err.Error())))
 		}
 	}
 	io.WriteString(a.stdout, b.String())
+}
+
+// interruptedErr reports whether err is what an interruption leaves: the
+// context canceled, or the statement it cancelled (PostgreSQL's SQLSTATE
+// 57014). Only asked once the run's context is done.
+func interruptedErr(err error) bool {
+	var coded interface{ SQLState() string }
+	return errors.Is(err, context.Canceled) || errors.As(err, &coded) && coded.SQLState() == "57014"
+}
+
+// interruptedUnit reports whether the instance's error, and every error of
+// its tenants, is what an interruption leaves (no tenant truly failed).
+func interruptedUnit(u *fleetUnit) bool {
+	if u.res == nil {
+		return interruptedErr(u.err)
+	}
+	for _, t := range u.res.Targets {
+		if t.Err != nil && !interruptedErr(t.Err) {
+			return false
+		}
+	}
+	return true
+}
+
+// interruptedTenant says what an interruption left on a tenant: the
+// migration that was running and what became of it, and those kept.
+func interruptedTenant(t engine.TargetResult) string {
+	kept := fmt.Sprintf("%d applied before it are kept (now at version %s)", len(t.Applied), orEmpty(t.Version))
+	var me *engine.MigrationError
+	switch {
+	case !errors.As(t.Err, &me):
+		return fmt.Sprintf("interrupted between migrations; %d applied are kept (now at version %s)", len(t.Applied), orEmpty(t.Version))
+	case me.OutcomeUnknown:
+		return fmt.Sprintf("interrupted while %s committed: whether it did is unknown (the next run reads the history); %s", me.Path, kept)
+	case me.Partial != nil && me.Partial.Applied > 0:
+		return fmt.Sprintf("interrupted in %s, which runs statement by statement: %s of it stayed applied (not rolled back); %s", me.Path, me.Partial.Range(), kept)
+	case me.Partial != nil:
+		return fmt.Sprintf("interrupted in %s, which runs statement by statement: none of its statements stayed applied; %s", me.Path, kept)
+	}
+	return fmt.Sprintf("interrupted in %s, which was rolled back; %s", me.Path, kept)
+}
+
+// fleetInterrupted ends a fleet's migrate that was interrupted with no
+// instance failed: one line that says what was kept and what was not
+// started, in place of the one-database note (a.interruptNoted).
+func (a *app) fleetInterrupted(env *config.Env, instances, applied int, cut, notStarted []string) error {
+	var parts []string
+	if len(cut) > 0 {
+		parts = append(parts, fmt.Sprintf("cut short on %s (the tenants it ran were stopped, each as said above)", strings.Join(cut, ", ")))
+	}
+	if len(notStarted) > 0 {
+		parts = append(parts, fmt.Sprintf("not started on %s", strings.Join(notStarted, ", ")))
+	}
+	err := fmt.Errorf("env %s: interrupted: %s; the %d migration%s applied on the %d instances are kept; run migrate again: it applies only what is left",
+		env.Name, strings.Join(parts, "; "), applied, plural(applied), instances)
+	a.interruptNoted = true
+	if a.format == "text" {
+		fmt.Fprintf(a.stderr, "%s\n", err)
+		return &exitError{code: exitInterrupted}
+	}
+	return &exitError{code: exitInterrupted, err: err}
 }
 
 // jsonMigrateTargets is res's targets in migrate's JSON form.

@@ -218,27 +218,27 @@ func (a *app) runFleetRollout(ctx context.Context, cfg *config.Config, set *loca
 		last = fr.waves[len(fr.waves)-1].Number
 	}
 	var results []engine.WaveResult
-	var stoppedBy string
+	var stoppedBy error // a wave over its budget
 	var pause time.Duration
 	for _, w := range fr.waves {
 		wr := engine.WaveResult{Name: w.Name, Number: w.Number, Targets: len(w.tenants), Budget: w.Budget}
 		byInst := w.byInstance()
-		if stoppedBy == "" && ctx.Err() == nil && w.pending > 0 && pause > 0 {
+		if stoppedBy == nil && ctx.Err() == nil && w.pending > 0 && pause > 0 {
 			if a.format == "text" {
 				fmt.Fprintf(a.stdout, "pausing %s before wave %d %s\n", pause, w.Number, w.Name)
 			}
 			sleepCtx(ctx, pause)
 			pause = 0
 		}
-		if stoppedBy != "" || ctx.Err() != nil {
+		if stoppedBy != nil || ctx.Err() != nil {
 			why := stoppedBy
-			if why == "" {
-				why = ctx.Err().Error()
+			if why == nil {
+				why = ctx.Err()
 			}
 			for _, t := range w.tenants {
 				if m := merged[t.inst]; m.res != nil {
 					m.res.Targets = append(m.res.Targets, engine.TargetResult{Target: t.name, Version: fr.before[t.key()], Wave: w.Name,
-						Err: fmt.Errorf("target %s: not started: %s", t.name, why)})
+						Err: fmt.Errorf("target %s: not started: %w", t.name, why)})
 				}
 			}
 			wr.Outcome = engine.WaveNotStarted
@@ -302,11 +302,11 @@ func (a *app) runFleetRollout(ctx context.Context, cfg *config.Config, set *loca
 		}
 		if wr.Failed > w.Budget {
 			wr.Outcome = engine.WaveFailed
-			stoppedBy = fmt.Sprintf("wave %q had %d failed tenant%s of %d, more than its failure budget (%d), so the rollout stopped before wave %d",
+			stoppedBy = fmt.Errorf("wave %q had %d failed tenant%s of %d, more than its failure budget (%d), so the rollout stopped before wave %d",
 				w.Name, wr.Failed, plural(wr.Failed), len(w.tenants), w.Budget, w.Number+1)
 		}
 		if a.format == "text" {
-			fmt.Fprintln(a.stdout, waveLine(engine.WaveFinished{Wave: w.Name, Number: w.Number, Failed: wr.Failed, Budget: w.Budget, Stopped: stoppedBy != ""}))
+			fmt.Fprintln(a.stdout, waveLine(engine.WaveFinished{Wave: w.Name, Number: w.Number, Failed: wr.Failed, Budget: w.Budget, Stopped: stoppedBy != nil}))
 		}
 		results = append(results, wr)
 		if w.pending > 0 {

@@ -66,6 +66,8 @@ type app struct {
 	warnings []jsonProblem
 	failure  *jsonError
 	outMu    sync.Mutex // warnings and failure, written by the instances of a fleet at once
+
+	interruptNoted bool // the command already said what an interruption kept
 }
 
 // dialects maps URL schemes to dialects. Each entry opens the database of
@@ -110,6 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		var me *engine.MigrationError
 		switch {
 		case errors.Is(err, errInterruptedConnecting):
+		case a.interruptNoted: // a fleet's migrate said per instance what was kept
 		case errors.As(err, &me) && me.OutcomeUnknown:
 			fmt.Fprintln(stderr, "interrupted: the connection was lost while a migration ran, so whether it committed is unknown; those already applied are kept; run the same command again: it reads the history and applies only what is not there")
 		default:
