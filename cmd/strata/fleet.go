@@ -223,7 +223,7 @@ func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locatio
 				observers = append(observers, metrics.observer(u.inst.Name))
 			}
 			if a.fleetProg != nil && !pass.discover {
-				observers = append(observers, a.fleetProg.observer(u.inst.Name, a.stdout))
+				observers = append(observers, a.fleetProg.observer(ctx, u.inst.Name, a.stdout))
 			}
 			if len(observers) > 0 {
 				opts = append(opts, engine.WithObserver(func(e engine.Event) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -337,12 +338,18 @@ func newFleetProgress(redact func(string) string) *fleetProgress {
 }
 
 // observer returns the observer for the instance named inst, which writes
-// to w (safe for concurrent use: the instances' writer).
-func (f *fleetProgress) observer(inst string, w io.Writer) func(engine.Event) {
+// to w (safe for concurrent use: the instances' writer). A tenant stopped
+// by the run's interruption (ctx done) is said to be interrupted, not
+// failed.
+func (f *fleetProgress) observer(ctx context.Context, inst string, w io.Writer) func(engine.Event) {
 	return func(e engine.Event) {
 		var s string
 		switch e := e.(type) {
 		case engine.TargetFinished:
+			if e.Err != nil && ctx.Err() != nil && interruptedErr(e.Err) {
+				s = fmt.Sprintf("tenant %s: interrupted (%d applied are kept, at version %s; what was running is listed below)", e.Target, e.Applied, orEmpty(e.Version))
+				break
+			}
 			s = f.line.targetLine(e)
 		case engine.TargetRetrying:
 			s = fmt.Sprintf("tenant %s: transient failure, trying again in %s (attempt %d of %d): %s", e.Target, e.Wait, e.Attempt, e.Attempts, f.line.errorLine(e.Target, e.Err))
