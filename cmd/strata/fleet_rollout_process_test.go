@@ -8,6 +8,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,5 +189,64 @@ func checkFleetReport(t *testing.T, r jsonReport, conns map[string]*pgx.Conn) {
 		sub := r
 		sub.Tenants = tenants
 		checkReport(t, conn, sub)
+	}
+}
+
+// TestFleetConnectionLimit: while a fleet migrates, the connections strata
+// holds across its instances (sampled from pg_stat_activity, both
+// databases being on one server) never exceed max_connections, with and
+// without a rollout (a wave's parallel is capped too).
+func TestFleetConnectionLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name, extra string
+		limit       int
+	}{
+		{"tenants", "  max_connections = 5\n", 5},
+		{"waves", "  max_connections = 3\n  rollout {\n    wave \"canary\" { count = 2 }\n    wave \"rest\" { parallel = 8 }\n  }\n", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			urlA, urlB := pgtest.Database(t), pgtest.Database(t)
+			a, b := connect(t, urlA), connect(t, urlB)
+			for i := 1; i <= 8; i++ {
+				execAll(t, a, fmt.Sprintf("CREATE SCHEMA tenant_a%d", i))
+				execAll(t, b, fmt.Sprintf("CREATE SCHEMA tenant_b%d", i))
+			}
+			p := fleetProject(t, tc.extra, urlA, urlB)
+			if err := os.WriteFile(filepath.Join(p.dir, "migrations", "V3__slow.sql"), []byte("SELECT pg_sleep(0.05);\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var dbs []string
+			for _, u := range []string{urlA, urlB} {
+				pu, err := url.Parse(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dbs = append(dbs, strings.TrimPrefix(pu.Path, "/"))
+			}
+			watch := connect(t, urlA)
+			pr := p.start(t, "migrate")
+			peak, samples := 0, 0
+			for running := true; running; {
+				select {
+				case <-pr.done:
+					running = false
+				default:
+				}
+				n := queryInt(t, watch, "SELECT count(*) FROM pg_stat_activity WHERE datname = ANY($1) AND application_name LIKE 'strata%'", dbs)
+				peak = max(peak, n)
+				samples++
+			}
+			r := pr.wait()
+			if r.code != exitOK {
+				t.Fatalf("migrate:\n%s", r)
+			}
+			t.Logf("peak %d connections over %d samples (max_connections %d)", peak, samples, tc.limit)
+			if peak > tc.limit {
+				t.Errorf("strata held %d connections across the instances at once, more than max_connections = %d", peak, tc.limit)
+			}
+			if peak == 0 {
+				t.Errorf("no sample saw strata connected: the run was not observed")
+			}
+		})
 	}
 }
