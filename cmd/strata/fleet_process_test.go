@@ -283,7 +283,13 @@ func TestExampleFleet(t *testing.T) {
 		return out.String() + errOut.String()
 	}
 	eu, us := instanceNameOf(t, urls["eu"]), instanceNameOf(t, urls["us"])
-	out := strata(exitOK, "migrate")
+	// env staged: the same fleet in waves; the canary spans both instances.
+	out := strata(exitOK, "--env", "staged", "migrate", "--dry-run")
+	if !strings.Contains(out, "-- wave 1 canary (2 tenants, parallel 3, max_failures 0): tenant_acme on "+eu+", tenant_hooli on "+us) ||
+		!strings.Contains(out, "-- wave 2 rest (3 tenants, parallel 3, max_failures 1): tenant_globex on "+eu+", tenant_initech on "+us+", tenant_soylent on "+eu) {
+		t.Fatalf("migrate --dry-run of env staged:\n%s", out)
+	}
+	out = strata(exitOK, "migrate")
 	if !strings.Contains(out, "2 instances, 2 at once, 3 tenants in parallel on each, max_connections 8") ||
 		!strings.Contains(out, "instance "+eu+": 3 tenants: 3 migrated (9 migrations)") ||
 		!strings.Contains(out, "instance "+us+": 2 tenants: 2 migrated (6 migrations)") {
