@@ -275,6 +275,10 @@ func TestExampleFleet(t *testing.T) {
 	cfg := filepath.Join(dir, "strata.hcl")
 	strata := func(want int, args ...string) string {
 		t.Helper()
+		cfg := cfg
+		if args[0] == "staged" {
+			cfg, args = filepath.Join(dir, "staged.hcl"), args[1:]
+		}
 		args = append([]string{"--config", cfg, "--var", "eu_url=" + urls["eu"], "--var", "us_url=" + urls["us"]}, args...)
 		var out, errOut testWriter
 		if code := run(t.Context(), args, &out, &errOut); code != want {
@@ -283,11 +287,11 @@ func TestExampleFleet(t *testing.T) {
 		return out.String() + errOut.String()
 	}
 	eu, us := instanceNameOf(t, urls["eu"]), instanceNameOf(t, urls["us"])
-	// env staged: the same fleet in waves; the canary spans both instances.
-	out := strata(exitOK, "--env", "staged", "migrate", "--dry-run")
+	// staged.hcl: the same fleet in waves; the canary spans both instances.
+	out := strata(exitOK, "staged", "migrate", "--dry-run")
 	if !strings.Contains(out, "-- wave 1 canary (2 tenants, parallel 3, max_failures 0): tenant_acme on "+eu+", tenant_hooli on "+us) ||
 		!strings.Contains(out, "-- wave 2 rest (3 tenants, parallel 3, max_failures 1): tenant_globex on "+eu+", tenant_initech on "+us+", tenant_soylent on "+eu) {
-		t.Fatalf("migrate --dry-run of env staged:\n%s", out)
+		t.Fatalf("migrate --dry-run of staged.hcl:\n%s", out)
 	}
 	out = strata(exitOK, "migrate")
 	if !strings.Contains(out, "2 instances, 2 at once, 3 tenants in parallel on each, max_connections 8") ||

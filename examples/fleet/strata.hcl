@@ -39,24 +39,3 @@ env "local" {
   locations = ["migrations"]
 }
 
-# The same fleet, rolled out in waves across both instances: strata reads
-# every instance's tenants, interleaves them (the first of each instance,
-# then the second of each...), so the canary of two tenants lands on both
-# databases; no later wave starts on either instance if the canary fails.
-#   go run ./cmd/strata --config examples/fleet/strata.hcl --env staged migrate --dry-run
-env "staged" {
-  instances       = [var.eu_url, var.us_url]
-  max_connections = 8
-  tenants {
-    pattern  = "tenant_*"
-    parallel = 3
-  }
-  locations = ["migrations"]
-
-  rollout {
-    wave "canary" { count = 2 }
-    wave "rest" {
-      max_failures = 1 # one failed tenant is listed and left behind; two stop the rollout
-    }
-  }
-}
