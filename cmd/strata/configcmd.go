@@ -211,7 +211,7 @@ to the database.`,
 				for i, in := range out.Instances {
 					fmt.Fprintf(w, "  %d. %s: %s\n", i+1, in.Name, in.URL)
 				}
-			} else if out.Registry != nil {
+			} else if out.Registry != nil && out.URL == "" {
 				fmt.Fprintf(w, "registry:      %s\n", out.Registry.URL)
 				fmt.Fprintf(w, "  query:       %s", out.Registry.Query)
 				if out.MaxConnections > 0 {
