@@ -268,6 +268,8 @@ to the database.`,
 					src = "query " + t.Query
 				} else if t.Pattern != "" {
 					src = "pattern " + t.Pattern
+				} else if out.Registry != nil && len(t.Schemas) == 0 {
+					src = "from the registry"
 				}
 				fmt.Fprintf(w, "tenants:       %s (parallel %d, on_error %s, retries %d)\n", src, t.Parallel, t.OnError, t.Retries)
 				for i, wave := range t.Rollout {

@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/stratadb/strata/config"
+	"github.com/stratadb/strata/engine/sqlite"
 )
 
 // An env with a registry block takes its instances from a query on a
@@ -105,6 +108,13 @@ func (a *app) readRegistry(ctx context.Context, cfg *config.Config) ([]config.In
 	if open == nil {
 		_, _, err := a.open(ctx, rcfg) // reports the unsupported scheme at the registry's url
 		return nil, err
+	}
+	if strings.EqualFold(scheme, "sqlite") { // opened read-only: a missing file would read as a database without tables
+		if path, err := sqlite.PathFromURL(reg.URL.Text, cfg.Dir); err == nil {
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				return nil, &exitError{code: exitNoDatabase, err: fmt.Errorf("env %s: registry: sqlite database %s does not exist; nothing was run: fix the registry's url", env.Name, relPath(path))}
+			}
+		}
 	}
 	_, db, err := open(a, ctx, rcfg, true)
 	if err != nil {

@@ -8,12 +8,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/stratadb/strata/engine/sqlite"
 	"github.com/stratadb/strata/internal/pgtest"
 )
 
@@ -218,7 +221,7 @@ func TestRegistryErrors(t *testing.T) {
 			"rows 1 and 2 both list tenant tenant_acme on instance " + nameA + ": list each tenant once per instance"},
 		{"two urls for one database", urlR, values("('" + pwA + "', 'tenant_acme'), ('" + urlA + "&application_name=x', 'tenant_b')"), exitFailed,
 			"rows 1 and 2 give different URLs for the database " + nameA},
-		{"no rows", urlR, values("('" + pwA + "', 'tenant_acme')") + " WHERE false", exitFailed,
+		{"no rows", urlR, values("('"+pwA+"', 'tenant_acme')") + " WHERE false", exitFailed,
 			"registry query (strata.hcl:5) returned no rows, so the env has no instance and no tenant; nothing was run"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,5 +237,38 @@ func TestRegistryErrors(t *testing.T) {
 	}
 	if n := queryInt(t, a, `SELECT count(*) FROM information_schema.tables WHERE table_name = 'strata_schema_history'`); n != 0 {
 		t.Fatalf("a bad registry ran something: %d history tables on the instance", n)
+	}
+}
+
+// TestRegistrySQLite: the registry can be any database strata opens; a
+// SQLite file is read, never created.
+func TestRegistrySQLite(t *testing.T) {
+	urlA := pgtest.Database(t)
+	a := connect(t, urlA)
+	execAll(t, a, `CREATE SCHEMA tenant_acme`)
+	p := registryProject(t, "sqlite://registry.db", "SELECT instance_url, tenant FROM tenants", "")
+	db, err := sqlite.Open(filepath.Join(p.dir, "registry.db"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE tenants (instance_url text, tenant text)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO tenants VALUES (?, 'tenant_acme')`, registryURLWithPassword(t, urlA)); err != nil {
+		t.Fatal(err)
+	}
+	r := p.mustRun(t, exitOK, "migrate")
+	noPassword(t, r)
+	if !strings.Contains(r.stdout, "instance "+instanceNameOf(t, urlA)+": 1 tenant: 1 migrated (2 migrations)") {
+		t.Fatalf("migrate with a SQLite registry:\n%s", r)
+	}
+	p.writeRegistry(t, "sqlite://missing.db", "SELECT instance_url, tenant FROM tenants", "")
+	r = p.mustRun(t, exitNoDatabase, "info")
+	if !strings.Contains(r.stderr, "env test: registry: sqlite database missing.db does not exist; nothing was run") {
+		t.Fatalf("info with a missing SQLite registry:\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(p.dir, "missing.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the missing registry file was created (%v)", err)
 	}
 }
