@@ -144,6 +144,21 @@ func TestRegistryTwoInstances(t *testing.T) {
 		fi.Instances[0].Instance != nameA || fi.Instances[1].Instance != nameB || fi.Instances[0].Summary.Behind != 1 {
 		t.Fatalf("fleet info: %+v\n%s", fi, r)
 	}
+	// --shard i/2 on each instance: the two shards cover the 4 tenants once.
+	shardTargets := 0
+	for _, shard := range []string{"1/2", "2/2"} {
+		r = p.mustRun(t, exitOK, "--shard", shard, "info", "--format", "json")
+		var sd struct {
+			Result jsonFleetInfo `json:"result"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &sd); err != nil {
+			t.Fatal(err)
+		}
+		shardTargets += sd.Result.Summary.Targets
+	}
+	if shardTargets != 4 {
+		t.Fatalf("--shard 1/2 and 2/2 cover %d tenants, want 4", shardTargets)
+	}
 	r = p.mustRun(t, exitOK, "--tenant", "tenant_wayne", "migrate", "--format", "json")
 	noPassword(t, r)
 	if _, err := checkJSONOutput(sch, r.stdout, r.code); err != nil || !strings.Contains(r.stdout, `"target": "tenant_wayne"`) {
