@@ -59,7 +59,8 @@ func (a *app) registryOne(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	a.mask = nil
+	// The same URL, or the same host:port/database (a URL without a host
+	// is named "instance N", which says nothing).
 	want := env.Registry.Instance(env.URL.Text, 0, nil).Name
 	var names []string
 	for _, inst := range insts {
