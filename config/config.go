@@ -112,6 +112,7 @@ type Env struct {
 	URLRange                hcl.Range
 	Instances               []Instance // `instances`: several databases, each with its own history table across the tenants (replaces url)
 	MaxConnections          int        // `max_connections`: connections across all instances at once; 0 = no limit but each instance's own
+	Registry                *Registry  // `registry`: the instances and their tenants come from a query (replaces url and instances; Instances is empty until cmd runs it)
 	Locations               []Location // shared locations, then env locations, then env overrides
 	OutOfOrder              bool
 	Hotfixes                []string // versions as strings; a number in HCL is a diagnostic (7.10 would be 7.1)

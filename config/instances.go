@@ -19,7 +19,10 @@ import (
 type Instance struct {
 	Name  string    // how output names it: host:port/database, or "instance N" when the URL is sensitive or unreadable
 	URL   Value     // the connection URL
-	Range hcl.Range // the list element that named it
+	Range hcl.Range // the list element that named it, or the registry's query
+	// Tenants are the tenants the registry lists on the instance (nil for
+	// an instance of `instances`: the tenants block finds them).
+	Tenants []string
 }
 
 // resolveInstances reads `instances`; true when the env has it (then url
@@ -94,10 +97,10 @@ func (l *loader) checkInstances(e *Env, env *scope) {
 		"max_connections is %s, but it must be a whole number of at least 2: the most connections strata opens across all instances at once (each instance needs one for its lock and one per tenant migrated in parallel). For example: max_connections = 16."); ok {
 		e.MaxConnections = n
 	}
-	if e.MaxConnections > 0 && len(e.Instances) == 0 && l.opts.URLOverride == "" { // --url: one instance of the fleet
+	if e.MaxConnections > 0 && len(e.Instances) == 0 && e.Registry == nil && l.opts.URLOverride == "" { // --url: one instance of the fleet
 		r := s.rng()
 		l.errorf(&r, "max_connections without instances",
-			"max_connections limits the connections across several instances, but the env %q has none. With one database, tenants.parallel is the limit (it opens parallel + 1 connections); remove max_connections, or list the databases in instances.", e.Name)
+			"max_connections limits the connections across several instances, but the env %q has none. With one database, tenants.parallel is the limit (it opens parallel + 1 connections); remove max_connections, or list the databases in instances (or a registry block).", e.Name)
 	}
 }
 

@@ -145,6 +145,9 @@ func (l *loader) run() {
 		case "rollout":
 			l.errorf(blk.DefRange.Ptr(), "Misplaced rollout block",
 				"A rollout block can only appear inside an env block, next to its tenants block, because its waves are tenants of that env. Move it into that env block.")
+		case "registry":
+			l.errorf(blk.DefRange.Ptr(), "Misplaced registry block",
+				"A registry block can only appear inside an env block, because it lists the databases of one env. Move it into that env block.")
 		default:
 			l.addNested(top, blk)
 		}
@@ -226,7 +229,13 @@ func (l *loader) envScope(blk *hcl.Block) *scope {
 			}
 		}
 		sort.Slice(present, func(i, j int) bool { return present[i].Range.Start.Byte < present[j].Range.Start.Byte })
+		reg := sc.nested["registry"]
 		switch {
+		case reg != nil && len(present) > 0:
+			l.errorf(present[0].NameRange.Ptr(), "Tenants source with registry",
+				"The tenants block sets %q, but the env has a registry block (at %s), whose query says which tenants live on which database. Remove %s from the tenants block (keep parallel, on_error and retries there), or remove the registry block.",
+				present[0].Name, reg.block.DefRange, present[0].Name)
+		case reg != nil:
 		case len(present) == 0:
 			l.errorf(t.block.DefRange.Ptr(), "Missing tenants source",
 				`The tenants block must say where the tenant schemas come from, with exactly one of: schemas = ["tenant_a", "tenant_b"], query = "SELECT ...", or pattern = "tenant_*".`)
@@ -480,7 +489,7 @@ func (l *loader) content(body hcl.Body, schema *hcl.BodySchema, where string) *h
 	// known names are in the schema for a precise diagnostic, never suggested.
 	var known, knownBlocks []string
 	if schema == topSchema {
-		known, knownBlocks = envOnlyAttrs, []string{"tenants", "rollout"}
+		known, knownBlocks = envOnlyAttrs, []string{"tenants", "rollout", "registry"}
 	}
 	for _, a := range schema.Attributes {
 		if !slices.Contains(known, a.Name) {

@@ -26,6 +26,8 @@ var examples = map[string]string{
 	"url":                       `url = "postgres://app@localhost/app"`,
 	"instances":                 `instances = ["postgres://app@db1/app", "postgres://app@db2/app"]`,
 	"max_connections":           `max_connections = 16`,
+	"registry.url":              `url = env("REGISTRY_URL")`,
+	"registry.query":            `query = "SELECT instance_url, tenant FROM control.tenants WHERE active ORDER BY 1, 2"`,
 	"locations":                 `locations = ["migrations/common"]`,
 	"overrides":                 `overrides = ["migrations/prod-overrides"]`,
 	"out_of_order":              `out_of_order = true`,
@@ -520,8 +522,12 @@ func (l *loader) resolveURL(e *Env, env *scope) {
 	} else {
 		e.URLRange = env.defRange
 	}
+	registry := l.resolveRegistry(e, env)
 	if l.opts.URLOverride != "" {
 		e.URL = Value{Text: l.opts.URLOverride}
+		return
+	}
+	if registry {
 		return
 	}
 	if l.resolveInstances(e, env) {
@@ -878,7 +884,11 @@ func (l *loader) resolveHistory(e *Env, top, env *scope) {
 
 func (l *loader) resolveTenants(e *Env, env *scope) *Tenants {
 	nb := env.nested["tenants"]
+	reg := env.nested["registry"]
 	if nb == nil {
+		if reg != nil { // the registry names the tenants; the settings are the defaults
+			return &Tenants{Parallel: DefaultTenantsParallel, OnError: DefaultTenantsOnError, Retries: DefaultTenantsRetries, Range: reg.block.DefRange}
+		}
 		return nil
 	}
 	t := &Tenants{Parallel: DefaultTenantsParallel, OnError: DefaultTenantsOnError, Retries: DefaultTenantsRetries, Range: nb.block.DefRange}
@@ -892,11 +902,18 @@ func (l *loader) resolveTenants(e *Env, env *scope) *Tenants {
 			source = k
 		}
 	}
-	if source == "" {
+	if source == "" && reg == nil {
+		return nil // reported by envScope
+	}
+	if source != "" && reg != nil {
 		return nil // reported by envScope
 	}
 	key := "tenants." + source
-	s, ok := l.pick(key, env)
+	var s *setting
+	ok := source != "" // else the registry names the tenants
+	if ok {
+		s, ok = l.pick(key, env)
+	}
 	switch {
 	case !ok:
 	case s == nil:

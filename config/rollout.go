@@ -113,7 +113,7 @@ func (l *loader) resolveRollout(e *Env, env *scope) *Rollout {
 	}
 	ro := &Rollout{Range: rb.block.DefRange}
 	e.Ranges["rollout"] = rb.block.DefRange
-	if env.nested["tenants"] == nil {
+	if env.nested["tenants"] == nil && env.nested["registry"] == nil {
 		l.errorf(rb.block.DefRange.Ptr(), "Rollout without tenants",
 			`A rollout runs waves over the env's tenants, but env %q has no tenants block. Add one, such as tenants { pattern = "tenant_*" }, or remove the rollout block.`, e.Name)
 		return nil

@@ -60,6 +60,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: "lock"},
 		{Type: "tenants"},
 		{Type: "rollout"},
+		{Type: "registry"},
 	},
 }
 
@@ -71,6 +72,7 @@ var envSchema = &hcl.BodySchema{
 		{Type: "lock"},
 		{Type: "tenants"},
 		{Type: "rollout"},
+		{Type: "registry"},
 	},
 }
 
@@ -94,6 +96,7 @@ var nestedSchemas = map[string]*hcl.BodySchema{
 	"history":      {Attributes: attrSchemas([]string{"schema", "table"})},
 	"lock":         {Attributes: attrSchemas([]string{"timeout"})},
 	"tenants":      {Attributes: attrSchemas([]string{"schemas", "query", "pattern", "parallel", "on_error", "retries"})},
+	"registry":     {Attributes: attrSchemas([]string{"url", "query"})},
 }
 
 // Defaults of settings that are not set anywhere.

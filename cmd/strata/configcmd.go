@@ -32,11 +32,18 @@ type jsonInstance struct {
 	URL  string `json:"url"`
 }
 
+// jsonRegistry is an env's registry in config's JSON result.
+type jsonRegistry struct {
+	URL   string `json:"url"`
+	Query string `json:"query"`
+}
+
 // jsonConfig is config's JSON result; Env is the envelope's env.
 type jsonConfig struct {
 	Env            string             `json:"-"`
 	URL            string             `json:"url"`
 	Instances      []jsonInstance     `json:"instances,omitempty"`      // an env with instances: each, in order (url is the first)
+	Registry       *jsonRegistry      `json:"registry,omitempty"`       // an env whose instances come from a registry (not queried here)
 	MaxConnections int                `json:"maxConnections,omitempty"` // across the instances; 0 = no limit
 	Locations      []jsonLocation     `json:"locations"`
 	Files          []jsonResolvedFile `json:"files"`
@@ -148,6 +155,9 @@ to the database.`,
 			for _, in := range env.Instances {
 				out.Instances = append(out.Instances, jsonInstance{Name: in.Name, URL: display(in.URL)})
 			}
+			if r := env.Registry; r != nil {
+				out.Registry = &jsonRegistry{URL: display(r.URL), Query: r.Query}
+			}
 			out.MaxConnections = env.MaxConnections
 			nm := env.Naming.WithDefaults()
 			out.Naming = jsonNaming{SQLMigrationPrefix: nm.VersionedPrefix, UndoSQLMigrationPrefix: nm.UndoPrefix,
@@ -201,6 +211,13 @@ to the database.`,
 				for i, in := range out.Instances {
 					fmt.Fprintf(w, "  %d. %s: %s\n", i+1, in.Name, in.URL)
 				}
+			} else if out.Registry != nil && out.URL == "" {
+				fmt.Fprintf(w, "registry:      %s\n", out.Registry.URL)
+				fmt.Fprintf(w, "  query:       %s", out.Registry.Query)
+				if out.MaxConnections > 0 {
+					fmt.Fprintf(w, " (max_connections %d)", out.MaxConnections)
+				}
+				fmt.Fprintln(w)
 			} else {
 				fmt.Fprintf(w, "url:           %s\n", out.URL)
 			}
@@ -251,6 +268,8 @@ to the database.`,
 					src = "query " + t.Query
 				} else if t.Pattern != "" {
 					src = "pattern " + t.Pattern
+				} else if out.Registry != nil && len(t.Schemas) == 0 {
+					src = "from the registry"
 				}
 				fmt.Fprintf(w, "tenants:       %s (parallel %d, on_error %s, retries %d)\n", src, t.Parallel, t.OnError, t.Retries)
 				for i, wave := range t.Rollout {

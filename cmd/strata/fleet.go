@@ -63,11 +63,14 @@ type fleetPass struct {
 }
 
 // fleetEnv loads the configuration and says whether the env has several
-// instances. The loaded config is kept (a.cfg), so setup does not load it
-// again.
-func (a *app) fleetEnv() (bool, error) {
+// instances (listed, or from its registry: see registryFleet). The loaded
+// config is kept (a.cfg), so setup does not load it again.
+func (a *app) fleetEnv(ctx context.Context) (bool, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
+		return false, err
+	}
+	if err := a.registryFleet(ctx, cfg); err != nil {
 		return false, err
 	}
 	return len(cfg.Env.Instances) > 0, nil
@@ -113,6 +116,9 @@ func instanceConfig(cfg *config.Config, inst config.Instance, parallel int, pass
 			t.Parallel = pass.parallel
 		}
 		t.Parallel = min(t.Parallel, parallel)
+		if inst.Tenants != nil { // from the registry
+			t.Schemas = inst.Tenants
+		}
 		env.Tenants = &t
 	}
 	if env.Rollout != nil {

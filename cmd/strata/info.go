@@ -111,7 +111,7 @@ nothing created.`,
 			if details || len(a.tenants) > 0 {
 				extra = append(extra, engine.WithDetails())
 			}
-			if fleet, err := a.fleetEnv(); err != nil {
+			if fleet, err := a.fleetEnv(cmd.Context()); err != nil {
 				return err
 			} else if fleet {
 				return a.fleetInfo(cmd.Context(), extra)

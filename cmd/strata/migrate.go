@@ -101,7 +101,7 @@ a terminal; --yes otherwise).`,
 			if dryRun && report != "" {
 				return &exitError{code: exitUsage, err: errors.New("--report and --dry-run: a dry run changes nothing, so there is no rollout to report; leave out one of them")}
 			}
-			fleet, err := a.fleetEnv()
+			fleet, err := a.fleetEnv(ctx)
 			if err != nil {
 				return err
 			}

@@ -377,6 +377,9 @@ func (a *app) secrets() []string {
 	for _, inst := range env.Instances {
 		out = append(out, config.URLSecrets(inst.URL.Text)...)
 	}
+	if env.Registry != nil {
+		out = append(out, config.URLSecrets(env.Registry.URL.Text)...)
+	}
 	for _, v := range env.Placeholders.Values {
 		if v.Sensitive {
 			out = append(out, v.Text)

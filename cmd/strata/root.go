@@ -470,6 +470,9 @@ func (a *app) setup(ctx context.Context, extra ...engine.Option) (*config.Config
 	if len(cfg.Env.Instances) > 0 {
 		return nil, nil, nil, errFleetOnly(cfg.Env)
 	}
+	if err := a.registryOne(ctx, cfg); err != nil {
+		return nil, nil, nil, err
+	}
 	set, err := a.collect(cfg)
 	if err != nil {
 		return nil, nil, nil, err

@@ -51,6 +51,9 @@ connect_retries does not apply here: --timeout decides.`,
 			if err != nil {
 				return err
 			}
+			if err := a.registryWait(cmd.Context(), cfg, timeout, interval); err != nil {
+				return err
+			}
 			if len(cfg.Env.Instances) == 0 {
 				return a.wait(cmd.Context(), cfg.Env.URL.Text, timeout, interval)
 			}
