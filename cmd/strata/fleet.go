@@ -47,16 +47,14 @@ type fleetUnit struct {
 }
 
 // fleetPass says how eachInstance runs the instances. The zero value runs
-// every instance on its tenants (--tenant: those it holds), with the env's
-// rollout inside each instance.
+// every instance on its tenants (--tenant: those it holds).
 type fleetPass struct {
-	// discover: every instance, all its tenants, without the rollout (the
-	// first pass of a fleet-wide rollout, which reads only).
+	// discover: every instance, all its tenants (the first pass of a
+	// fleet-wide rollout, which reads only).
 	discover bool
 	// only, when not nil, is a wave of a fleet-wide rollout: each instance
-	// (by index) runs the tenants it lists, without the rollout, at most
-	// parallel at once (0: the tenants block's); an instance it does not
-	// list is idle.
+	// (by index) runs the tenants it lists, at most parallel at once (0:
+	// the tenants block's); an instance it does not list is idle.
 	only     map[int][]string
 	parallel int
 	atOnce   int // instances at once; 0: fleetLimits'
@@ -100,16 +98,15 @@ func fleetLimits(env *config.Env) (instances, parallel int) {
 }
 
 // instanceConfig is cfg with the env narrowed to one instance: its URL,
-// and tenants.parallel (and each wave's) capped at parallel. A pass that
-// runs the rollout across the fleet (discover, or one of its waves) leaves
-// the rollout out, and runs a wave at its own parallel.
+// its tenants when a registry lists them, and tenants.parallel (or, in a
+// wave of a rollout, the wave's) capped at parallel. The rollout is left
+// out: a fleet's waves span its instances (fleetrollout.go), so no
+// instance runs or resolves them on its own.
 func instanceConfig(cfg *config.Config, inst config.Instance, parallel int, pass fleetPass) *config.Config {
 	c := *cfg
 	env := *cfg.Env
 	env.URL, env.URLRange, env.Instances = inst.URL, inst.Range, nil
-	if pass.discover || pass.only != nil {
-		env.Rollout = nil
-	}
+	env.Rollout = nil
 	if env.Tenants != nil {
 		t := *env.Tenants
 		if pass.only != nil && pass.parallel > 0 {
@@ -120,16 +117,6 @@ func instanceConfig(cfg *config.Config, inst config.Instance, parallel int, pass
 			t.Schemas = inst.Tenants
 		}
 		env.Tenants = &t
-	}
-	if env.Rollout != nil {
-		ro := *env.Rollout
-		ro.Waves = append([]config.Wave(nil), ro.Waves...)
-		for i := range ro.Waves {
-			if ro.Waves[i].Parallel > parallel {
-				ro.Waves[i].Parallel = parallel
-			}
-		}
-		env.Rollout = &ro
 	}
 	c.Env = &env
 	return &c

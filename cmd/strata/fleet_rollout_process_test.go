@@ -154,11 +154,27 @@ END $$;
 	}
 	checkFleetReport(t, rep, map[string]*pgx.Conn{nameA: a, nameB: b})
 
-	// A wave naming a tenant no instance holds is refused before anything runs.
+	// A wave naming a tenant of one instance only: info and migrate read
+	// the waves over the fleet, not on each instance (where the name would
+	// be unknown on the other).
 	hcl, err := os.ReadFile(filepath.Join(p.dir, "strata.hcl"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	named := strings.Replace(string(hcl), `wave "canary" { count = 2 }`, `wave "canary" { tenants = ["tenant_b1"] }`, 1)
+	if err := os.WriteFile(filepath.Join(p.dir, "strata.hcl"), []byte(named), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = p.mustRun(t, exitOK, "info")
+	if !strings.Contains(r.stdout, "Fleet: env test, 2 instances, 10 tenants: 10 up to date, 0 pending, 0 failed\n") {
+		t.Errorf("fleet info with a wave naming a tenant of one instance:\n%s", r)
+	}
+	r = p.mustRun(t, exitOK, "migrate")
+	if !strings.Contains(r.stdout, "wave 1/3 canary: 1 tenant on 1 instance, 0 pending") {
+		t.Errorf("migrate with a wave naming a tenant of one instance:\n%s", r)
+	}
+
+	// A wave naming a tenant no instance holds is refused before anything runs.
 	bad := strings.Replace(string(hcl), `wave "canary" { count = 2 }`, `wave "canary" { tenants = ["tenant_a1", "tenant_zz"] }`, 1)
 	if err := os.WriteFile(filepath.Join(p.dir, "strata.hcl"), []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
