@@ -239,6 +239,21 @@ func AssignWaves(defs []Wave, all []WaveCandidate) ([]PlanWave, error) {
 	return out, nil
 }
 
+// StartWave returns the index in waves of the wave named by wave, its
+// name or its 1-based number (WithStartWave, --wave).
+func StartWave(waves []PlanWave, wave string) (int, error) {
+	for i, w := range waves {
+		if w.Name == wave || strconv.Itoa(w.Number) == wave {
+			return i, nil
+		}
+	}
+	names := make([]string, len(waves))
+	for i, w := range waves {
+		names[i] = fmt.Sprintf("%d %s", w.Number, w.Name)
+	}
+	return -1, fmt.Errorf("wave %q: the rollout has no such wave: give one of %s", wave, strings.Join(names, ", "))
+}
+
 // WaveBudget is the number of failed tenants wave def tolerates when the
 // run keeps n of its tenants; def is the zero Wave for the implicit
 // "rest" wave, which tolerates none.
@@ -305,19 +320,9 @@ func (m *run) resolveWaves(all, run []string, queried map[string]map[string]bool
 		return nil, err
 	}
 	if m.startWave != "" {
-		start := -1
-		for i, w := range waves {
-			if w.Name == m.startWave || strconv.Itoa(w.Number) == m.startWave {
-				start = i
-				break
-			}
-		}
-		if start < 0 {
-			names := make([]string, len(waves))
-			for i, w := range waves {
-				names[i] = fmt.Sprintf("%d %s", w.Number, w.Name)
-			}
-			return nil, fmt.Errorf("wave %q: the rollout has no such wave: give one of %s", m.startWave, strings.Join(names, ", "))
+		start, err := StartWave(waves, m.startWave)
+		if err != nil {
+			return nil, err
 		}
 		waves = waves[start:]
 	}

@@ -136,19 +136,8 @@ func (a *app) planFleetRollout(ctx context.Context, cfg *config.Config, set *loc
 	}
 	start := 0
 	if a.wave != "" {
-		start = -1
-		for i, w := range planned {
-			if w.Name == a.wave || strconv.Itoa(w.Number) == a.wave {
-				start = i
-				break
-			}
-		}
-		if start < 0 {
-			names := make([]string, len(planned))
-			for i, w := range planned {
-				names[i] = fmt.Sprintf("%d %s", w.Number, w.Name)
-			}
-			return fr, &exitError{code: exitUsage, err: fmt.Errorf("--wave %s: the rollout has no such wave: give one of %s", a.wave, strings.Join(names, ", "))}
+		if start, err = engine.StartWave(planned, a.wave); err != nil {
+			return fr, &exitError{code: exitUsage, err: fmt.Errorf("--wave: %w", err)}
 		}
 	}
 	for _, pw := range planned[start:] {
