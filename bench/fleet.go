@@ -26,35 +26,41 @@ func runW6(ctx context.Context, o options, tmp string, dbs *databases, w *worklo
 	names := tenantNames(w.Tenants)
 	half := len(names) / 2
 	apps := w.Tenants * w.Files
-	fleet, one := &series{}, &series{}
+	fleet, waves, one := &series{}, &series{}, &series{}
+	// The three setups, in a rotating order from run to run.
+	const (
+		twoInstances = iota
+		twoInstancesWaves
+		// then one database
+	)
 	for i := range o.runs {
-		order := []bool{true, false}
-		if i%2 == 1 {
-			order = []bool{false, true}
-		}
-		for j, isFleet := range order {
+		for j := range 3 {
+			setup := (i + j) % 3
 			var m measurement
 			var err error
-			if isFleet {
-				m, err = w6Run(ctx, bin, tmp, dbs, w, [][]string{names[:half], names[half:]},
-					contains(fmt.Sprintf("2 instances: 2 done, 0 failed; %d migrations applied", apps)))
-			} else {
-				m, err = w6Run(ctx, bin, tmp, dbs, w, [][]string{names},
+			fleetDone := contains(fmt.Sprintf("2 instances: 2 done, 0 failed; %d migrations applied", apps))
+			s, label := fleet, "two instances"
+			switch setup {
+			case twoInstances:
+				m, err = w6Run(ctx, bin, tmp, dbs, w, [][]string{names[:half], names[half:]}, "", fleetDone)
+			case twoInstancesWaves:
+				s, label = waves, "waves"
+				m, err = w6Run(ctx, bin, tmp, dbs, w, [][]string{names[:half], names[half:]}, w6Rollout, fleetDone)
+			default: // one database
+				s, label = one, "one database"
+				m, err = w6Run(ctx, bin, tmp, dbs, w, [][]string{names}, "",
 					contains(fmt.Sprintf("%d targets: %d migrated (%d migrations)", w.Tenants, w.Tenants, apps)))
 			}
 			if err != nil {
 				return nil, fmt.Errorf("run %d: %w", i+1, err)
 			}
 			m.runner, m.Run, m.First = "strata", i+1, j == 0
-			s, label := one, "one database"
-			if isFleet {
-				s, label = fleet, "two instances"
-			}
 			fmt.Fprintf(os.Stderr, "  run %d %-14s %9.0f ms %7.1f MiB\n", i+1, label, m.WallMS, float64(m.MaxRSSKiB)/1024)
 			s.Runs = append(s.Runs, m)
 		}
 	}
 	fleet.summarize()
+	waves.summarize()
 	one.summarize()
 	mk := func(name string, s *series, cmd string) workloadResult {
 		wr := workloadResult{workload: *w, Strata: s, Target: "(reference)", Command: cmd}
@@ -62,16 +68,29 @@ func runW6(ctx context.Context, o options, tmp string, dbs *databases, w *worklo
 		return wr
 	}
 	a := mk("two instances", fleet, "strata migrate, instances = [2 databases], max_connections unset")
+	c := mk("two instances, waves", waves, "the same with a rollout across the instances: "+strings.Join(strings.Fields(w6Rollout), " "))
 	b := mk("one database", one, "strata migrate, url = 1 database with every tenant")
 	a.Notes = append(a.Notes, fmt.Sprintf("%d tenants over two instances took %.2fx the time of the same tenants on one database (parallel %d per instance, so twice the connections)",
 		w.Tenants, fleet.WallMS/one.WallMS, w.Parallel))
-	return []workloadResult{a, b}, nil
+	c.Notes = append(c.Notes, fmt.Sprintf("waves across the instances (a read pass, then three waves one after the other) took %.2fx the time of the same run without waves",
+		waves.WallMS/fleet.WallMS))
+	return []workloadResult{a, c, b}, nil
 }
+
+// w6Rollout is the rollout of W6's "waves" setup: a canary of two tenants
+// (one per instance), 10% of the rest, then the rest.
+const w6Rollout = `  rollout {
+    wave "canary" { count = 2 }
+    wave "early" { percent = 10 }
+    wave "rest" { }
+  }
+`
 
 // w6Run creates one fresh database per element of groups with those
 // tenant schemas, runs `strata migrate` once over them (instances when
-// there are several), checks its output and drops the databases.
-func w6Run(ctx context.Context, bin, tmp string, dbs *databases, w *workload, groups [][]string, check func(string) error) (measurement, error) {
+// there are several, with rollout in the env when not ""), checks its
+// output and drops the databases.
+func w6Run(ctx context.Context, bin, tmp string, dbs *databases, w *workload, groups [][]string, rollout string, check func(string) error) (measurement, error) {
 	var m measurement
 	var urls []string
 	var own []*databases
@@ -104,8 +123,8 @@ func w6Run(ctx context.Context, bin, tmp string, dbs *databases, w *workload, gr
 		where = "instances = [" + strings.Join(q, ", ") + "]"
 	}
 	cfg := filepath.Join(tmp, "w6.hcl")
-	text := fmt.Sprintf("env \"bench\" {\n  %s\n  locations = [%s]\n  tenants {\n    pattern  = \"tenant_*\"\n    parallel = %d\n  }\n}\n",
-		where, hclString(w.Dir), w.Parallel)
+	text := fmt.Sprintf("env \"bench\" {\n  %s\n  locations = [%s]\n  tenants {\n    pattern  = \"tenant_*\"\n    parallel = %d\n  }\n%s}\n",
+		where, hclString(w.Dir), w.Parallel, rollout)
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		return m, fmt.Errorf("write strata.hcl: %w", err)
 	}
