@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/stratadb/strata/internal/ctxsleep"
 )
 
 // TransientErrors is implemented by dialects that can tell a failure that
@@ -181,7 +183,7 @@ func (m *run) applyTargetRetrying(ctx context.Context, p *Plan, tp *TargetPlan, 
 		retried = append(retried, m.maskErr(tr.Err))
 		m.logger.Info("target failed for a transient reason; trying again", "target", tp.Target.Name, "attempt", n+1, "wait", wait0, "err", m.maskErr(tr.Err))
 		m.emit(TargetRetrying{Target: tp.Target.Name, Attempt: n + 1, Attempts: m.targetRetries + 1, Wait: wait0, Err: m.maskErr(tr.Err)})
-		sleepCtx(ctx, wait0)
+		ctxsleep.Sleep(ctx, wait0)
 		if err := ctx.Err(); err != nil {
 			tr.Err = errors.Join(tr.Err, fmt.Errorf("target %s: not tried again: %w", tp.Target.Name, err))
 			tr.Duration = time.Since(began)

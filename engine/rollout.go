@@ -353,16 +353,3 @@ func (m *run) resolveWaves(all, run []string, queried map[string]map[string]bool
 	m.waves = waves
 	return tenants, nil
 }
-
-// sleepCtx waits d, or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}

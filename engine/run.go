@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/stratadb/strata/internal/ctxsleep"
 	"github.com/stratadb/strata/locations"
 	"github.com/stratadb/strata/schemas"
 )
@@ -161,7 +162,7 @@ func (m *run) apply(ctx context.Context, p *Plan) (*Result, error) {
 		waited := time.Duration(0)
 		if len(work) > 0 && pause > 0 && stoppedBy == nil && !stopped.Load() {
 			m.emit(WavePausing{Wave: w.Name, Number: w.Number, Pause: pause})
-			sleepCtx(ctx, pause) // an interruption ends it: the wave then does not start
+			ctxsleep.Sleep(ctx, pause) // an interruption ends it: the wave then does not start
 			waited, pause = pause, 0
 		}
 		if stoppedBy != nil || (w.Name != "" && (stopped.Load() || ctx.Err() != nil)) {

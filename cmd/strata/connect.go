@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stratadb/strata/config"
+	"github.com/stratadb/strata/internal/ctxsleep"
 )
 
 // connectFailure reports whether err says that the server could not be
@@ -102,12 +103,8 @@ func (a *app) ping(ctx context.Context, env *config.Env, db *sql.DB) error {
 			fmt.Fprintf(a.stderr, "warning: env %s: cannot connect to %s (attempt %d of %d): %s; trying again in %s\n",
 				env.Name, display(env.URL), n, tries, reason, wait)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !ctxsleep.Sleep(ctx, wait) {
 			return fmt.Errorf("env %s: connect to %s (attempt %d of %d): %w", env.Name, display(env.URL), n, tries, errInterruptedConnecting)
-		case <-t.C:
 		}
 	}
 }

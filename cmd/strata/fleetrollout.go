@@ -10,6 +10,7 @@ import (
 
 	"github.com/stratadb/strata/config"
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/internal/ctxsleep"
 	"github.com/stratadb/strata/locations"
 )
 
@@ -216,7 +217,7 @@ func (a *app) runFleetRollout(ctx context.Context, cfg *config.Config, set *loca
 			if a.format == "text" {
 				fmt.Fprintf(a.stdout, "pausing %s before wave %d %s\n", pause, w.Number, w.Name)
 			}
-			sleepCtx(ctx, pause)
+			ctxsleep.Sleep(ctx, pause)
 			pause = 0
 		}
 		if stoppedBy != nil || ctx.Err() != nil {
@@ -322,19 +323,6 @@ func (a *app) planAndApply(ctx context.Context, icfg *config.Config, m *engine.M
 		u.res, err = m.Apply(ctx, p)
 	}
 	u.err = err
-}
-
-// sleepCtx waits d, or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 // jsonFleetDryRun is migrate --dry-run's JSON result for an env with
