@@ -216,7 +216,7 @@ func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locatio
 				observers = append(observers, metrics.observer(u.inst.Name))
 			}
 			if a.fleetProg != nil && !pass.discover {
-				observers = append(observers, a.fleetProg.observer(ctx, u.inst.Name, a.stdout))
+				observers = append(observers, a.fleetProg.observer(u.inst.Name, a.stdout))
 			}
 			if len(observers) > 0 {
 				opts = append(opts, engine.WithObserver(func(e engine.Event) {
@@ -356,7 +356,7 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, run fleet
 		}
 		fmt.Fprintf(a.stdout, "migrating env %s: %d instances, %d at once, %d tenant%s in parallel on each%s\n",
 			env.Name, len(env.Instances), atOnce, parallel, plural(parallel), limit)
-		a.fleetProg = newFleetProgress(a.shown)
+		a.fleetProg = newFleetProgress(ctx, a.shown)
 		defer func() { a.fleetProg = nil }()
 	}
 	var tenantErr error

@@ -460,3 +460,62 @@ func checkInterruptedJSON(t *testing.T, r result) {
 		t.Errorf("stderr of an interrupted run:\n%s", r.stderr)
 	}
 }
+
+// TestTenantsInterrupt stops a multi-tenant migrate on one database with
+// SIGINT while three tenants wait inside V2 (the gate): the output counts
+// them as interrupted, not failed, says V2 was rolled back on each and V1
+// kept, and does not ask to fix a cause; the next run finishes exactly
+// once.
+func TestTenantsInterrupt(t *testing.T) {
+	url := pgtest.Database(t)
+	conn := connect(t, url)
+	tenants := tenantNames("w", 6)
+	p := newProject(t, url, tenantsBlock("schemas = "+hclList(tenants), "parallel = 3"), map[string]string{
+		"V1__a.sql":    "CREATE TABLE a (id int PRIMARY KEY);\n",
+		"V2__gate.sql": "CREATE TABLE b (id int PRIMARY KEY);\nSELECT count(*) FROM public.fleet_gate;\n",
+		"V3__c.sql":    "CREATE TABLE c (id int PRIMARY KEY);\n",
+	})
+	gate := holdGate(t, url)
+	pr := p.start(t, "migrate")
+	for gateWaiters(t, conn) < 3 {
+		select {
+		case <-pr.done:
+			t.Fatalf("strata ended before its tenants reached the gate:\n%s", pr.wait())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err := pr.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	r := pr.wait()
+	if err := gate.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r.code != exitInterrupted {
+		t.Fatalf("want exit %d:\n%s", exitInterrupted, r)
+	}
+	if !strings.Contains(r.stdout, "3 interrupted") || !strings.Contains(r.stderr, "interrupted targets:") {
+		t.Errorf("the summary should count 3 tenants interrupted:\n%s", r)
+	}
+	if n := strings.Count(r.stderr, "interrupted in migrations/V2__gate.sql, which was rolled back; 1 applied before it are kept (now at version 1)"); n != 3 {
+		t.Errorf("each of the 3 tenants at the gate should say V2 was rolled back and V1 kept (%d do):\n%s", n, r)
+	}
+	for _, bad := range []string{"FAILED", "failed targets", "fix the cause"} {
+		if strings.Contains(r.stdout+r.stderr, bad) {
+			t.Errorf("the output of an interrupted run says %q:\n%s", bad, r)
+		}
+	}
+	if n := queryInt(t, conn, "SELECT count(*) FROM strata_schema_history WHERE version = '2' AND success"); n != 0 {
+		t.Errorf("V2 was recorded on %d tenants, though every one was interrupted in it", n)
+	}
+	p.mustRun(t, exitOK, "migrate")
+	exactlyOnce(t, "history rows per (tenant, version)",
+		counts(t, conn, `SELECT tenant || ' ' || version, count(*) FROM strata_schema_history WHERE type <> 'SCHEMA' AND success GROUP BY 1`),
+		func() []string {
+			var want []string
+			for _, tn := range tenants {
+				want = append(want, tn+" 1", tn+" 2", tn+" 3")
+			}
+			return want
+		}())
+}

@@ -145,6 +145,7 @@ a terminal; --yes otherwise).`,
 				}
 				prog = newProgress(a.stdout, tty, time.Now, a.shown)
 				prog.where = a.where
+				prog.interrupted = func() bool { return ctx.Err() != nil }
 				var count func(engine.Event)
 				if metrics != nil {
 					count = metrics.observer("")
@@ -224,7 +225,7 @@ a terminal; --yes otherwise).`,
 				if prog != nil && !prog.headed() {
 					fmt.Fprintf(a.stdout, "migrating %d targets (%s)\n", len(res.Targets), a.where("", len(res.Targets)))
 				}
-				a.printMigrateSummary(res, time.Since(began))
+				a.printMigrateSummary(res, time.Since(began), ctx.Err() != nil)
 				if err != nil {
 					return &exitError{code: codeOf(err)} // each failure is listed above
 				}
@@ -473,12 +474,16 @@ func orDash(v string) string {
 }
 
 // printMigrateSummary ends a run over several targets with a few lines.
-func (a *app) printMigrateSummary(res *engine.Result, took time.Duration) {
-	var upToDate, applied, failed, byOther, notStarted int
+// When the run was interrupted, a target the interruption stopped is
+// counted and listed as interrupted, not as failed.
+func (a *app) printMigrateSummary(res *engine.Result, took time.Duration, interrupted bool) {
+	var upToDate, applied, failed, byOther, notStarted, cut int
 	for _, t := range res.Targets {
 		switch {
 		case t.Err != nil && strings.Contains(t.Err.Error(), ": not started: "):
 			notStarted++
+		case t.Err != nil && interrupted && interruptedErr(t.Err):
+			cut++
 		case t.Err != nil:
 			failed++
 		case len(t.Applied) > 0:
@@ -496,6 +501,9 @@ func (a *app) printMigrateSummary(res *engine.Result, took time.Duration) {
 	if failed > 0 {
 		fmt.Fprintf(a.stdout, ", %d failed", failed)
 	}
+	if cut > 0 {
+		fmt.Fprintf(a.stdout, ", %d interrupted", cut)
+	}
 	if notStarted > 0 {
 		fmt.Fprintf(a.stdout, ", %d not started", notStarted)
 	}
@@ -509,10 +517,18 @@ func (a *app) printMigrateSummary(res *engine.Result, took time.Duration) {
 	if len(notRun) > 0 {
 		fmt.Fprintf(a.stdout, "waves not started: %s\n", strings.Join(notRun, ", "))
 	}
+	if cut > 0 {
+		fmt.Fprintln(a.stderr, "interrupted targets:")
+		for _, t := range res.Targets {
+			if t.Err != nil && !strings.Contains(t.Err.Error(), ": not started: ") && interruptedErr(t.Err) {
+				fmt.Fprintf(a.stderr, "  %s: %s\n", t.Target, a.shown(interruptedTenant(t)))
+			}
+		}
+	}
 	if failed > 0 {
 		fmt.Fprintln(a.stderr, "failed targets:")
 		for _, t := range res.Targets {
-			if t.Err != nil && !strings.Contains(t.Err.Error(), ": not started: ") {
+			if t.Err != nil && !strings.Contains(t.Err.Error(), ": not started: ") && !(interrupted && interruptedErr(t.Err)) {
 				fmt.Fprintf(a.stderr, "  %s: %s\n", t.Target, a.shown(firstLine(t.Err.Error())))
 				var me *engine.MigrationError
 				if errors.As(t.Err, &me) && me.Detail != "" {

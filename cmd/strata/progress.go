@@ -35,6 +35,10 @@ type progress struct {
 	// where names the database in the headers (see app.where); nil: the
 	// headers do not.
 	where func(target string, targets int) string
+	// interrupted reports whether the run was interrupted (its context is
+	// done): a target stopped by it is then said to be interrupted, not
+	// failed. nil: never.
+	interrupted func() bool
 
 	mu       sync.Mutex
 	started  bool // RunStarted seen
@@ -207,6 +211,8 @@ func (p *progress) targetFinished(e engine.TargetFinished) {
 // targetLine describes a finished target in one line.
 func (p *progress) targetLine(e engine.TargetFinished) string {
 	switch {
+	case e.Err != nil && p.interrupted != nil && p.interrupted() && interruptedErr(e.Err):
+		return fmt.Sprintf("tenant %s: interrupted (%d applied are kept, at version %s; what was running is listed at the end)", e.Target, e.Applied, orEmpty(e.Version))
 	case e.Err != nil:
 		return fmt.Sprintf("tenant %s: %s: %s", e.Target, failedWord(e.Err), p.errorLine(e.Target, e.Err))
 	case e.DoneByOther:
@@ -333,23 +339,21 @@ type fleetProgress struct {
 	line *progress // formats the lines (targetLine, errorLine)
 }
 
-func newFleetProgress(redact func(string) string) *fleetProgress {
-	return &fleetProgress{line: newProgress(io.Discard, false, nil, redact)}
+// newFleetProgress returns the reporter of a fleet's run, whose context
+// ctx says whether it was interrupted.
+func newFleetProgress(ctx context.Context, redact func(string) string) *fleetProgress {
+	line := newProgress(io.Discard, false, nil, redact)
+	line.interrupted = func() bool { return ctx.Err() != nil }
+	return &fleetProgress{line: line}
 }
 
 // observer returns the observer for the instance named inst, which writes
-// to w (safe for concurrent use: the instances' writer). A tenant stopped
-// by the run's interruption (ctx done) is said to be interrupted, not
-// failed.
-func (f *fleetProgress) observer(ctx context.Context, inst string, w io.Writer) func(engine.Event) {
+// to w (safe for concurrent use: the instances' writer).
+func (f *fleetProgress) observer(inst string, w io.Writer) func(engine.Event) {
 	return func(e engine.Event) {
 		var s string
 		switch e := e.(type) {
 		case engine.TargetFinished:
-			if e.Err != nil && ctx.Err() != nil && interruptedErr(e.Err) {
-				s = fmt.Sprintf("tenant %s: interrupted (%d applied are kept, at version %s; what was running is listed below)", e.Target, e.Applied, orEmpty(e.Version))
-				break
-			}
 			s = f.line.targetLine(e)
 		case engine.TargetRetrying:
 			s = fmt.Sprintf("tenant %s: transient failure, trying again in %s (attempt %d of %d): %s", e.Target, e.Wait, e.Attempt, e.Attempts, f.line.errorLine(e.Target, e.Err))
