@@ -153,11 +153,11 @@ func WithStartWave(wave string) Option {
 
 // WaveCandidate is one tenant for AssignWaves. Key names it uniquely in
 // the rollout (a fleet of instances qualifies the name with its
-// instance); the selectors match Name. Queried holds the waves (by name)
-// whose Query returned Name on the tenant's database.
+// instance); the selectors match Name. Queried is QueryWaves's result on
+// the tenant's database: by wave name, the names its Query returned.
 type WaveCandidate struct {
 	Key, Name string
-	Queried   map[string]bool
+	Queried   map[string]map[string]bool
 }
 
 // AssignWaves puts each candidate, in the given order, into the first wave
@@ -211,7 +211,7 @@ func AssignWaves(defs []Wave, all []WaveCandidate) ([]PlanWave, error) {
 			}
 		case w.Query != "":
 			for _, c := range left {
-				if c.Queried[w.Name] {
+				if c.Queried[w.Name][c.Name] {
 					sel = append(sel, c)
 				}
 			}
@@ -300,13 +300,7 @@ func queryWaves(ctx context.Context, conn *sql.Conn, waves []Wave) (map[string]m
 func assignWaves(defs []Wave, all []string, queried map[string]map[string]bool) ([]PlanWave, error) {
 	cands := make([]WaveCandidate, len(all))
 	for i, t := range all {
-		q := map[string]bool{}
-		for w, names := range queried {
-			if names[t] {
-				q[w] = true
-			}
-		}
-		cands[i] = WaveCandidate{Key: t, Name: t, Queried: q}
+		cands[i] = WaveCandidate{Key: t, Name: t, Queried: queried}
 	}
 	return AssignWaves(defs, cands)
 }

@@ -43,12 +43,16 @@ func TestAssignWaves(t *testing.T) {
 // tenant is taken on every instance that holds it, and count and percent
 // count candidates, not names.
 func TestAssignWavesQueryAndKeys(t *testing.T) {
-	c := func(inst, name string, queried ...string) WaveCandidate {
-		q := map[string]bool{}
-		for _, w := range queried {
-			q[w] = true
+	// What the beta wave's query returned on each instance.
+	queried := map[string]map[string]map[string]bool{"a": {}, "b": {}}
+	c := func(inst, name string, waves ...string) WaveCandidate {
+		for _, w := range waves {
+			if queried[inst][w] == nil {
+				queried[inst][w] = map[string]bool{}
+			}
+			queried[inst][w][name] = true
 		}
-		return WaveCandidate{Key: inst + "/" + name, Name: name, Queried: q}
+		return WaveCandidate{Key: inst + "/" + name, Name: name, Queried: queried[inst]}
 	}
 	all := []WaveCandidate{c("a", "t1"), c("b", "t1"), c("a", "t2", "beta"), c("b", "t3", "beta"), c("a", "t4"), c("b", "t5"), c("a", "t6", "beta")}
 	got, err := AssignWaves([]Wave{

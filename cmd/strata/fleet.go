@@ -57,7 +57,6 @@ type fleetPass struct {
 	// the tenants block's); an instance it does not list is idle.
 	only     map[int][]string
 	parallel int
-	atOnce   int // instances at once; 0: fleetLimits'
 }
 
 // fleetEnv loads the configuration and says whether the env has several
@@ -142,9 +141,6 @@ func (l syncWriter) Write(p []byte) (int, error) {
 func (a *app) eachInstance(ctx context.Context, cfg *config.Config, set *locations.Set, extra []engine.Option, pass fleetPass,
 	fn func(ctx context.Context, icfg *config.Config, m *engine.Migrator, u *fleetUnit), done func(u *fleetUnit), metrics *metricsSink) ([]*fleetUnit, error) {
 	atOnce, parallel := fleetLimits(cfg.Env)
-	if pass.atOnce > 0 {
-		atOnce = pass.atOnce
-	}
 	a.masker() // built now, with every instance's secrets: the goroutines only read it
 	var mu sync.Mutex
 	stdout, stderr := a.stdout, a.stderr
@@ -391,7 +387,7 @@ func (a *app) fleetMigrate(ctx context.Context, extra []engine.Option, run fleet
 		switch {
 		case u.err == nil:
 		case ctx.Err() != nil && interruptedUnit(u):
-			if u.res == nil && strings.Contains(u.err.Error(), ": not started: ") {
+			if u.res == nil && notStartedErr(u.err) {
 				notStarted = append(notStarted, u.inst.Name)
 			} else {
 				cut = append(cut, u.inst.Name)
@@ -525,7 +521,7 @@ func (a *app) printInstanceMigrate(u *fleetUnit, since time.Duration, interrupte
 	case u.skipped:
 		fmt.Fprintf(&b, "instance %s: holds none of the tenants of --tenant, left alone\n", u.inst.Name)
 	case u.res == nil && interrupted && interruptedUnit(u):
-		if strings.Contains(u.err.Error(), ": not started: ") {
+		if notStartedErr(u.err) {
 			fmt.Fprintf(&b, "instance %s: not started (interrupted before its turn): nothing applied\n", u.inst.Name)
 		} else {
 			fmt.Fprintf(&b, "instance %s: interrupted before any migration ran: nothing applied\n", u.inst.Name)
@@ -533,21 +529,11 @@ func (a *app) printInstanceMigrate(u *fleetUnit, since time.Duration, interrupte
 	case u.res == nil:
 		fmt.Fprintf(&b, "instance %s: FAILED: %s\n", u.inst.Name, oneLine(a.shown(u.err.Error())))
 	default:
-		var migrated, upToDate, failed, cut, notStarted int
+		var n [outcomes]int
 		for _, t := range u.res.Targets {
-			switch {
-			case t.Err != nil && strings.Contains(t.Err.Error(), ": not started: "):
-				notStarted++
-			case t.Err != nil && interrupted && interruptedErr(t.Err):
-				cut++
-			case t.Err != nil:
-				failed++
-			case len(t.Applied) > 0:
-				migrated++
-			default:
-				upToDate++
-			}
+			n[outcomeOf(t, interrupted)]++
 		}
+		migrated, upToDate, failed, cut, notStarted := n[outcomeMigrated], n[outcomeUpToDate]+n[outcomeByOther], n[outcomeFailed], n[outcomeInterrupted], n[outcomeNotStarted]
 		if interrupted && (cut > 0 || notStarted > 0) {
 			fmt.Fprintf(&b, "instance %s: INTERRUPTED: %d tenant%s: %d migrated, %d already up to date, %d interrupted, %d not started; %d migration%s applied",
 				u.inst.Name, len(u.res.Targets), plural(len(u.res.Targets)), migrated, upToDate, cut, notStarted, u.res.Applied(), plural(u.res.Applied()))
@@ -563,11 +549,10 @@ func (a *app) printInstanceMigrate(u *fleetUnit, since time.Duration, interrupte
 		}
 		fmt.Fprintf(&b, " (%s)\n", roundDuration(since))
 		for _, t := range u.res.Targets {
-			switch {
-			case t.Err == nil || strings.Contains(t.Err.Error(), ": not started: "):
-			case interrupted && interruptedErr(t.Err):
+			switch outcomeOf(t, interrupted) {
+			case outcomeInterrupted:
 				fmt.Fprintf(&b, "  %s: %s\n", t.Target, a.shown(interruptedTenant(t)))
-			default:
+			case outcomeFailed:
 				fmt.Fprintf(&b, "  %s: %s\n", t.Target, a.shown(firstLine(t.Err.Error())))
 			}
 		}
@@ -767,18 +752,7 @@ func (a *app) fleetInfo(ctx context.Context, extra []engine.Option) error {
 		fmt.Fprintln(w, "Details: strata info --format json, or --url with one instance's URL")
 	}
 	if total.FailedInstances > 0 {
-		code := exitOK
-		for _, u := range units {
-			if c := codeOf(u.err); c != exitOK && code == exitOK {
-				code = c
-			}
-		}
-		err := fmt.Errorf("env %s: %d of %d instances could not be read", cfg.Env.Name, total.FailedInstances, total.Instances)
-		if a.format == "text" {
-			fmt.Fprintf(a.stderr, "error: %s\n", err)
-			return &exitError{code: code}
-		}
-		return &exitError{code: code, err: err}
+		return a.unreadInstances(units, fmt.Errorf("env %s: %d of %d instances could not be read", cfg.Env.Name, total.FailedInstances, total.Instances))
 	}
 	if tenantErr != nil {
 		if a.format == "text" {
@@ -788,6 +762,23 @@ func (a *app) fleetInfo(ctx context.Context, extra []engine.Option) error {
 		return tenantErr
 	}
 	return problems
+}
+
+// unreadInstances ends a command that only reads (info, migrate
+// --dry-run) when some instances could not be read: err says so, the exit
+// code is the first failed instance's; in text err is printed here.
+func (a *app) unreadInstances(units []*fleetUnit, err error) error {
+	code := exitOK
+	for _, u := range units {
+		if c := codeOf(u.err); c != exitOK && code == exitOK {
+			code = c
+		}
+	}
+	if a.format == "text" {
+		fmt.Fprintf(a.stderr, "error: %s\n", err)
+		return &exitError{code: code}
+	}
+	return &exitError{code: code, err: err}
 }
 
 // jsonInfoTarget is one target in info's JSON form.

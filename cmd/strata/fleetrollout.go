@@ -57,7 +57,6 @@ type fleetRollout struct {
 	waves []fleetWave  // from the start wave on
 	// before is each tenant's version when planned, by key.
 	before map[string]string
-	run    int // the run's tenants, over the waves kept
 }
 
 // planFleetRollout reads every instance's tenants and assigns the waves
@@ -89,13 +88,7 @@ func (a *app) planFleetRollout(ctx context.Context, cfg *config.Config, set *loc
 			}
 			more = true
 			t := fleetTenant{inst: i, name: u.all[depth]}
-			q := map[string]bool{}
-			for w, names := range u.queried {
-				if names[t.name] {
-					q[w] = true
-				}
-			}
-			cands = append(cands, engine.WaveCandidate{Key: t.key(), Name: t.name, Queried: q})
+			cands = append(cands, engine.WaveCandidate{Key: t.key(), Name: t.name, Queried: u.queried})
 			byKey[t.key()] = t
 		}
 		if !more {
@@ -166,7 +159,6 @@ func (a *app) planFleetRollout(ctx context.Context, cfg *config.Config, set *loc
 		_, cap := fleetLimits(cfg.Env)
 		w.Parallel = min(max(w.Parallel, 1), cap)
 		fr.waves = append(fr.waves, w)
-		fr.run += len(keys)
 	}
 	return fr, nil
 }
@@ -184,7 +176,8 @@ func engineWaves(ro *config.Rollout) []engine.Wave {
 	return waves
 }
 
-// wavesText names the waves of a fleet-wide rollout, for a line.
+// header is the line that starts the wave: total is the rollout's last
+// wave number, instances those that hold the wave's tenants.
 func (w *fleetWave) header(total int, instances int) string {
 	return fmt.Sprintf("wave %d/%d %s: %d tenant%s on %d instance%s, %d pending", w.Number, total, w.Name,
 		len(w.tenants), plural(len(w.tenants)), instances, plural(instances), w.pending)
@@ -248,9 +241,7 @@ func (a *app) runFleetRollout(ctx context.Context, cfg *config.Config, set *loca
 			results = append(results, wr)
 			continue
 		}
-		units, _ := a.eachInstance(ctx, cfg, set, extra, fleetPass{only: byInst, parallel: w.Parallel}, func(ctx context.Context, icfg *config.Config, m *engine.Migrator, u *fleetUnit) {
-			a.planAndApply(ctx, icfg, m, u)
-		}, nil, metrics)
+		units, _ := a.eachInstance(ctx, cfg, set, extra, fleetPass{only: byInst, parallel: w.Parallel}, a.planAndApply, nil, metrics)
 		for i, u := range units {
 			if u.idle {
 				continue
@@ -274,7 +265,7 @@ func (a *app) runFleetRollout(ctx context.Context, cfg *config.Config, set *loca
 			}
 			for _, t := range u.res.Targets {
 				t.Wave = w.Name
-				if t.Err != nil && !strings.Contains(t.Err.Error(), ": not started: ") {
+				if outcomeOf(t, false) == outcomeFailed {
 					wr.Failed++
 				}
 				m.res.Targets = append(m.res.Targets, t)
@@ -436,18 +427,7 @@ func (a *app) fleetDryRun(ctx context.Context, extra []engine.Option) error {
 		a.result = out
 	}
 	if failed > 0 {
-		err := fmt.Errorf("env %s: %d of %d instances could not be read; the dry run shows the others", cfg.Env.Name, failed, len(units))
-		code := exitOK
-		for _, u := range units {
-			if c := codeOf(u.err); c != exitOK && code == exitOK {
-				code = c
-			}
-		}
-		if a.format == "text" {
-			fmt.Fprintf(a.stderr, "error: %s\n", err)
-			return &exitError{code: code}
-		}
-		return &exitError{code: code, err: err}
+		return a.unreadInstances(units, fmt.Errorf("env %s: %d of %d instances could not be read; the dry run shows the others", cfg.Env.Name, failed, len(units)))
 	}
 	return tenantErr
 }

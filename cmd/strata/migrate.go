@@ -473,39 +473,61 @@ func orDash(v string) string {
 	return v
 }
 
+// targetOutcome is how a target of a migrate run ended.
+type targetOutcome int
+
+const (
+	outcomeUpToDate    targetOutcome = iota // nothing was pending
+	outcomeMigrated                         // this run applied migrations
+	outcomeByOther                          // another runner applied what was pending
+	outcomeFailed                           // an error of its own
+	outcomeInterrupted                      // stopped by the run's interruption
+	outcomeNotStarted                       // never started: a wave over budget, on_error = stop, an interruption
+	outcomes                                // the number of outcomes
+)
+
+// outcomeOf says how t ended. interrupted: the run's context is done, so
+// a cancellation is an interruption, not a failure.
+func outcomeOf(t engine.TargetResult, interrupted bool) targetOutcome {
+	switch {
+	case t.Err != nil && notStartedErr(t.Err):
+		return outcomeNotStarted
+	case t.Err != nil && interrupted && interruptedErr(t.Err):
+		return outcomeInterrupted
+	case t.Err != nil:
+		return outcomeFailed
+	case len(t.Applied) > 0:
+		return outcomeMigrated
+	case t.DoneByOther:
+		return outcomeByOther
+	}
+	return outcomeUpToDate
+}
+
+// notStartedErr reports whether err is that of a target, or an instance,
+// that was never started.
+func notStartedErr(err error) bool { return strings.Contains(err.Error(), ": not started: ") }
+
 // printMigrateSummary ends a run over several targets with a few lines.
 // When the run was interrupted, a target the interruption stopped is
 // counted and listed as interrupted, not as failed.
 func (a *app) printMigrateSummary(res *engine.Result, took time.Duration, interrupted bool) {
-	var upToDate, applied, failed, byOther, notStarted, cut int
+	var n [outcomes]int
 	for _, t := range res.Targets {
-		switch {
-		case t.Err != nil && strings.Contains(t.Err.Error(), ": not started: "):
-			notStarted++
-		case t.Err != nil && interrupted && interruptedErr(t.Err):
-			cut++
-		case t.Err != nil:
-			failed++
-		case len(t.Applied) > 0:
-			applied++
-		case t.DoneByOther:
-			byOther++
-		default:
-			upToDate++
-		}
+		n[outcomeOf(t, interrupted)]++
 	}
-	fmt.Fprintf(a.stdout, "%d targets: %d migrated (%d migration%s), %d already up to date", len(res.Targets), applied, res.Applied(), plural(res.Applied()), upToDate)
-	if byOther > 0 {
-		fmt.Fprintf(a.stdout, ", %d done by another runner", byOther)
+	fmt.Fprintf(a.stdout, "%d targets: %d migrated (%d migration%s), %d already up to date", len(res.Targets), n[outcomeMigrated], res.Applied(), plural(res.Applied()), n[outcomeUpToDate])
+	if n[outcomeByOther] > 0 {
+		fmt.Fprintf(a.stdout, ", %d done by another runner", n[outcomeByOther])
 	}
-	if failed > 0 {
-		fmt.Fprintf(a.stdout, ", %d failed", failed)
+	if n[outcomeFailed] > 0 {
+		fmt.Fprintf(a.stdout, ", %d failed", n[outcomeFailed])
 	}
-	if cut > 0 {
-		fmt.Fprintf(a.stdout, ", %d interrupted", cut)
+	if n[outcomeInterrupted] > 0 {
+		fmt.Fprintf(a.stdout, ", %d interrupted", n[outcomeInterrupted])
 	}
-	if notStarted > 0 {
-		fmt.Fprintf(a.stdout, ", %d not started", notStarted)
+	if n[outcomeNotStarted] > 0 {
+		fmt.Fprintf(a.stdout, ", %d not started", n[outcomeNotStarted])
 	}
 	fmt.Fprintf(a.stdout, " (%s)\n", roundDuration(took))
 	var notRun []string
@@ -517,18 +539,18 @@ func (a *app) printMigrateSummary(res *engine.Result, took time.Duration, interr
 	if len(notRun) > 0 {
 		fmt.Fprintf(a.stdout, "waves not started: %s\n", strings.Join(notRun, ", "))
 	}
-	if cut > 0 {
+	if n[outcomeInterrupted] > 0 {
 		fmt.Fprintln(a.stderr, "interrupted targets:")
 		for _, t := range res.Targets {
-			if t.Err != nil && !strings.Contains(t.Err.Error(), ": not started: ") && interruptedErr(t.Err) {
+			if outcomeOf(t, interrupted) == outcomeInterrupted {
 				fmt.Fprintf(a.stderr, "  %s: %s\n", t.Target, a.shown(interruptedTenant(t)))
 			}
 		}
 	}
-	if failed > 0 {
+	if n[outcomeFailed] > 0 {
 		fmt.Fprintln(a.stderr, "failed targets:")
 		for _, t := range res.Targets {
-			if t.Err != nil && !strings.Contains(t.Err.Error(), ": not started: ") && !(interrupted && interruptedErr(t.Err)) {
+			if outcomeOf(t, interrupted) == outcomeFailed {
 				fmt.Fprintf(a.stderr, "  %s: %s\n", t.Target, a.shown(firstLine(t.Err.Error())))
 				var me *engine.MigrationError
 				if errors.As(t.Err, &me) && me.Detail != "" {

@@ -145,11 +145,11 @@ func (a *app) addReportTenants(r *jsonReport, instance string, res *engine.Resul
 		for _, e := range t.Retries {
 			jt.Errors = append(jt.Errors, jsonReportError{Kind: "transient", Retried: true, Message: errText(e)})
 		}
-		switch {
-		case t.Err != nil && strings.Contains(t.Err.Error(), ": not started: "):
+		switch outcomeOf(t, false) {
+		case outcomeNotStarted:
 			jt.Outcome = "not started"
 			r.Summary.NotStarted++
-		case t.Err != nil:
+		case outcomeFailed:
 			jt.Outcome = "failed"
 			kind := "permanent"
 			if m != nil && m.Transient(t.Err) {
@@ -157,7 +157,7 @@ func (a *app) addReportTenants(r *jsonReport, instance string, res *engine.Resul
 			}
 			jt.Errors = append(jt.Errors, jsonReportError{Kind: kind, Message: errText(t.Err)})
 			r.Summary.Failed++
-		case len(t.Applied) > 0:
+		case outcomeMigrated:
 			jt.Outcome = "applied"
 			r.Summary.Applied++
 		default:

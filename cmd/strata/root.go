@@ -419,12 +419,7 @@ func (a *app) migrator(cfg *config.Config, d engine.Dialect, db *sql.DB, set *lo
 		}
 	}
 	if ro := env.Rollout; ro != nil && env.Tenants != nil {
-		waves := make([]engine.Wave, len(ro.Waves))
-		for i, w := range ro.Waves {
-			waves[i] = engine.Wave{Name: w.Name, Schemas: w.Tenants, Pattern: w.Pattern, Query: w.Query, Count: w.Count, Percent: w.Percent,
-				Parallel: w.Parallel, MaxFailures: w.MaxFailures, MaxFailuresPercent: w.MaxFailuresPercent, Pause: w.Pause}
-		}
-		opts = append(opts, engine.WithWaves(waves...))
+		opts = append(opts, engine.WithWaves(engineWaves(ro)...))
 		if a.wave != "" {
 			opts = append(opts, engine.WithStartWave(a.wave))
 		}
