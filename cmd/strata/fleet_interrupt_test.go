@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -283,6 +282,19 @@ func gateWaiters(t *testing.T, conn *pgx.Conn) int {
 		AND relation = 'public.fleet_gate'::regclass`)
 }
 
+// untilAtGate polls the database until reached says the sessions the
+// test waits for are at the gate; strata ending first fails the test.
+func untilAtGate(t *testing.T, pr *proc, reached func() bool) {
+	t.Helper()
+	for !reached() {
+		select {
+		case <-pr.done:
+			t.Fatalf("strata ended before its tenants reached the gate:\n%s", pr.wait())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // TestFleetInterrupt stops a fleet's migrate with SIGINT while the tenants
 // it runs wait inside one migration (the gate): it must exit 130 and say,
 // per instance, how many tenants and migrations it applied and that the
@@ -328,22 +340,15 @@ func TestFleetInterrupt(t *testing.T) {
 			// Signal when the instances that run have each three tenants
 			// (parallel = 3) waiting on the gate: no clock, the database
 			// says when.
-			for {
+			untilAtGate(t, pr, func() bool {
 				waiting := 0
 				for i := range watch {
 					if gateWaiters(t, watch[i]) == 3 {
 						waiting++
 					}
 				}
-				if waiting == tc.atOnce {
-					break
-				}
-				select {
-				case <-pr.done:
-					t.Fatalf("strata ended before its tenants reached the gate:\n%s", pr.wait())
-				case <-time.After(20 * time.Millisecond):
-				}
-			}
+				return waiting == tc.atOnce
+			})
 			if err := pr.cmd.Process.Signal(syscall.SIGINT); err != nil {
 				t.Fatal(err)
 			}
@@ -434,27 +439,17 @@ func TestFleetInterrupt(t *testing.T) {
 // failed.
 func checkInterruptedJSON(t *testing.T, r result) {
 	t.Helper()
-	sch, err := outputSchema()
-	if err != nil {
-		t.Fatal(err)
+	var res jsonFleetMigrate
+	env := checkedResult(t, r, &res)
+	msg := ""
+	if env.Error != nil {
+		msg = env.Error.Message
 	}
-	if _, err := checkJSONOutput(sch, r.stdout, r.code); err != nil {
-		t.Fatalf("migrate --format json: %v\n%s", err, r)
-	}
-	var doc struct {
-		Error struct {
-			Message string `json:"message"`
-		} `json:"error"`
-		Result jsonFleetMigrate `json:"result"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
-		t.Fatal(err)
-	}
-	if msg := doc.Error.Message; !strings.HasPrefix(msg, "env test: interrupted: cut short on ") || !strings.Contains(msg, "; not started on ") || strings.Contains(msg, "failed") {
+	if !strings.HasPrefix(msg, "env test: interrupted: cut short on ") || !strings.Contains(msg, "; not started on ") || strings.Contains(msg, "failed") {
 		t.Errorf("the JSON error of an interrupted run: %q", msg)
 	}
-	if len(doc.Result.Instances) != 2 || doc.Result.MigrationsApplied == 0 {
-		t.Errorf("the JSON result of an interrupted run: %+v", doc.Result)
+	if len(res.Instances) != 2 || res.MigrationsApplied == 0 {
+		t.Errorf("the JSON result of an interrupted run: %+v", res)
 	}
 	if strings.Contains(r.stderr, "between migrations") {
 		t.Errorf("stderr of an interrupted run:\n%s", r.stderr)
@@ -477,13 +472,7 @@ func TestTenantsInterrupt(t *testing.T) {
 	})
 	gate := holdGate(t, url)
 	pr := p.start(t, "migrate")
-	for gateWaiters(t, conn) < 3 {
-		select {
-		case <-pr.done:
-			t.Fatalf("strata ended before its tenants reached the gate:\n%s", pr.wait())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	untilAtGate(t, pr, func() bool { return gateWaiters(t, conn) >= 3 })
 	if err := pr.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

@@ -132,20 +132,8 @@ func TestFleetTwoInstances(t *testing.T) {
 	// A new tenant on B: fleet info shows it pending there only.
 	execAll(t, b, `CREATE SCHEMA tenant_stark`)
 	r = p.mustRun(t, exitOK, "info", "--format", "json")
-	sch, err := outputSchema()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := checkJSONOutput(sch, r.stdout, r.code); err != nil {
-		t.Fatalf("info --format json: %v\n%s", err, r)
-	}
-	var doc struct {
-		Result jsonFleetInfo `json:"result"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
-		t.Fatal(err)
-	}
-	fi := doc.Result
+	var fi jsonFleetInfo
+	checkedResult(t, r, &fi)
 	if fi.Summary != (jsonFleetSummary{Instances: 2, Targets: 7, UpToDate: 6, Behind: 1}) || len(fi.Instances) != 2 ||
 		fi.Instances[0].Instance != nameA || fi.Instances[1].Instance != nameB ||
 		fi.Instances[0].Summary.UpToDate != 3 || fi.Instances[1].Summary.Behind != 1 || len(fi.Instances[1].Targets) != 4 {

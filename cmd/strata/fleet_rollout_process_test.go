@@ -6,7 +6,6 @@ package main
 // canary that fails on one instance stops the rollout on all of them.
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -57,21 +56,10 @@ END $$;
 	// first tenant of each instance (the instances' tenants interleaved),
 	// the query wave one tenant of each.
 	r := p.mustRun(t, exitOK, "migrate", "--dry-run", "--format", "json")
-	sch, err := outputSchema()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := checkJSONOutput(sch, r.stdout, r.code); err != nil {
-		t.Fatalf("migrate --dry-run --format json: %v\n%s", err, r)
-	}
-	var dry struct {
-		Result jsonFleetDryRun `json:"result"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &dry); err != nil {
-		t.Fatal(err)
-	}
+	var dry jsonFleetDryRun
+	checkedResult(t, r, &dry)
 	var waves []string
-	for _, w := range dry.Result.Waves {
+	for _, w := range dry.Waves {
 		var ts []string
 		for _, tn := range w.Tenants {
 			inst := map[string]string{nameA: "A", nameB: "B"}[tn.Instance]
@@ -84,8 +72,8 @@ END $$;
 	if strings.Join(waves, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("dry-run waves:\n%s\nwant:\n%s", strings.Join(waves, "\n"), strings.Join(want, "\n"))
 	}
-	if len(dry.Result.Instances) != 2 || len(dry.Result.Instances[0].Targets) != 5 || len(dry.Result.Instances[1].Targets) != 5 {
-		t.Fatalf("dry run: each instance should show its 5 tenants: %+v", dry.Result.Instances)
+	if len(dry.Instances) != 2 || len(dry.Instances[0].Targets) != 5 || len(dry.Instances[1].Targets) != 5 {
+		t.Fatalf("dry run: each instance should show its 5 tenants: %+v", dry.Instances)
 	}
 	if n := queryInt(t, a, "SELECT count(*) FROM pg_tables WHERE tablename = 'strata_schema_history'"); n != 0 {
 		t.Fatalf("the dry run created the history table on instance A")

@@ -35,6 +35,25 @@ func decodeEnvelope(stdout string, result any) (jsonEnvelope, error) {
 	return env, json.Unmarshal(raw, result)
 }
 
+// checkedResult checks r's stdout against the published output schema
+// (and the envelope's success and exit code against r's) and decodes its
+// result into out; the envelope is returned for its error.
+func checkedResult(t *testing.T, r result, out any) jsonEnvelope {
+	t.Helper()
+	sch, err := outputSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checkJSONOutput(sch, r.stdout, r.code); err != nil {
+		t.Fatalf("strata %s: %v\n%s", strings.Join(r.args, " "), err, r)
+	}
+	env, err := decodeEnvelope(r.stdout, out)
+	if err != nil {
+		t.Fatalf("strata %s: decode the result: %v\n%s", strings.Join(r.args, " "), err, r)
+	}
+	return env
+}
+
 // outputSchemaPath is the published JSON Schema of --format json.
 func outputSchemaPath() string {
 	_, here, _, _ := runtime.Caller(0)

@@ -130,16 +130,8 @@ func TestRegistryTwoInstances(t *testing.T) {
 	}
 	r = p.mustRun(t, exitOK, "info", "--format", "json")
 	noPassword(t, r)
-	if _, err := checkJSONOutput(sch, r.stdout, r.code); err != nil {
-		t.Fatalf("info --format json: %v\n%s", err, r)
-	}
-	var doc struct {
-		Result jsonFleetInfo `json:"result"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
-		t.Fatal(err)
-	}
-	fi := doc.Result
+	var fi jsonFleetInfo
+	checkedResult(t, r, &fi)
 	if fi.Summary != (jsonFleetSummary{Instances: 2, Targets: 4, UpToDate: 3, Behind: 1}) || len(fi.Instances) != 2 ||
 		fi.Instances[0].Instance != nameA || fi.Instances[1].Instance != nameB || fi.Instances[0].Summary.Behind != 1 {
 		t.Fatalf("fleet info: %+v\n%s", fi, r)
